@@ -1,0 +1,3 @@
+from factor_desktop.cli import main
+
+raise SystemExit(main())

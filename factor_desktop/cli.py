@@ -1,0 +1,290 @@
+"""The command-line front end. Every subcommand works over the same core as the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from factor_desktop import __version__
+from factor_desktop.logs import setup_logging
+from factor_desktop.paths import DataDir
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A failure reported to the administrator as one line on stderr."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _not_available(feature: str) -> Handler:
+    def handler(_args: argparse.Namespace) -> int:
+        raise CliError(f"'{feature}' is not available in this version yet.", EXIT_UNAVAILABLE)
+
+    return handler
+
+
+def _print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+# --- status ----------------------------------------------------------------------------
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from factor_desktop.app import open_context
+    from factor_desktop.secrets import KeyringUnavailable, SecretStoreError
+    from factor_desktop.store.db import current_revision
+    from factor_desktop.store.models import Connection, SyncRun
+
+    ctx = open_context(args.data_dir, args.profile)
+    try:
+        with ctx.store.session() as session:
+            conn = session.get(Connection, 1)
+            last_run = session.query(SyncRun).order_by(SyncRun.id.desc()).first()
+            settings = ctx.settings()
+            state = conn.state if conn else "disconnected"
+            now = datetime.now(UTC)
+            keyring_state = "ok"
+            token_info: dict[str, Any] = {}
+            try:
+                tokens = ctx.tokens.load_tokens() if settings.secret_storage == "keyring" else None
+            except KeyringUnavailable as exc:
+                keyring_state = "unavailable"
+                tokens = None
+                token_info["problem"] = str(exc)
+            except SecretStoreError as exc:
+                keyring_state = "error"
+                tokens = None
+                token_info["problem"] = str(exc)
+            if tokens is not None:
+                age = now - tokens.refresh_issued_at
+                token_info.update(
+                    access_token_expires_at=_iso(tokens.access_expires_at),
+                    access_token_valid=tokens.access_valid(now),
+                    refresh_token_age_days=round(age.total_seconds() / 86400, 2),
+                    refresh_token_expires_at=_iso(tokens.refresh_expires_at),
+                )
+            connected = state == "connected" and tokens is not None
+            report = {
+                "connected": connected,
+                "state": state if (connected or state != "connected") else "reconnect_needed",
+                "realm_id": conn.realm_id if conn else None,
+                "company_name": conn.company_name if conn else None,
+                "environment": (conn.environment if conn and conn.environment else None)
+                or settings.environment,
+                "connected_at": _iso(conn.connected_at) if conn else None,
+                "tokens": token_info,
+                "keyring": keyring_state,
+                "warnings": (conn.warnings or []) if conn else [],
+                "last_sync": None
+                if last_run is None
+                else {
+                    "id": last_run.id,
+                    "status": last_run.status,
+                    "started_at": _iso(last_run.started_at),
+                    "finished_at": _iso(last_run.finished_at),
+                    "counts": last_run.counts,
+                },
+                "data_dir": str(ctx.data.root),
+                "database": str(ctx.store.path),
+                "schema": current_revision(ctx.store.engine),
+                "version": __version__,
+            }
+    finally:
+        ctx.close()
+    if args.json:
+        _print_json(report)
+    else:
+        if report["connected"]:
+            print(f"Connected to {report['company_name']} (realm {report['realm_id']}).")
+        elif report["state"] == "reconnect_needed":
+            print(
+                f"Reconnect needed for {report['company_name']}: {conn.last_error if conn else ''}"
+            )
+        else:
+            print("Not connected to QuickBooks Online.")
+        print(f"Data: {report['database']}")
+        if report["last_sync"]:
+            ls = report["last_sync"]
+            print(f"Last sync: {ls['status']} at {ls['finished_at'] or ls['started_at']}")
+    return EXIT_OK
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from factor_desktop.app import open_context
+    from factor_desktop.settings import load_settings, update_setting
+
+    if args.name is not None and args.value is None:
+        raise CliError("Give a value: factor-desktop settings NAME VALUE", EXIT_USAGE)
+    ctx = open_context(args.data_dir, args.profile)
+    try:
+        with ctx.store.session() as session:
+            settings = (
+                update_setting(session, args.name, args.value)
+                if args.name is not None
+                else load_settings(session)
+            )
+    finally:
+        ctx.close()
+    _print_json(settings.to_json())
+    return EXIT_OK
+
+
+# --- sandbox ---------------------------------------------------------------------------
+
+
+def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sandbox",
+        help="run the local QuickBooks Online sandbox server",
+        description="Serve a local QuickBooks Online company (OAuth and the v3 API) on "
+        "127.0.0.1. The first line printed is a JSON object with base_url, discovery_url, "
+        "client_id, client_secret and realm_id.",
+    )
+    try:
+        from factor_desktop.sandbox.cli import add_arguments, run_from_args
+    except ImportError:
+        p.set_defaults(handler=_not_available("sandbox"))
+        return
+    add_arguments(p)
+    p.set_defaults(handler=lambda a: run_from_args(a))
+
+
+# --- parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="factor-desktop",
+        description="Factor Desktop keeps a firm's Factor records and its QuickBooks Online "
+        "company in step.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the firm databases live (default: the platform's user data folder)",
+    )
+    parser.add_argument(
+        "--profile", default="default", help="firm profile (one database each; default: default)"
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more detail in the log (-vv: on screen)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the main window (the default)")
+    p.set_defaults(handler=_not_available("gui"))
+
+    p = sub.add_parser("demo", help="open the main window on the demo firm and a local sandbox")
+    p.add_argument("--fresh", action="store_true", help="start the demo from scratch")
+    p.set_defaults(handler=_not_available("demo"))
+
+    _add_sandbox(sub)
+
+    p = sub.add_parser("connect", help="connect this firm to a QuickBooks Online company")
+    p.add_argument("--environment", help="production, sandbox, or a discovery document URL")
+    p.add_argument("--client-id")
+    p.add_argument("--client-secret")
+    p.add_argument("--no-browser", action="store_true", help="print the authorization URL")
+    p.add_argument("--redirect-url", help="complete the connection from a pasted redirect URL")
+    p.set_defaults(handler=_not_available("connect"))
+
+    p = sub.add_parser("disconnect", help="revoke the QuickBooks connection and forget its tokens")
+    p.set_defaults(handler=_not_available("disconnect"))
+
+    p = sub.add_parser("status", help="show the QuickBooks connection and the last sync")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("map", help="map service types, expense types and tax terms to QBO")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(handler=_not_available("map"))
+
+    p = sub.add_parser("sync", help="run one sync pass without the window")
+    p.add_argument("--preview", action="store_true", help="show what would change, change nothing")
+    p.add_argument("--full", action="store_true", help="re-read everything, not only changes")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=_not_available("sync"))
+
+    p = sub.add_parser("import", help="import Factor records from a file, or the demo firm")
+    p.add_argument("source", metavar="FILE|demo")
+    p.set_defaults(handler=_not_available("import"))
+
+    p = sub.add_parser("report", help="read out invoices, expenses, projects or the sync log")
+    p.add_argument("what", choices=["invoices", "expenses", "projects", "log"])
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="machine-readable output")
+    fmt.add_argument("--csv", type=Path, metavar="FILE", help="write a CSV file")
+    p.set_defaults(handler=_not_available("report"))
+
+    p = sub.add_parser("settings", help="show settings, or change one: settings NAME VALUE")
+    p.add_argument("name", nargs="?", help="e.g. auto_sync_minutes or invoice_numbering.prefix")
+    p.add_argument("value", nargs="?")
+    p.set_defaults(handler=cmd_settings)
+    return parser
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    data = DataDir.resolve(args.data_dir)
+    try:
+        setup_logging(data.log_dir, args.verbose)
+    except OSError as exc:
+        print(f"factor-desktop: logs cannot be written to {data.log_dir}: {exc}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*(argv or sys.argv[1:]), "gui"])
+    if args.command != "sandbox":
+        _configure_logging(args)
+    from factor_desktop.secrets import KeyringUnavailable
+    from factor_desktop.settings import SettingsError
+    from factor_desktop.store.db import StoreError
+
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CliError as exc:
+        print(f"factor-desktop: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except (StoreError, SettingsError, KeyringUnavailable) as exc:
+        print(f"factor-desktop: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("factor-desktop: interrupted", file=sys.stderr)
+        return 130
+
+
+def gui_main() -> int:
+    """Entry point of the windowed launcher used by installers."""
+    return main(sys.argv[1:] or ["gui"])

@@ -1,0 +1,162 @@
+"""Settings of one firm profile, kept in its database beside the records they govern.
+
+Each setting has a default, a type and a check; a bad value is refused with a message that names
+the setting and says what is allowed. Settings that later features add are declared here too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from factor_desktop.store.models import Setting
+
+ENVIRONMENTS = ("production", "sandbox")
+SECRET_STORAGE = ("keyring", "session")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class InvoiceNumbering:
+    """How Factor numbers finalized invoices; QBO receives the same numbers."""
+
+    prefix: str = "INV-"
+    next_number: int = 1
+    padding: int = 4
+
+    def check(self) -> None:
+        if len(self.prefix) > 10:
+            raise SettingsError("Invoice number prefix: at most 10 characters.")
+        if ":" in self.prefix or any(not ch.isprintable() for ch in self.prefix):
+            raise SettingsError("Invoice number prefix: printable characters only, no colon.")
+        if not 0 <= self.padding <= 10:
+            raise SettingsError("Invoice number padding: a whole number from 0 to 10.")
+        if self.next_number < 1:
+            raise SettingsError("Next invoice number: 1 or more.")
+        if len(self.prefix) + max(self.padding, len(str(self.next_number))) > 21:
+            raise SettingsError(
+                "Invoice numbers would be longer than the 21 characters QuickBooks allows."
+            )
+
+
+@dataclass(frozen=True)
+class Settings:
+    # "production", "sandbox", or the discovery URL of a local QBO sandbox.
+    environment: str = "production"
+    # Minutes between background syncs; 0 turns automatic sync off.
+    auto_sync_minutes: int = 15
+    auto_create_customers: bool = True
+    auto_create_projects: bool = True
+    invoice_numbering: InvoiceNumbering = field(default_factory=InvoiceNumbering)
+    # Days after the issue date an invoice falls due when its client has no terms.
+    default_terms_days: int = 30
+    # "keyring": the OS keyring. "session": kept in memory only (chosen explicitly when the
+    # machine has no keyring); the connection must then be renewed at each start.
+    secret_storage: str = "keyring"
+    # The loopback port for the OAuth redirect; 0 picks a free one.
+    redirect_port: int = 0
+
+    def check(self) -> None:
+        if self.environment not in ENVIRONMENTS and not self.environment.startswith(
+            ("http://127.0.0.1", "http://localhost", "https://")
+        ):
+            raise SettingsError(
+                "Environment: 'production', 'sandbox', or the URL of a QuickBooks discovery "
+                "document."
+            )
+        if not 0 <= self.auto_sync_minutes <= 24 * 60:
+            raise SettingsError("Auto-sync interval: 0 (off) to 1440 minutes.")
+        if not 0 <= self.default_terms_days <= 365:
+            raise SettingsError("Default payment terms: 0 to 365 days.")
+        if self.secret_storage not in SECRET_STORAGE:
+            raise SettingsError("Secret storage: 'keyring' or 'session'.")
+        if not 0 <= self.redirect_port <= 65535:
+            raise SettingsError("Redirect port: 0 to 65535.")
+        self.invoice_numbering.check()
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Settings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        numbering = values.get("invoice_numbering")
+        if isinstance(numbering, dict):
+            values["invoice_numbering"] = InvoiceNumbering(**numbering)
+        return cls(**values)
+
+
+def _coerce(name: str, raw: Any, default: Any) -> Any:
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in (
+            "true",
+            "yes",
+            "on",
+            "1",
+            "false",
+            "no",
+            "off",
+            "0",
+        ):
+            return raw.lower() in ("true", "yes", "on", "1")
+        raise SettingsError(f"{name}: expected yes or no, got {raw!r}.")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name}: expected a whole number, got {raw!r}.") from None
+    if isinstance(default, str):
+        return str(raw)
+    raise SettingsError(f"{name} cannot be set this way.")
+
+
+def load_settings(session: Session) -> Settings:
+    stored = {row.key: row.value for row in session.query(Setting)}
+    try:
+        return Settings.from_json(stored)
+    except TypeError as exc:
+        raise SettingsError(f"The stored settings are damaged: {exc}") from exc
+
+
+def save_settings(session: Session, settings: Settings) -> None:
+    settings.check()
+    for key, value in settings.to_json().items():
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=value))
+        elif row.value != value:
+            row.value = value
+
+
+def update_setting(session: Session, dotted_name: str, raw: Any) -> Settings:
+    """Change one setting by name (e.g. `auto_sync_minutes` or `invoice_numbering.prefix`)."""
+    current = load_settings(session)
+    head, _, tail = dotted_name.partition(".")
+    if head == "invoice_numbering" and tail:
+        numbering = current.invoice_numbering
+        if tail not in {f.name for f in dataclasses.fields(numbering)}:
+            raise SettingsError(f"Unknown setting: {dotted_name}")
+        value = _coerce(dotted_name, raw, getattr(numbering, tail))
+        updated = dataclasses.replace(
+            current, invoice_numbering=dataclasses.replace(numbering, **{tail: value})
+        )
+    else:
+        if (
+            head not in {f.name for f in dataclasses.fields(current)}
+            or tail
+            or head == "invoice_numbering"
+        ):
+            raise SettingsError(f"Unknown setting: {dotted_name}")
+        value = _coerce(dotted_name, raw, getattr(current, head))
+        updated = dataclasses.replace(current, **{head: value})
+    save_settings(session, updated)
+    return updated
