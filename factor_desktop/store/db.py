@@ -21,6 +21,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,15 @@ def make_engine(path: Path) -> Engine:
     return engine
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine, migrations: Path = MIGRATIONS_DIR) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations))
     config.attributes["engine"] = engine
     return config
 
 
-def head_revision() -> str:
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
+def head_revision(migrations: Path = MIGRATIONS_DIR) -> str:
+    script = ScriptDirectory(str(migrations))
     head = script.get_current_head()
     assert head is not None
     return head
@@ -87,10 +88,12 @@ def backup_database(path: Path, backup_dir: Path, label: str) -> Path:
     return target
 
 
-def migrate(engine: Engine, path: Path, backup_dir: Path) -> Path | None:
+def migrate(
+    engine: Engine, path: Path, backup_dir: Path, migrations: Path = MIGRATIONS_DIR
+) -> Path | None:
     """Bring the database to the newest schema. Returns the backup taken, if any."""
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = head_revision()
+    script = ScriptDirectory(str(migrations))
+    head = head_revision(migrations)
     current = current_revision(engine)
     if current == head:
         return None
@@ -107,7 +110,7 @@ def migrate(engine: Engine, path: Path, backup_dir: Path) -> Path | None:
     if current is not None:
         backup = backup_database(path, backup_dir, f"before-{head}")
         log.info("Backed up %s to %s before upgrading the schema", path, backup)
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine, migrations), "head")
     log.info("Database %s is at schema %s", path, head)
     return backup
 
@@ -150,12 +153,8 @@ def open_store(path: Path, backup_dir: Path | None = None) -> Store:
     except StoreError:
         engine.dispose()
         raise
-    except sqlite3.DatabaseError as exc:
+    except (sqlite3.DatabaseError, DBAPIError) as exc:
         engine.dispose()
-        raise StoreError(f"The database {path} could not be opened: {exc}") from exc
-    except Exception as exc:
-        engine.dispose()
-        if "file is not a database" in str(exc) or "disk" in str(exc).lower():
-            raise StoreError(f"The database {path} could not be opened: {exc}") from exc
-        raise
+        reason = getattr(exc, "orig", None) or exc
+        raise StoreError(f"The database {path} could not be opened: {reason}.") from exc
     return Store(path, engine, sessionmaker(engine, expire_on_commit=False))
