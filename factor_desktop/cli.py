@@ -87,7 +87,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     refresh_token_expires_at=_iso(tokens.refresh_expires_at),
                 )
             connected = state == "connected" and tokens is not None
-            report = {
+            report: dict[str, Any] = {
                 "connected": connected,
                 "state": state if (connected or state != "connected") else "reconnect_needed",
                 "realm_id": conn.realm_id if conn else None,
@@ -127,7 +127,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print("Not connected to QuickBooks Online.")
         print(f"Data: {report['database']}")
         if report["last_sync"]:
-            ls = report["last_sync"]
+            ls: dict[str, Any] = report["last_sync"]
             print(f"Last sync: {ls['status']} at {ls['finished_at'] or ls['started_at']}")
     return EXIT_OK
 

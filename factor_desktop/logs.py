@@ -73,6 +73,8 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_installed: list[logging.Handler] = []
+
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
 
@@ -81,10 +83,10 @@ def setup_logging(log_dir: Path, verbose: int = 0) -> Path:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / "factor-desktop.log"
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_factor_desktop", False):
-            root.removeHandler(handler)
-            handler.close()
+    while _installed:
+        old = _installed.pop()
+        root.removeHandler(old)
+        old.close()
     file_handler = logging.handlers.RotatingFileHandler(
         log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
     )
@@ -98,7 +100,7 @@ def setup_logging(log_dir: Path, verbose: int = 0) -> Path:
         logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.WARNING
     )
     for handler in (file_handler, console):
-        handler._factor_desktop = True  # type: ignore[attr-defined]  # marks our own handlers
+        _installed.append(handler)
         root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     # urllib3 logs full URLs at DEBUG; keep it quieter so the log stays readable.

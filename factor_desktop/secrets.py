@@ -129,10 +129,10 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
     current session only. Its priority keeps keyring from ever picking it on its own.
     """
 
-    priority = -1  # type: ignore[assignment]  # keyring declares priority as a class property
+    priority = -1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped
         self._values: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
