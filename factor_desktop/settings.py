@@ -61,6 +61,9 @@ class Settings:
     secret_storage: str = "keyring"
     # The loopback port for the OAuth redirect; 0 picks a free one.
     redirect_port: int = 0
+    # A hosted https redirect page registered with Intuit (needed for production keys); empty
+    # means the redirect comes back to this computer at http://localhost:PORT/callback.
+    redirect_uri: str = ""
 
     def check(self) -> None:
         if self.environment not in ENVIRONMENTS and not self.environment.startswith(
@@ -78,6 +81,12 @@ class Settings:
             raise SettingsError("Secret storage: 'keyring' or 'session'.")
         if not 0 <= self.redirect_port <= 65535:
             raise SettingsError("Redirect port: 0 to 65535.")
+        if self.redirect_uri and not self.redirect_uri.startswith(
+            ("https://", "http://localhost")
+        ):
+            raise SettingsError(
+                "Redirect URI: an https:// address (or http://localhost for development keys)."
+            )
         self.invoice_numbering.check()
 
     def to_json(self) -> dict[str, Any]:

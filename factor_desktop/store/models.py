@@ -406,6 +406,12 @@ class Connection(Base):
     refresh_token_last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     warnings: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    # A connection begun but not finished: the redirect it expects, so that a pasted redirect
+    # URL can complete it later, even from another process. Secrets are not kept here.
+    pending_state: Mapped[str | None] = mapped_column(String(100), default=None)
+    pending_redirect_uri: Mapped[str | None] = mapped_column(String(500), default=None)
+    pending_environment: Mapped[str | None] = mapped_column(String(500), default=None)
+    pending_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class Setting(Base):

@@ -15,7 +15,7 @@ from factor_desktop.settings import (
     load_settings,
     update_setting,
 )
-from factor_desktop.store.db import open_store
+from factor_desktop.store.db import head_revision, open_store
 
 SUBCOMMANDS = [
     "gui",
@@ -109,7 +109,7 @@ def test_status_json_creates_and_migrates_the_store(tmp_path: Path) -> None:
     assert report["connected"] is False
     assert report["state"] == "disconnected"
     assert report["company_name"] is None
-    assert report["schema"] == "0001"
+    assert report["schema"] == head_revision()
     assert (data / "default.sqlite3").exists()
     assert (data / "logs" / "factor-desktop.log").exists() or (data / "logs").is_dir()
 
