@@ -54,7 +54,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from factor_desktop.app import open_context
-    from factor_desktop.secrets import KeyringUnavailable, SecretStoreError
+    from factor_desktop.secrets import REFRESH_IDLE_LIMIT, KeyringUnavailable, SecretStoreError
     from factor_desktop.store.db import current_revision
     from factor_desktop.store.models import Connection, SyncRun
 
@@ -85,6 +85,12 @@ def cmd_status(args: argparse.Namespace) -> int:
                     access_token_valid=tokens.access_valid(now),
                     refresh_token_age_days=round(age.total_seconds() / 86400, 2),
                     refresh_token_expires_at=_iso(tokens.refresh_expires_at),
+                    refresh_token_hard_expires_at=_iso(tokens.refresh_hard_expires_at),
+                    refresh_token_idle_expires_at=_iso(
+                        conn.refresh_token_last_used_at + REFRESH_IDLE_LIMIT
+                        if conn and conn.refresh_token_last_used_at
+                        else None
+                    ),
                 )
             connected = state == "connected" and tokens is not None
             report: dict[str, Any] = {
@@ -155,6 +161,77 @@ def cmd_settings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- connect / disconnect ------------------------------------------------------------
+
+
+def _connection_service(args: argparse.Namespace) -> tuple[Any, Any]:
+    from factor_desktop.app import open_context
+    from factor_desktop.sync.connection import ConnectionService
+
+    ctx = open_context(args.data_dir, args.profile)
+    return ctx, ConnectionService(ctx.store, ctx.tokens)
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    import os
+    import webbrowser
+
+    from factor_desktop.qbo.oauth import OAuthFlowError
+    from factor_desktop.sync.connection import ConnectError
+
+    ctx, service = _connection_service(args)
+    try:
+        if args.redirect_url:
+            pending = service.resume()
+            report = service.finish(pending, args.redirect_url)
+        else:
+            secret = args.client_secret or os.environ.get("FACTOR_DESKTOP_CLIENT_SECRET")
+            if args.client_id and not secret and sys.stdin.isatty():
+                import getpass
+
+                secret = getpass.getpass("Client Secret of your Intuit app: ")
+            pending = service.begin(args.environment, args.client_id, secret)
+            if args.no_browser:
+                print(pending.authorize_url, flush=True)
+            else:
+                print("Opening QuickBooks sign-in in your browser. If it does not open, visit:")
+                print(pending.authorize_url, flush=True)
+                webbrowser.open(pending.authorize_url)
+            if pending.receiver is not None:
+                report = service.connect_with_loopback(pending, timeout=args.timeout)
+            elif sys.stdin.isatty():
+                pasted = input("Paste the address QuickBooks redirected you to: ")
+                report = service.finish(pending, pasted)
+            else:
+                print(
+                    "When QuickBooks redirects you, finish with: "
+                    "factor-desktop connect --redirect-url 'ADDRESS'",
+                    file=sys.stderr,
+                )
+                return EXIT_OK
+    except (ConnectError, OAuthFlowError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        ctx.close()
+    print(f"Connected to {report.company_name} (realm {report.realm_id}).")
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
+    return EXIT_OK
+
+
+def cmd_disconnect(args: argparse.Namespace) -> int:
+    ctx, service = _connection_service(args)
+    try:
+        revoked = service.disconnect()
+    finally:
+        ctx.close()
+    if revoked:
+        print("Disconnected: QuickBooks revoked the connection and its tokens are forgotten.")
+    else:
+        print("Disconnected here: the tokens are forgotten (QuickBooks could not be told).")
+    return EXIT_OK
+
+
 # --- sandbox ---------------------------------------------------------------------------
 
 
@@ -215,10 +292,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--client-secret")
     p.add_argument("--no-browser", action="store_true", help="print the authorization URL")
     p.add_argument("--redirect-url", help="complete the connection from a pasted redirect URL")
-    p.set_defaults(handler=_not_available("connect"))
+    p.add_argument(
+        "--timeout", type=float, default=300.0, help="seconds to wait for the redirect (300)"
+    )
+    p.set_defaults(handler=cmd_connect)
 
     p = sub.add_parser("disconnect", help="revoke the QuickBooks connection and forget its tokens")
-    p.set_defaults(handler=_not_available("disconnect"))
+    p.set_defaults(handler=cmd_disconnect)
 
     p = sub.add_parser("status", help="show the QuickBooks connection and the last sync")
     p.add_argument("--json", action="store_true", help="machine-readable output")
