@@ -400,7 +400,7 @@ class LoopbackReceiver:
             while not self._done.wait(0.1):
                 if deadline.is_set():
                     raise OAuthFlowError(
-                        f"No answer from QuickBooks within {int(timeout)} seconds. "
+                        f"No answer from QuickBooks within {timeout:g} seconds. "
                         "Start connecting again, or paste the address you were redirected to."
                     )
                 if cancel is not None and cancel.is_set():
