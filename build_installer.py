@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build Factor Desktop as a self-contained folder (and archive) with PyInstaller, then smoke-test it.
+"""Build Factor Desktop as a self-contained folder with PyInstaller, then smoke-test it.
 
     python3 run.py check            # lint first, if you like
     .venv/bin/python build_installer.py [--onefile] [--skip-smoke-test]
