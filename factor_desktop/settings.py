@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.invoices import InvoiceNumberPolicy
 from factor_desktop.store.models import Setting
 
 ENVIRONMENTS = ("production", "sandbox")
@@ -31,18 +32,13 @@ class InvoiceNumbering:
     padding: int = 4
 
     def check(self) -> None:
-        if len(self.prefix) > 10:
-            raise SettingsError("Invoice number prefix: at most 10 characters.")
-        if ":" in self.prefix or any(not ch.isprintable() for ch in self.prefix):
-            raise SettingsError("Invoice number prefix: printable characters only, no colon.")
-        if not 0 <= self.padding <= 10:
-            raise SettingsError("Invoice number padding: a whole number from 0 to 10.")
-        if self.next_number < 1:
-            raise SettingsError("Next invoice number: 1 or more.")
-        if len(self.prefix) + max(self.padding, len(str(self.next_number))) > 21:
-            raise SettingsError(
-                "Invoice numbers would be longer than the 21 characters QuickBooks allows."
+        """The domain's numbering rules decide; their messages name the problem."""
+        try:
+            InvoiceNumberPolicy(self.prefix, self.next_number, self.padding).format(
+                self.next_number
             )
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(str(exc)) from None
 
 
 @dataclass(frozen=True)
