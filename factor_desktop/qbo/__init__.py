@@ -1,0 +1,10 @@
+"""QuickBooks Online wire format and transport. No Qt.
+
+- ``client``: :class:`~factor_desktop.qbo.client.QboClient`, the REST client (CRUD, void, query,
+  paging, count, change data capture, batch, attachments) with retries, requestid and counters.
+- ``errors``: the typed fault hierarchy and the parser of every fault shape QBO sends.
+- ``query``: the query builder and QBO's value quoting.
+- ``ratelimit``: the per-realm request pacer.
+- ``auth_protocol``: :class:`~factor_desktop.qbo.auth_protocol.TokenSource`, what the client
+  needs from the token holder.
+"""
