@@ -28,8 +28,9 @@ Errors, with the texts real QBO sends:
   ``QueryParserError: Encountered " <IDENTIFIER> "R "" at line 1, column 52.\\nWas expecting one
   of:\\n    <EOF> \\n    <AND> ...`` (an unescaped quote), and ``QueryParserError: Invalid content.
   Lexical error at line 1, column 43.  Encountered: "\\u2019" (8217), after : "\\'%Fleur"`` for a
-  character QBO's lexer refuses — anything outside ASCII, even inside a quoted value, and
-  characters such as ``%`` or ``!`` outside quotes. A value whose last character is a lone
+  character QBO's lexer refuses — anything beyond Latin-1 inside a quoted value (typographic
+  quotes and dashes), anything outside ASCII elsewhere, and characters such as ``%`` or ``!``
+  outside quotes. A value whose last character is a lone
   backslash swallows its closing quote and runs to the end: ``Encountered: <EOF> after : "…"``.
   Lines and columns are 1-based and counted the way JavaCC counts them (a tab advances to the next
   multiple of 8; the end of input sits on the last character; an empty statement reports line 0,
@@ -381,6 +382,10 @@ _IDENT_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]
 _NUMBER_RE: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _TAB_SIZE: Final = 8
 _ASCII_MAX: Final = 0x7F
+# Inside a quoted value QBO's lexer takes Latin-1 (accented names such as "Café Lumière" are
+# found), but refuses typographic characters beyond it such as ’ (8217) and – (8211), the only
+# characters real QBO errors are on record for. The Latin-1 bound is an inference from both.
+_STRING_CHAR_MAX: Final = 0xFF
 
 
 _JAVA_ESCAPES: Final = {
@@ -518,13 +523,13 @@ class _Lexer:
         i = start + 1
         while i < n:
             ch = text[i]
-            if ord(ch) > _ASCII_MAX:
+            if ord(ch) > _STRING_CHAR_MAX:
                 self._lexical_error(start, i)
             if ch == "'":
                 return i + 1
             if ch == "\\":
                 i += 1
-                if i < n and ord(text[i]) > _ASCII_MAX:
+                if i < n and ord(text[i]) > _STRING_CHAR_MAX:
                     self._lexical_error(start, i)
             i += 1
         self._lexical_error(start, n)

@@ -785,9 +785,9 @@ def test_trailing_backslash_runs_the_value_to_the_end() -> None:
             "Was expecting:\n    <INTEGER_LITERAL> ...\n    ",
         ),
         (
-            "SELECT * FROM Customer WHERE Name = 'Café'",
-            "Invalid content. Lexical error at line 1, column 41.  "
-            'Encountered: "\\u00e9" (233), after : "\\\'Caf"',
+            "SELECT * FROM Customer WHERE Name = 'Café – Bar'",
+            "Invalid content. Lexical error at line 1, column 43.  "
+            'Encountered: "\\u2013" (8211), after : "\\\'Caf\\u00e9 "',
         ),
         (
             "SELECT * FROM Customer WHERE Name = 'x🙂'",
@@ -958,3 +958,15 @@ def test_decimal_literals_keep_their_precision() -> None:
     assert run("SELECT * FROM Invoice WHERE TotalAmt = 300.1", [invoice("1", TotalAmt=300.1)])[
         0
     ] == ["1"]
+
+
+def test_latin1_letters_in_values_are_accepted() -> None:
+    rows = [
+        {"Id": "1", "DisplayName": "Café Lumière Hospitality", "Active": True},
+        {"Id": "2", "DisplayName": "Müller-Østergaard Residences", "Active": True},
+    ]
+    page, total = run_query(
+        parse_query("SELECT * FROM Customer WHERE DisplayName = 'Müller-Østergaard Residences'"),
+        rows,
+    )
+    assert [r["Id"] for r in page] == ["2"] and total == 1
