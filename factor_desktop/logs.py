@@ -17,7 +17,7 @@ REDACTED = "[redacted]"
 
 _PATTERNS = [
     # Authorization headers
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{16,}"),
     # JSON or form fields that carry secrets
     re.compile(
         r"(?i)(['\"]?(?:access_token|refresh_token|id_token|client_secret|code|token)['\"]?"

@@ -82,7 +82,7 @@ def test_loopback_receiver_reports_a_state_mismatch() -> None:
 def test_loopback_receiver_times_out_and_can_be_cancelled() -> None:
     receiver = LoopbackReceiver("s")
     started = time.monotonic()
-    with pytest.raises(OAuthFlowError, match="No answer from QuickBooks within 0.3 seconds"):
+    with pytest.raises(OAuthFlowError, match=r"No answer from QuickBooks within 0\.3 seconds"):
         receiver.wait(0.3)
     assert time.monotonic() - started < 3
     cancel = threading.Event()

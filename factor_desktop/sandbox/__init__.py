@@ -1,0 +1,53 @@
+"""A faithful local QuickBooks Online: OAuth 2.0 and the v3 JSON API over real HTTP.
+
+It is the peer of the integration tests and of the app's demo mode::
+
+    with SandboxServer(SandboxConfig(seed="demo", auto_approve=True)) as qbo:
+        qbo.base_url, qbo.discovery_url, qbo.client_id, qbo.client_secret, qbo.realm_id
+        qbo.clock.advance(3600)
+
+The package depends on the standard library and werkzeug only.
+
+Admin endpoints (outside /v3, for tests and demo mode; no authentication, so keep the sandbox on
+127.0.0.1): ``GET|POST /_sandbox/admin/clock`` ({"advance": seconds} or {"set": ISO datetime}),
+``GET|POST /_sandbox/admin/knobs`` (any :class:`~.knobs.Knobs` field), ``GET|POST
+/_sandbox/admin/preferences`` (deep-merged into Preferences; ``custom_fields`` {"1": "Crew #",
+"2": null} names or switches off sales-form custom fields), ``GET /_sandbox/admin/state`` and
+``POST /_sandbox/admin/tokens`` (a token pair for the app, as after a consent).
+
+Where Intuit documents no wording, the sandbox chooses (and tests pin) these answers:
+
+* CDC with ``changedSince`` more than 30 days back: HTTP 400 ValidationFault, code ``500``
+  "Unsupported Operation", Detail "Operation cdc with changedSince date … which is older than
+  fixed days is not supported." (the text QBO sends for this case). More than 1000 objects, or an
+  entity CDC does not cover (TaxCode, TaxRate, CompanyInfo, …): the same fault shape, the Detail
+  saying to query shorter periods or naming the entity.
+* Over-applied payments, a payment applied to another customer's invoice, sub-customers deeper
+  than four levels, a billable expense line without a customer: 6000 business validation faults.
+* Batch over 30 items: 1040 "Batch size exceeds allowed limit". A 429 comes before any other
+  check except authentication, and injected 5xx faults are 500 (SystemFault JSON), 502 or 503
+  (gateway HTML), chosen at random.
+* ``time_scale`` multiplies the length of the rate-limit windows (0.01: a QBO minute lasts
+  0.6 s); moving the clock forward also moves the windows.
+* DisplayName and other name uniqueness ignores case and repeated spaces. QBO shows a
+  deactivated name with " (deleted)" appended; the sandbox keeps the name as written.
+* No ``id_token`` is issued for OpenID scopes (the JWKS is empty); the refresh-token idle limit
+  is 100 days while ``x_refresh_token_expires_in`` reports Intuit's 8726400.
+"""
+
+from __future__ import annotations
+
+from .cli import add_arguments, main, run_from_args
+from .clock import SandboxClock
+from .core import SandboxConfig
+from .server import SandboxAdmin, SandboxServer
+
+__all__ = [
+    "SandboxAdmin",
+    "SandboxClock",
+    "SandboxConfig",
+    "SandboxServer",
+    "add_arguments",
+    "main",
+    "run_from_args",
+]

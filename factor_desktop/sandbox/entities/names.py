@@ -1,0 +1,448 @@
+"""Name-list people: Customer (with sub-customers), Vendor and Employee."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from .. import faults
+from ..context import Ctx
+from ..store import JsonDict, Record
+from .base import (
+    NAME_ENTITIES,
+    USD,
+    EntityRule,
+    check_name_chars,
+    copy_optional,
+    dec,
+    is_true,
+    money,
+    ref_value,
+    resolve,
+    text,
+)
+
+MAX_CUSTOMER_LEVEL = 4
+
+_NAME_BASE = frozenset(
+    {
+        "Organization",
+        "Title",
+        "GivenName",
+        "MiddleName",
+        "FamilyName",
+        "Suffix",
+        "FullyQualifiedName",
+        "CompanyName",
+        "DisplayName",
+        "PrintOnCheckName",
+        "UserId",
+        "Active",
+        "PrimaryPhone",
+        "AlternatePhone",
+        "Mobile",
+        "Fax",
+        "PrimaryEmailAddr",
+        "WebAddr",
+        "OtherContactInfo",
+        "DefaultTaxCodeRef",
+        "V4IDPseudonym",
+        "Source",
+    }
+)
+_CONTACT_FIELDS = [
+    "Organization",
+    "Title",
+    "GivenName",
+    "MiddleName",
+    "FamilyName",
+    "Suffix",
+    "CompanyName",
+    "PrimaryPhone",
+    "AlternatePhone",
+    "Mobile",
+    "Fax",
+    "PrimaryEmailAddr",
+    "WebAddr",
+    "OtherContactInfo",
+    "Notes",
+    "UserId",
+    "Source",
+]
+
+
+def display_name(src: JsonDict) -> str:
+    name = text(src, "DisplayName")
+    if name is None or not name.strip():
+        parts = [text(src, k) for k in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+        name = " ".join(p.strip() for p in parts if p and p.strip())
+    if not name:
+        raise faults.required_param("DisplayName")
+    name = name.strip()
+    check_name_chars(name, "DisplayName")
+    return name
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def check_unique_display_name(ctx: Ctx, entity: str, own_id: str | None, name: str) -> None:
+    """DisplayName is unique across customers, vendors and employees, inactive ones included."""
+    key = name_key(name)
+    for other_entity in NAME_ENTITIES:
+        for record in ctx.all(other_entity):
+            if other_entity == entity and record.id == own_id:
+                continue
+            if name_key(str(record.doc.get("DisplayName", ""))) == key:
+                raise faults.duplicate_name()
+
+
+def _active(src: JsonDict) -> bool:
+    return is_true(src["Active"]) if "Active" in src else True
+
+
+class CustomerRule(EntityRule):
+    name = "Customer"
+    resource = "customer"
+    name_list = True
+    id_family = "Customer"
+    fields: ClassVar[frozenset[str]] = _NAME_BASE | frozenset(
+        {
+            "Taxable",
+            "BillAddr",
+            "ShipAddr",
+            "OtherAddr",
+            "ContactName",
+            "AltContactName",
+            "Notes",
+            "Job",
+            "BillWithParent",
+            "RootCustomerRef",
+            "ParentRef",
+            "Level",
+            "CustomerTypeRef",
+            "SalesTermRef",
+            "SalesRepRef",
+            "PaymentMethodRef",
+            "CCDetail",
+            "PriceLevelRef",
+            "Balance",
+            "OpenBalanceDate",
+            "BalanceWithJobs",
+            "CreditLimit",
+            "AcctNum",
+            "CurrencyRef",
+            "OverDueBalance",
+            "TotalRevenue",
+            "TotalExpense",
+            "PreferredDeliveryMethod",
+            "ResaleNum",
+            "JobInfo",
+            "TDSEnabled",
+            "CustomerEx",
+            "SecondaryTaxIdentifier",
+            "ARAccountRef",
+            "PrimaryTaxIdentifier",
+            "TaxExemptionReasonId",
+            "IsProject",
+            "BusinessNumber",
+            "GSTIN",
+            "GSTRegistrationType",
+            "IsCISContractor",
+            "ClientCompanyId",
+            "ClientEntityId",
+            "TaxRegime",
+            "HasTpar",
+            "ShipAddrs",
+            "CustomerPaymentProfile",
+        }
+    )
+    computed: ClassVar[frozenset[str]] = frozenset(
+        {"FullyQualifiedName", "Level", "Balance", "BalanceWithJobs", "IsProject"}
+    )
+
+    def build(
+        self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
+    ) -> JsonDict:
+        name = display_name(src)
+        own_id = existing.id if existing else None
+        check_unique_display_name(ctx, self.name, own_id, name)
+        doc: JsonDict = {}
+        doc["Taxable"] = is_true(src["Taxable"]) if "Taxable" in src else True
+        copy_optional(src, doc, ["BillAddr", "ShipAddr", "OtherAddr"])
+        parent_value = ref_value(src.get("ParentRef"))
+        job = is_true(src.get("Job", False)) or parent_value is not None
+        if job and parent_value is None:
+            raise faults.required_param("ParentRef")
+        level = 0
+        fqn = name
+        doc["Job"] = job
+        doc["BillWithParent"] = is_true(src.get("BillWithParent", False)) if job else False
+        if parent_value is not None:
+            parent = resolve(ctx, "Customer", src.get("ParentRef"), "ParentRef")
+            if own_id is not None and (parent.id == own_id or own_id in _ancestors(ctx, parent)):
+                raise faults.single(
+                    "Parent cannot be child",
+                    "Parent cannot be child : A customer cannot be its own parent or the parent "
+                    "of one of its own sub-customers.",
+                    "900",
+                    "ParentRef",
+                )
+            level = int(parent.doc.get("Level", 0)) + 1
+            depth_below = _subtree_depth(ctx, own_id) if own_id else 0
+            if level + depth_below > MAX_CUSTOMER_LEVEL:
+                raise faults.business_validation(
+                    "You can only have up to 4 levels of sub-customers.", "ParentRef"
+                )
+            fqn = f"{parent.doc.get('FullyQualifiedName', parent.doc.get('DisplayName'))}:{name}"
+            doc["ParentRef"] = {"value": parent.id}
+            doc["Level"] = level
+        for key in ("SalesTermRef", "PaymentMethodRef", "CustomerTypeRef", "SalesRepRef"):
+            if key in src and src[key] is not None:
+                entity = {"SalesTermRef": "Term"}.get(key)
+                if entity is not None:
+                    term = resolve(ctx, entity, src[key], key)
+                    doc[key] = {"value": term.id, "name": term.doc.get("Name")}
+                else:
+                    doc[key] = src[key]
+        previous = existing.doc if existing else {}
+        doc["Balance"] = previous.get("Balance", 0)
+        doc["BalanceWithJobs"] = previous.get("BalanceWithJobs", 0)
+        if "CreditLimit" in src:
+            doc["CreditLimit"] = money(dec(src["CreditLimit"], "CreditLimit"))
+        doc["CurrencyRef"] = dict(USD)
+        doc["PreferredDeliveryMethod"] = text(src, "PreferredDeliveryMethod") or "Print"
+        copy_optional(src, doc, [*_CONTACT_FIELDS, "AcctNum", "ResaleNum", "ContactName"])
+        doc["FullyQualifiedName"] = fqn
+        doc["DisplayName"] = name
+        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or name
+        doc["Active"] = _active(src)
+        if previous.get("IsProject"):
+            doc["IsProject"] = True
+        tax_code = _default_tax_code(ctx, src, doc["Taxable"])
+        if tax_code is not None:
+            doc["DefaultTaxCodeRef"] = tax_code
+        return doc
+
+    def after_write(self, ctx: Ctx, old: JsonDict | None, new: Record) -> None:
+        if old is None:
+            return
+        if old.get("FullyQualifiedName") != new.doc.get("FullyQualifiedName") or old.get(
+            "Level"
+        ) != new.doc.get("Level"):
+            _cascade_names(ctx, new)
+        if old.get("Active", True) and new.doc.get("Active") is False:
+            for child in _children(ctx, new.id):
+                if child.doc.get("Active", True):
+                    child.doc["Active"] = False
+                    ctx.bump(child)
+                    self.after_write(ctx, {**child.doc, "Active": True}, child)
+        recompute_customer_balances(ctx)
+
+
+def _default_tax_code(ctx: Ctx, src: JsonDict, taxable: bool) -> JsonDict | None:
+    given = ref_value(src.get("DefaultTaxCodeRef"))
+    if given is not None:
+        record = ctx.get("TaxCode", given)
+        if record is None:
+            raise faults.invalid_reference("DefaultTaxCodeRef")
+        return {"value": record.id}
+    if not taxable or not ctx.preference("TaxPrefs", "UsingSalesTax"):
+        return None
+    for record in ctx.all("TaxCode"):
+        if record.id.isdigit() and record.doc.get("Active", True):
+            return {"value": record.id}
+    return None
+
+
+def _children(ctx: Ctx, customer_id: str) -> list[Record]:
+    return [r for r in ctx.all("Customer") if ref_value(r.doc.get("ParentRef")) == customer_id]
+
+
+def _ancestors(ctx: Ctx, record: Record) -> list[str]:
+    out: list[str] = []
+    current: Record | None = record
+    while current is not None:
+        parent_id = ref_value(current.doc.get("ParentRef"))
+        if parent_id is None or parent_id in out:
+            break
+        out.append(parent_id)
+        current = ctx.get("Customer", parent_id)
+    return out
+
+
+def _subtree_depth(ctx: Ctx, customer_id: str | None) -> int:
+    if customer_id is None:
+        return 0
+    children = _children(ctx, customer_id)
+    return 0 if not children else 1 + max(_subtree_depth(ctx, c.id) for c in children)
+
+
+def _cascade_names(ctx: Ctx, parent: Record) -> None:
+    for child in _children(ctx, parent.id):
+        child.doc["FullyQualifiedName"] = (
+            f"{parent.doc['FullyQualifiedName']}:{child.doc.get('DisplayName')}"
+        )
+        child.doc["Level"] = int(parent.doc.get("Level", 0)) + 1
+        ctx.bump(child)
+        _cascade_names(ctx, child)
+
+
+def recompute_customer_balances(ctx: Ctx) -> None:
+    """Balance = open invoices less unapplied payments; BalanceWithJobs adds the sub-tree."""
+    own: dict[str, Decimal] = {}
+    for invoice in ctx.all("Invoice"):
+        cid = ref_value(invoice.doc.get("CustomerRef"))
+        if cid is not None:
+            own[cid] = own.get(cid, Decimal(0)) + dec(invoice.doc.get("Balance", 0))
+    for payment in ctx.all("Payment"):
+        cid = ref_value(payment.doc.get("CustomerRef"))
+        if cid is not None:
+            own[cid] = own.get(cid, Decimal(0)) - dec(payment.doc.get("UnappliedAmt", 0))
+    customers = ctx.all("Customer")
+    children: dict[str, list[str]] = {}
+    for record in customers:
+        parent_id = ref_value(record.doc.get("ParentRef"))
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(record.id)
+    totals: dict[str, Decimal] = {}
+
+    def with_jobs(cid: str, seen: frozenset[str]) -> Decimal:
+        if cid in totals:
+            return totals[cid]
+        total = own.get(cid, Decimal(0))
+        for child in children.get(cid, []):
+            if child not in seen:
+                total += with_jobs(child, seen | {child})
+        totals[cid] = total
+        return total
+
+    for record in customers:
+        balance = money(own.get(record.id, Decimal(0)))
+        jobs = money(with_jobs(record.id, frozenset({record.id})))
+        if record.doc.get("Balance") != balance or record.doc.get("BalanceWithJobs") != jobs:
+            record.doc["Balance"] = balance
+            record.doc["BalanceWithJobs"] = jobs
+            ctx.store.put(ctx.realm, record)
+
+
+def recompute_vendor_balances(ctx: Ctx) -> None:
+    own: dict[str, Decimal] = {}
+    for bill in ctx.all("Bill"):
+        vid = ref_value(bill.doc.get("VendorRef"))
+        if vid is not None:
+            own[vid] = own.get(vid, Decimal(0)) + dec(bill.doc.get("Balance", 0))
+    for record in ctx.all("Vendor"):
+        balance = money(own.get(record.id, Decimal(0)))
+        if record.doc.get("Balance") != balance:
+            record.doc["Balance"] = balance
+            ctx.store.put(ctx.realm, record)
+
+
+class VendorRule(EntityRule):
+    name = "Vendor"
+    resource = "vendor"
+    name_list = True
+    id_family = "Vendor"
+    fields: ClassVar[frozenset[str]] = _NAME_BASE | frozenset(
+        {
+            "BillAddr",
+            "OtherAddr",
+            "ContactName",
+            "AltContactName",
+            "Notes",
+            "TaxCountry",
+            "TaxIdentifier",
+            "BusinessNumber",
+            "ParentRef",
+            "VendorTypeRef",
+            "TermRef",
+            "PrefillAccountRef",
+            "Balance",
+            "BillRate",
+            "CostRate",
+            "AcctNum",
+            "Vendor1099",
+            "T4AEligible",
+            "T5018Eligible",
+            "CurrencyRef",
+            "TaxReportingBasis",
+            "APAccountRef",
+            "VendorPaymentBankDetail",
+            "GSTIN",
+            "GSTRegistrationType",
+            "IsSubContractor",
+            "HasTPAR",
+            "VendorEx",
+            "OpenBalanceDate",
+            "TaxRegime",
+            "Source",
+        }
+    )
+    computed: ClassVar[frozenset[str]] = frozenset({"Balance"})
+
+    def build(
+        self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
+    ) -> JsonDict:
+        name = display_name(src)
+        check_unique_display_name(ctx, self.name, existing.id if existing else None, name)
+        doc: JsonDict = {}
+        copy_optional(src, doc, ["BillAddr", "OtherAddr", "TaxIdentifier"])
+        if src.get("TermRef") is not None:
+            term = resolve(ctx, "Term", src["TermRef"], "TermRef")
+            doc["TermRef"] = {"value": term.id}
+        doc["Balance"] = existing.doc.get("Balance", 0) if existing else 0
+        copy_optional(src, doc, ["AcctNum", "BillRate", "CostRate"])
+        doc["Vendor1099"] = is_true(src.get("Vendor1099", False))
+        doc["CurrencyRef"] = dict(USD)
+        copy_optional(src, doc, _CONTACT_FIELDS)
+        doc["DisplayName"] = name
+        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or name
+        doc["Active"] = _active(src)
+        return doc
+
+
+class EmployeeRule(EntityRule):
+    name = "Employee"
+    resource = "employee"
+    name_list = True
+    id_family = "Employee"
+    fields: ClassVar[frozenset[str]] = _NAME_BASE | frozenset(
+        {
+            "EmployeeType",
+            "EmployeeNumber",
+            "SSN",
+            "PrimaryAddr",
+            "OtherAddr",
+            "BillableTime",
+            "BillRate",
+            "BirthDate",
+            "Gender",
+            "HiredDate",
+            "ReleasedDate",
+            "UseTimeEntry",
+            "EmployeeEx",
+            "CostRate",
+        }
+    )
+
+    def build(
+        self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
+    ) -> JsonDict:
+        name = display_name(src)
+        check_unique_display_name(ctx, self.name, existing.id if existing else None, name)
+        doc: JsonDict = {}
+        copy_optional(src, doc, ["EmployeeNumber", "SSN", "PrimaryAddr"])
+        doc["BillableTime"] = is_true(src.get("BillableTime", False))
+        copy_optional(
+            src, doc, ["BillRate", "CostRate", "BirthDate", "Gender", "HiredDate", "ReleasedDate"]
+        )
+        copy_optional(src, doc, _CONTACT_FIELDS)
+        doc["DisplayName"] = name
+        given = " ".join(
+            p for p in (text(src, "GivenName"), text(src, "FamilyName")) if p and p.strip()
+        )
+        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or given or name
+        doc["Active"] = _active(src)
+        return doc
