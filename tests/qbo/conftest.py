@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import requests
 import responses
-from qbo_fakes import BASE_URL, REALM, FakeTime, FakeTokens
 
 from factor_desktop.qbo.client import QboClient
 from factor_desktop.qbo.ratelimit import RateLimiter
+from tests.qbo.qbo_fakes import BASE_URL, REALM, FakeTime, FakeTokens
 
 MakeClient = Callable[..., QboClient]
 

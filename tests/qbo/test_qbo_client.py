@@ -8,16 +8,6 @@ import logging
 import pytest
 import requests
 import responses
-from conftest import MakeClient
-from qbo_fakes import (
-    ACCESS_TOKEN_1,
-    ACCESS_TOKEN_2,
-    COMPANY,
-    FakeTime,
-    FakeTokens,
-    query_params,
-    recording,
-)
 
 from factor_desktop.qbo.auth_protocol import TokenSource
 from factor_desktop.qbo.client import DEFAULT_MINOR_VERSION, QboClient
@@ -33,6 +23,16 @@ from factor_desktop.qbo.errors import (
 )
 from factor_desktop.qbo.ratelimit import RateLimiter
 from factor_desktop.qbo.tokens import TokenManager
+from tests.qbo.conftest import MakeClient
+from tests.qbo.qbo_fakes import (
+    ACCESS_TOKEN_1,
+    ACCESS_TOKEN_2,
+    COMPANY,
+    FakeTime,
+    FakeTokens,
+    query_params,
+    recording,
+)
 
 THROTTLE_XML = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><IntuitResponse '

@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 import requests
 import responses
-from conftest import MakeClient
-from qbo_fakes import COMPANY, FakeTime, query_params, raw_query, recording
 
 from factor_desktop.qbo.client import MAX_BATCH_ITEMS, BatchItem, QboClient
 from factor_desktop.qbo.errors import (
@@ -24,6 +22,8 @@ from factor_desktop.qbo.errors import (
     StaleObjectError,
 )
 from factor_desktop.qbo.query import select
+from tests.qbo.conftest import MakeClient
+from tests.qbo.qbo_fakes import COMPANY, FakeTime, query_params, raw_query, recording
 
 QUERY_URL = f"{COMPANY}/query"
 

@@ -8,7 +8,6 @@ from email.utils import format_datetime
 
 import pytest
 import requests
-from qbo_fakes import ACCESS_TOKEN_1, Recorded, recording
 
 from factor_desktop.qbo.errors import (
     DEFAULT_THROTTLE_WAIT_SECONDS,
@@ -31,6 +30,7 @@ from factor_desktop.qbo.errors import (
     redact,
     retry_after_seconds,
 )
+from tests.qbo.qbo_fakes import ACCESS_TOKEN_1, Recorded, recording
 
 # Reference §9: the 429 body is XML although JSON was asked for.
 THROTTLE_XML = (

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from qbo_fakes import FakeTime
 
 from factor_desktop.qbo.ratelimit import RateLimiter
+from tests.qbo.qbo_fakes import FakeTime
 
 
 def test_the_eleventh_request_in_a_second_waits(limiter: RateLimiter, fake_time: FakeTime) -> None:
