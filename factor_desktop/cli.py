@@ -232,6 +232,36 @@ def cmd_disconnect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- gui / demo ------------------------------------------------------------------------
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from factor_desktop.ui.application import run_gui
+
+    return run_gui(args.data_dir, args.profile)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from factor_desktop.demo import run_demo
+
+    return run_demo(args.data_dir, fresh=args.fresh)
+
+
+# --- import / report -----------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from factor_desktop.importer.command import run_import
+
+    return run_import(args.data_dir, args.profile, args.source, as_json=args.json)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from factor_desktop.reports import run_report
+
+    return run_report(args.data_dir, args.profile, args.what, as_json=args.json, csv_path=args.csv)
+
+
 # --- sandbox ---------------------------------------------------------------------------
 
 
@@ -278,11 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("gui", help="open the main window (the default)")
-    p.set_defaults(handler=_not_available("gui"))
+    p.set_defaults(handler=cmd_gui)
 
     p = sub.add_parser("demo", help="open the main window on the demo firm and a local sandbox")
     p.add_argument("--fresh", action="store_true", help="start the demo from scratch")
-    p.set_defaults(handler=_not_available("demo"))
+    p.set_defaults(handler=cmd_demo)
 
     _add_sandbox(sub)
 
@@ -316,14 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import Factor records from a file, or the demo firm")
     p.add_argument("source", metavar="FILE|demo")
-    p.set_defaults(handler=_not_available("import"))
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("report", help="read out invoices, expenses, projects or the sync log")
     p.add_argument("what", choices=["invoices", "expenses", "projects", "log"])
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="machine-readable output")
     fmt.add_argument("--csv", type=Path, metavar="FILE", help="write a CSV file")
-    p.set_defaults(handler=_not_available("report"))
+    p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("settings", help="show settings, or change one: settings NAME VALUE")
     p.add_argument("name", nargs="?", help="e.g. auto_sync_minutes or invoice_numbering.prefix")

@@ -1,0 +1,356 @@
+"""Read-outs of what is in the store: invoices, expenses, project budgets and the sync log.
+
+Each report is a list of rows with named columns, printed as an aligned text table, as JSON
+(money as strings such as "1234.50", dates in ISO form) or written as CSV with the same columns,
+so any state of the store can be checked from outside the app.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from factor_desktop.domain.money import ZERO
+from factor_desktop.services.budgets import project_budget
+from factor_desktop.services.invoices import paid_amounts
+from factor_desktop.store.models import (
+    Client,
+    Expense,
+    Invoice,
+    InvoiceLine,
+    Project,
+    SyncLogEntry,
+)
+
+REPORTS = ("invoices", "expenses", "projects", "log")
+
+Value = str | int | bool | Decimal | date | datetime | None
+Align = Literal["left", "right"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    kind: Literal["text", "money", "percent", "flag", "date", "datetime", "number"] = "text"
+
+    @property
+    def align(self) -> Align:
+        return "right" if self.kind in ("money", "percent", "number") else "left"
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Value]]
+
+
+# --- the reports --------------------------------------------------------------------------------
+
+INVOICE_COLUMNS = (
+    Column("number", "Number"),
+    Column("project", "Project"),
+    Column("client", "Client"),
+    Column("status", "Status"),
+    Column("issue_date", "Issued", "date"),
+    Column("due_date", "Due", "date"),
+    Column("subtotal", "Subtotal", "money"),
+    Column("tax", "Tax", "money"),
+    Column("total", "Total", "money"),
+    Column("paid", "Paid", "money"),
+    Column("balance", "Balance", "money"),
+    Column("qbo_id", "QBO id"),
+)
+
+
+def invoices_report(session: Session) -> Report:
+    paid = paid_amounts(session)
+    invoices = session.scalars(
+        select(Invoice).options(selectinload(Invoice.project).selectinload(Project.client))
+    ).all()
+    ordered = sorted(invoices, key=lambda i: (i.number is None, i.number or "", i.issue_date, i.id))
+    rows: list[dict[str, Value]] = [
+        {
+            "number": invoice.number,
+            "project": invoice.project.number,
+            "client": invoice.project.client.name,
+            "status": invoice.status,
+            "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date,
+            "subtotal": invoice.subtotal,
+            "tax": invoice.tax,
+            "total": invoice.total,
+            "paid": paid.get(invoice.id, ZERO),
+            "balance": invoice.balance,
+            "qbo_id": invoice.qbo_id,
+        }
+        for invoice in ordered
+    ]
+    return Report("invoices", INVOICE_COLUMNS, rows)
+
+
+EXPENSE_COLUMNS = (
+    Column("date", "Date", "date"),
+    Column("project", "Project"),
+    Column("type", "Type"),
+    Column("category", "Category"),
+    Column("vendor", "Vendor"),
+    Column("description", "Description"),
+    Column("cost", "Cost", "money"),
+    Column("markup_percent", "Markup %", "percent"),
+    Column("billable", "Billable", "money"),
+    Column("billable_flag", "Bill?", "flag"),
+    Column("billed_on", "Billed on"),
+    Column("source", "Source"),
+    Column("qbo_txn_type", "QBO type"),
+    Column("qbo_id", "QBO id"),
+    Column("qbo_line_id", "QBO line"),
+)
+
+
+def expenses_report(session: Session) -> Report:
+    billed_on = {
+        expense_id: number or "draft"
+        for expense_id, number in session.execute(
+            select(InvoiceLine.expense_id, Invoice.number)
+            .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+            .where(InvoiceLine.expense_id.is_not(None))
+        )
+    }
+    expenses = session.scalars(
+        select(Expense)
+        .options(selectinload(Expense.project), selectinload(Expense.expense_type))
+        .order_by(Expense.incurred_on, Expense.id)
+    )
+    rows: list[dict[str, Value]] = [
+        {
+            "date": expense.incurred_on,
+            "project": expense.project.number,
+            "type": expense.expense_type.name if expense.expense_type else None,
+            "category": expense.expense_type.category if expense.expense_type else None,
+            "vendor": expense.vendor,
+            "description": expense.description or None,
+            "cost": expense.cost,
+            "markup_percent": expense.markup_percent,
+            "billable": expense.billable_amount,
+            "billable_flag": expense.billable,
+            "billed_on": billed_on.get(expense.id),
+            "source": "qbo (deleted)" if expense.deleted_in_qbo else expense.source,
+            "qbo_txn_type": expense.qbo_txn_type,
+            "qbo_id": expense.qbo_id,
+            "qbo_line_id": expense.qbo_line_id,
+        }
+        for expense in expenses
+    ]
+    return Report("expenses", EXPENSE_COLUMNS, rows)
+
+
+PROJECT_COLUMNS = (
+    Column("number", "Number"),
+    Column("name", "Project"),
+    Column("client", "Client"),
+    Column("status", "Status"),
+    Column("line", "Budget line"),
+    Column("kind", "Kind"),
+    Column("budget", "Budget", "money"),
+    Column("cost", "Cost", "money"),
+    Column("billable", "Billable", "money"),
+    Column("billed", "Billed", "money"),
+    Column("collected", "Collected", "money"),
+    Column("remaining", "Remaining", "money"),
+    Column("percent_used", "Used %", "percent"),
+    Column("over_budget", "Over", "flag"),
+)
+
+
+def projects_report(session: Session) -> Report:
+    projects = session.scalars(
+        select(Project).join(Client).options(selectinload(Project.client)).order_by(Project.number)
+    )
+    rows: list[dict[str, Value]] = []
+    for project in projects:
+        head: dict[str, Value] = {
+            "number": project.number,
+            "name": project.name,
+            "client": project.client.name,
+            "status": project.status,
+        }
+        report = project_budget(session, project.id)
+        if not report.lines:
+            rows.append({**head, **{c.key: None for c in PROJECT_COLUMNS[4:]}})
+        for line in report.lines:
+            rows.append(
+                {
+                    **head,
+                    "line": line.label + (" (unbudgeted)" if line.unbudgeted else ""),
+                    "kind": line.kind,
+                    "budget": line.budget,
+                    "cost": line.cost,
+                    "billable": line.billable,
+                    "billed": line.billed,
+                    "collected": line.collected,
+                    "remaining": line.remaining,
+                    "percent_used": line.percent_used,
+                    "over_budget": line.over_budget,
+                }
+            )
+    return Report("projects", PROJECT_COLUMNS, rows)
+
+
+LOG_COLUMNS = (
+    Column("at", "At", "datetime"),
+    Column("direction", "Direction"),
+    Column("entity", "Entity"),
+    Column("local_id", "Local id", "number"),
+    Column("qbo_id", "QBO id"),
+    Column("label", "Record"),
+    Column("action", "Action"),
+    Column("level", "Level"),
+    Column("reason", "Reason"),
+)
+
+
+def log_report(session: Session) -> Report:
+    entries = session.scalars(select(SyncLogEntry).order_by(SyncLogEntry.at, SyncLogEntry.id))
+    rows: list[dict[str, Value]] = [
+        {
+            "at": entry.at,
+            "direction": entry.direction,
+            "entity": entry.entity_kind,
+            "local_id": entry.local_id,
+            "qbo_id": entry.qbo_id,
+            "label": entry.label,
+            "action": entry.action,
+            "level": entry.level,
+            "reason": entry.reason,
+        }
+        for entry in entries
+    ]
+    return Report("log", LOG_COLUMNS, rows)
+
+
+BUILDERS: dict[str, Callable[[Session], Report]] = {
+    "invoices": invoices_report,
+    "expenses": expenses_report,
+    "projects": projects_report,
+    "log": log_report,
+}
+
+
+def build_report(session: Session, name: str) -> Report:
+    """One of `REPORTS`, read from the store."""
+    try:
+        builder = BUILDERS[name]
+    except KeyError:
+        choices = ", ".join(REPORTS)
+        raise ValueError(f"There is no {name!r} report; choose one of {choices}.") from None
+    return builder(session)
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def _plain(value: Value) -> Any:
+    """A value as JSON carries it: money and percentages as exact strings, dates in ISO form."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def to_json(report: Report) -> str:
+    rows = [{c.key: _plain(row.get(c.key)) for c in report.columns} for row in report.rows]
+    return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+def _cell(column: Column, value: Value, *, for_csv: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        if column.kind == "money" and not for_csv:
+            return f"{value:,.2f}"
+        if column.kind == "percent" and not for_csv:
+            return f"{value.normalize():f}%"
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat() if for_csv else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def to_csv_text(report: Report) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([c.key for c in report.columns])
+    for row in report.rows:
+        writer.writerow([_cell(c, row.get(c.key), for_csv=True) for c in report.columns])
+    return buffer.getvalue()
+
+
+def write_csv(report: Report, path: Path) -> None:
+    """Write the report as CSV (UTF-8 with a byte-order mark, so spreadsheets read accents)."""
+    path.write_text(to_csv_text(report), encoding="utf-8-sig", newline="")
+
+
+def to_text(report: Report) -> str:
+    """An aligned text table; an empty report says so."""
+    if not report.rows:
+        return f"No {'sync log entries' if report.name == 'log' else report.name}."
+    cells = [
+        [_cell(c, row.get(c.key), for_csv=False).replace("\n", " ") for c in report.columns]
+        for row in report.rows
+    ]
+    titles = [c.title for c in report.columns]
+    widths = [max(len(titles[i]), *(len(r[i]) for r in cells)) for i in range(len(titles))]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [
+            value.rjust(width) if column.align == "right" else value.ljust(width)
+            for value, width, column in zip(values, widths, report.columns, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([line(titles), rule, *(line(r) for r in cells)])
+
+
+def run_report(
+    data_dir: Path | None, profile: str, name: str, *, as_json: bool, csv_path: Path | None
+) -> int:
+    """`factor-desktop report NAME`: print the report, as JSON, or write it to a CSV file."""
+    from factor_desktop.app import open_context
+
+    ctx = open_context(data_dir, profile)
+    try:
+        with ctx.store.session() as session:
+            report = build_report(session, name)
+    finally:
+        ctx.close()
+    if csv_path is not None:
+        try:
+            write_csv(report, csv_path)
+        except OSError as exc:
+            print(f"factor-desktop: {csv_path} could not be written: {exc}", file=sys.stderr)
+            return 1
+        print(f"Wrote {len(report.rows)} rows to {csv_path}.")
+    elif as_json:
+        print(to_json(report))
+    else:
+        print(to_text(report))
+    return 0
