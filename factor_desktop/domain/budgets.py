@@ -51,6 +51,7 @@ from typing import Literal, get_args
 from factor_desktop.domain.money import (
     ZERO,
     allocate_pro_rata,
+    percent_of,
     percent_ratio,
     sum_money,
     to_cents,
@@ -419,3 +420,12 @@ def budget_status(
         other_collected=collected.other_collected,
         unallocated_collected=collected.unallocated,
     )
+
+
+def fee_to_bill(fee: Decimal, percent_complete: Decimal, already_billed: Decimal) -> Decimal:
+    """Percent-complete fee billing: the fee earned so far less what is already billed.
+
+    The earned fee is `fee` x `percent_complete` % rounded once with the one rounding rule. The
+    result is negative when more was billed than earned (the caller then bills nothing).
+    """
+    return percent_of(fee, percent_complete) - to_cents(already_billed)

@@ -19,6 +19,7 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.budgets import fee_to_bill
 from factor_desktop.domain.errors import RuleViolation
 from factor_desktop.domain.invoices import (
     QBO_DOC_NUMBER_MAX_LENGTH,
@@ -35,7 +36,7 @@ from factor_desktop.domain.invoices import (
     due_date,
     validate_custom_fields,
 )
-from factor_desktop.domain.money import ZERO, format_money, percent_of, sum_money
+from factor_desktop.domain.money import ZERO, format_money, sum_money
 from factor_desktop.domain.payments import status_after_payments
 from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.services._fields import (
@@ -254,11 +255,6 @@ def _billed_by_service(session: Session, project_id: int) -> dict[int, Decimal]:
         if service_type_id is not None:
             amounts.setdefault(service_type_id, []).append(amount)
     return {key: sum_money(values) for key, values in amounts.items()}
-
-
-def fee_to_bill(fee: Decimal, percent_complete: Decimal, already_billed: Decimal) -> Decimal:
-    """The fee earned so far (fee * percent complete, to the cent) less what is already billed."""
-    return percent_of(fee, percent_complete) - already_billed
 
 
 def _percent_text(value: Decimal) -> str:

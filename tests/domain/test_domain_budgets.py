@@ -339,3 +339,12 @@ def test_report_figures_are_consistent(entries: list[CostEntry], lines: list[Bil
         (line.amount for line in lines if line.status.is_issued and line.kind != "other"), ZERO
     )
     assert totals.billed == billed_issued
+
+
+def test_fee_to_bill_is_earned_fee_less_billed() -> None:
+    from factor_desktop.domain.budgets import fee_to_bill
+
+    assert fee_to_bill(Decimal("13200.00"), Decimal("37.5"), Decimal("0")) == Decimal("4950.00")
+    assert fee_to_bill(Decimal("100.00"), Decimal("33.335"), Decimal("0")) == Decimal("33.34")
+    assert fee_to_bill(Decimal("1000.00"), Decimal("50"), Decimal("400.00")) == Decimal("100.00")
+    assert fee_to_bill(Decimal("1000.00"), Decimal("50"), Decimal("600.00")) == Decimal("-100.00")
