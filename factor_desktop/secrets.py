@@ -35,12 +35,28 @@ class KeyringUnavailable(RuntimeError):
     """No usable keyring backend on this machine."""
 
     def __init__(self, backend_name: str) -> None:
+        self.backend_name = backend_name
+        if backend_name in _PLAINTEXT_BACKENDS:
+            what = (
+                f"The only keyring found here ({backend_name}) writes secrets to a plain file, "
+                "which Factor Desktop does not use for QuickBooks tokens."
+            )
+        else:
+            what = f"No system keyring is available on this computer (backend: {backend_name})."
         super().__init__(
-            "No system keyring is available on this computer "
-            f"(keyring backend: {backend_name}). Factor Desktop keeps QuickBooks tokens only in "
-            "a keyring. Install and unlock one (for example GNOME Keyring or KWallet on Linux), "
-            "or choose 'Keep for this session only' and reconnect each time the app starts."
+            f"{what} Factor Desktop keeps QuickBooks tokens only in a keyring. Install and "
+            "unlock one (for example GNOME Keyring or KWallet on Linux), or choose 'Keep for "
+            "this session only' and reconnect each time the app starts."
         )
+
+
+# Backends that would keep secrets in a readable file, or silently drop them. `keyring` may
+# pick them on its own when nothing better is installed; Factor Desktop refuses them.
+_PLAINTEXT_BACKENDS = frozenset({"keyrings.alt.file.PlaintextKeyring"})
+_REFUSED_BACKENDS = _PLAINTEXT_BACKENDS | {
+    "keyring.backends.null.Keyring",
+    "keyring.backends.fail.Keyring",
+}
 
 
 class SecretStoreError(RuntimeError):
@@ -151,13 +167,25 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
             del self._values[(service, username)]
 
 
+def _backend_name(backend: object) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
 def keyring_problem() -> str | None:
-    """None when a usable keyring exists; otherwise the backend's name."""
+    """None when a usable keyring exists; otherwise the name of the backend that is refused.
+
+    A chained backend writes to its first member, so that member decides.
+    """
     backend = keyring.get_keyring()
-    backends = getattr(backend, "backends", None)
-    if isinstance(backend, fail.Keyring) or backends == []:
-        return type(backend).__module__ + "." + type(backend).__name__
-    return None
+    if isinstance(backend, fail.Keyring):
+        return _backend_name(backend)
+    members = getattr(backend, "backends", None)
+    if members is not None:
+        if not members:
+            return _backend_name(backend)
+        backend = members[0]
+    name = _backend_name(backend)
+    return name if name in _REFUSED_BACKENDS else None
 
 
 class TokenStore:

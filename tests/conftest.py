@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
-from factor_desktop.secrets import MemoryKeyring  # noqa: E402  (after the Qt environment is set)
+from factor_desktop.secrets import MemoryKeyring
 
 _real_connect = socket.socket.connect
 

@@ -247,8 +247,9 @@ def test_cli_connect_no_browser_against_the_sandbox_command(tmp_path: Path) -> N
     """The issue's acceptance path: two processes, a printed URL opened by a plain HTTP client."""
     env = dict(
         os.environ,
-        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-        XDG_DATA_HOME=str(tmp_path / "xdg"),
+        PYTHON_KEYRING_BACKEND="tests.support.file_keyring.TestFileKeyring",
+        FACTOR_TEST_KEYRING_FILE=str(tmp_path / "keyring.json"),
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
         QT_QPA_PLATFORM="offscreen",
     )
     server = subprocess.Popen(

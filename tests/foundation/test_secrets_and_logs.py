@@ -164,3 +164,24 @@ def test_filter_rewrites_record_arguments() -> None:
     )
     RedactingFilter().filter(record)
     assert record.getMessage() == "sending Bearer [redacted]"
+
+
+def test_plaintext_and_null_keyrings_are_refused() -> None:
+    from keyring.backends import null
+
+    from factor_desktop.secrets import keyring_problem
+
+    keyring.set_keyring(null.Keyring())
+    assert keyring_problem() == "keyring.backends.null.Keyring"
+    with pytest.raises(KeyringUnavailable):
+        TokenStore().save_tokens(_tokens())
+
+    class PlaintextKeyring(MemoryKeyring):
+        pass
+
+    PlaintextKeyring.__module__ = "keyrings.alt.file"
+    keyring.set_keyring(PlaintextKeyring())
+    with pytest.raises(KeyringUnavailable, match="writes secrets to a plain file"):
+        TokenStore().save_tokens(_tokens())
+    keyring.set_keyring(MemoryKeyring())
+    assert keyring_problem() is None

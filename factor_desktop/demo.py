@@ -1,0 +1,249 @@
+"""Demo mode: the main window on the demo firm, connected to a local QuickBooks sandbox.
+
+Everything is real: the demo's data lives in `<data dir>/demo/` (profile "demo"), the sandbox
+is the same local QuickBooks Online the integration tests use, started in this process with its
+demo company, the demo firm is imported like any firm, and the connection goes through the OAuth
+flow: discovery, the sign-in page (which the sandbox approves at once), the redirect to the
+loopback listener, the code exchange and the company checks. Only the browser is replaced, by a
+plain HTTP request that follows the redirects.
+
+`DemoSession` holds the Qt-free steps; `DemoStartJob` runs them on the window's worker thread
+while the window says "Starting the demo…".
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from PySide6.QtCore import QObject, Slot
+from sqlalchemy import func, select
+
+from factor_desktop.app import AppContext, open_context
+from factor_desktop.importer import ImportRejected, import_demo
+from factor_desktop.paths import DataDir
+from factor_desktop.sandbox import SandboxConfig, SandboxServer
+from factor_desktop.secrets import keyring_problem
+from factor_desktop.store.models import Client
+from factor_desktop.sync.connection import ConnectionReport, ConnectionService
+from factor_desktop.ui.jobs import (
+    Job,
+    JobEnv,
+    JobOutcome,
+    JobProgress,
+    Report,
+    install_session_keyring,
+)
+from factor_desktop.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+DEMO_PROFILE = "demo"
+DEMO_FOLDER = "demo"
+SANDBOX_STATE = "sandbox.sqlite3"
+# Seconds the demo waits for the sandbox's redirect to reach the loopback listener.
+REDIRECT_TIMEOUT = 30.0
+
+
+class DemoError(Exception):
+    """The demo could not start; the message says why."""
+
+
+def demo_root(data_dir: Path | None) -> Path:
+    return DataDir.resolve(data_dir).root / DEMO_FOLDER
+
+
+class DemoSession:
+    """The demo's parts: its data folder and store, the sandbox, the demo firm, the connection."""
+
+    def __init__(self, data_dir: Path | None, fresh: bool = False) -> None:
+        self.root = demo_root(data_dir)
+        if fresh and self.root.exists():
+            shutil.rmtree(self.root)
+        self.ctx: AppContext = open_context(self.root, DEMO_PROFILE)
+        self.sandbox: SandboxServer | None = None
+        self.memory_keyring = False
+
+    def use_keyring(self) -> bool:
+        """Use the system keyring if there is one, else memory for this demo process only.
+
+        A keyring that writes plain files does not count as one.
+
+        Returns True when the demo keeps its secrets in memory.
+        """
+        if keyring_problem() is not None:
+            install_session_keyring()
+            self.memory_keyring = True
+        return self.memory_keyring
+
+    def start_sandbox(self) -> SandboxServer:
+        if self.sandbox is None:
+            self.sandbox = SandboxServer(
+                SandboxConfig(seed="demo", auto_approve=True, state_path=self.root / SANDBOX_STATE)
+            ).start()
+        return self.sandbox
+
+    def firm_loaded(self) -> bool:
+        with self.ctx.store.session() as session:
+            return bool(session.scalar(select(func.count(Client.id))))
+
+    def load_firm(self) -> bool:
+        """Import the demo firm unless it is already in the store. True when imported now."""
+        if self.firm_loaded():
+            return False
+        try:
+            import_demo(self.ctx.store)
+        except ImportRejected as exc:
+            details = "; ".join(str(p) for p in exc.problems[:3])
+            raise DemoError(f"The demo firm could not be imported. {exc} {details}") from None
+        return True
+
+    def connect(self, connection: ConnectionService) -> ConnectionReport:
+        """Connect through the real OAuth flow; an HTTP client stands in for the browser."""
+        sandbox = self.start_sandbox()
+        pending = connection.begin(
+            environment=sandbox.discovery_url,
+            client_id=sandbox.client_id,
+            client_secret=sandbox.client_secret,
+        )
+        try:
+            try:
+                with requests.Session() as browser:
+                    browser.trust_env = False  # never through a proxy: all is on 127.0.0.1
+                    response = browser.get(
+                        pending.authorize_url, allow_redirects=True, timeout=REDIRECT_TIMEOUT
+                    )
+            except requests.RequestException as exc:
+                raise DemoError(
+                    f"The sandbox's sign-in page could not be reached ({type(exc).__name__})."
+                ) from None
+            if not response.url.startswith(pending.redirect_uri):
+                # The sign-in stopped before sending the browser back to this app.
+                raise DemoError(
+                    "The sandbox's sign-in did not send the browser back to Factor Desktop "
+                    f"(HTTP {response.status_code})."
+                )
+        except BaseException:
+            pending.close()
+            raise
+        # The loopback listener has the redirect; finishing checks it and exchanges the code.
+        return connection.connect_with_loopback(pending, timeout=REDIRECT_TIMEOUT)
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+    def close(self) -> None:
+        self.stop()
+        self.ctx.close()
+
+
+@dataclass(frozen=True)
+class DemoStarted:
+    company_name: str
+    realm_id: str
+    firm_imported: bool
+    warnings: tuple[str, ...]
+
+
+class DemoStartJob(Job):
+    kind = "demo_start"
+    title = "Starting the demo…"
+    expected_errors = (DemoError, OSError)
+
+    def __init__(self, demo: DemoSession) -> None:
+        super().__init__()
+        self.demo = demo
+
+    def run(self, env: JobEnv, report: Report) -> DemoStarted:
+        report("Starting the local QuickBooks sandbox…")
+        self.demo.start_sandbox()
+        self.check_cancelled()
+        report("Loading the demo firm…")
+        imported = self.demo.load_firm()
+        self.check_cancelled()
+        report("Connecting to the sandbox company through the QuickBooks sign-in…")
+        result = self.demo.connect(env.connection)
+        return DemoStarted(result.company_name, result.realm_id, imported, tuple(result.warnings))
+
+
+class DemoController(QObject):
+    """Shows the demo's start in the window. Lives in the GUI thread; slots only."""
+
+    def __init__(self, window: MainWindow, demo: DemoSession) -> None:
+        super().__init__(window)
+        self.window = window
+        self.demo = demo
+        self.job: DemoStartJob | None = None
+        window.runner.jobProgress.connect(self._on_progress)
+        window.runner.jobFinished.connect(self._on_finished)
+
+    def start(self) -> DemoStartJob:
+        self.job = DemoStartJob(self.demo)
+        banner = self.window.connection_tab.activity_banner
+        banner.show_message("Starting the demo…", "Waiting for the worker…", "info")
+        self.window.runner.submit(self.job)
+        return self.job
+
+    @Slot(object)
+    def _on_progress(self, event: JobProgress) -> None:
+        if self.job is None or event.job_id != self.job.id:
+            return
+        self.window.connection_tab.activity_banner.show_message(
+            "Starting the demo…", str(event.payload), "info"
+        )
+
+    @Slot(object)
+    def _on_finished(self, outcome: JobOutcome) -> None:
+        if self.job is None or outcome.job_id != self.job.id:
+            return
+        self.job = None
+        banner = self.window.connection_tab.activity_banner
+        if outcome.cancelled:
+            banner.clear()
+        elif outcome.error is not None:
+            banner.show_message("The demo could not start", outcome.error, "error")
+        else:
+            started: DemoStarted = outcome.result
+            banner.clear()
+            self.window.statusBar().showMessage(
+                f"Demo ready: the demo firm is connected to {started.company_name}.", 15_000
+            )
+
+
+def open_demo_window(
+    data_dir: Path | None, fresh: bool = False
+) -> tuple[MainWindow, DemoController]:
+    """Build the demo's window and start the demo on its worker. The caller shows it."""
+    demo = DemoSession(data_dir, fresh)
+    in_memory = demo.use_keyring()
+    note = (
+        "Demo: tokens kept in memory for this session (no system keyring)"
+        if in_memory
+        else "Demo: local QuickBooks sandbox"
+    )
+    window = MainWindow(
+        demo.ctx.store, demo.ctx.tokens, title="Factor Desktop — Demo", status_note=note
+    )
+    window.add_shutdown_hook(demo.close)
+    controller = DemoController(window, demo)
+    controller.start()
+    return window, controller
+
+
+def run_demo(data_dir: Path | None, fresh: bool = False) -> int:
+    from factor_desktop.ui.application import make_application, quit_on_interrupt
+
+    app = make_application()
+    window, _controller = open_demo_window(data_dir, fresh)
+    app.aboutToQuit.connect(window.shutdown)
+    quit_on_interrupt(app)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        window.shutdown()

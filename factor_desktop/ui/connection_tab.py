@@ -1,0 +1,308 @@
+"""The Connection tab: which QuickBooks company, how healthy the connection is, and its controls."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from factor_desktop.secrets import REFRESH_IDLE_LIMIT
+from factor_desktop.ui.formatting import (
+    age_text,
+    connection_state_label,
+    datetime_text,
+    environment_label,
+    time_left_text,
+)
+from factor_desktop.ui.models import ERROR_COLOR, WARNING_COLOR
+from factor_desktop.ui.snapshot import ConnectionInfo
+from factor_desktop.ui.widgets import Banner, muted_label
+
+# Warn this many days before the refresh token's idle expiry.
+IDLE_WARNING = timedelta(days=14)
+
+
+def _value_label(wrap: bool = False) -> QLabel:
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _set_color(label: QLabel, color: QColor | None) -> None:
+    label.setStyleSheet(f"color: {color.name()};" if color is not None else "")
+
+
+class ConnectionTab(QWidget):
+    connectRequested = Signal()
+    disconnectRequested = Signal()
+    sessionSecretsRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._info: ConnectionInfo | None = None
+        self._busy = False
+
+        # Banners, most urgent first.
+        self.activity_banner = Banner("info")
+        self.reconnect_banner = Banner("error")
+        self.reconnect_button = self.reconnect_banner.add_button("Reconnect…")
+        self.keyring_banner = Banner("warning")
+        self.session_button = self.keyring_banner.add_button("Keep for this session only")
+        self.message_banner = Banner("error")
+        dismiss = self.message_banner.add_button("Dismiss")
+        dismiss.clicked.connect(self.message_banner.clear)
+
+        # The company.
+        self.company_label = _value_label()
+        font = self.company_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.company_label.setFont(font)
+        self.state_label = _value_label()
+        self.realm_label = _value_label()
+        self.environment_label = _value_label()
+        self.connected_at_label = _value_label()
+        company_box = QGroupBox("QuickBooks Online company")
+        company_form = QFormLayout(company_box)
+        company_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        labels: list[QLabel] = []
+
+        def row(form: QFormLayout, text: str, value: QLabel) -> None:
+            label = QLabel(text)
+            labels.append(label)
+            form.addRow(label, value)
+
+        row(company_form, "Company:", self.company_label)
+        row(company_form, "State:", self.state_label)
+        row(company_form, "Realm ID:", self.realm_label)
+        row(company_form, "Environment:", self.environment_label)
+        row(company_form, "Connected since:", self.connected_at_label)
+
+        # Its health.
+        self.token_age_label = _value_label()
+        self.last_used_label = _value_label()
+        self.idle_expiry_label = _value_label()
+        self.hard_expiry_label = _value_label()
+        self.secrets_label = _value_label()
+        health_box = QGroupBox("Connection health")
+        health_form = QFormLayout(health_box)
+        health_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        row(health_form, "Refresh token issued:", self.token_age_label)
+        row(health_form, "Last used:", self.last_used_label)
+        row(health_form, "Idle expiry:", self.idle_expiry_label)
+        row(health_form, "Hard expiry (5 years):", self.hard_expiry_label)
+        row(health_form, "Secrets kept in:", self.secrets_label)
+        # One label column for both boxes, so their values line up.
+        label_width = max(label.sizeHint().width() for label in labels)
+        for label in labels:
+            label.setMinimumWidth(label_width)
+        health_form.addRow(
+            muted_label(
+                "QuickBooks ends a connection whose refresh token goes unused for "
+                f"{REFRESH_IDLE_LIMIT.days} days; every sync uses it and restarts the count."
+            )
+        )
+
+        # What the preflight found.
+        self.warnings_label = _value_label(wrap=True)
+        warnings_box = QGroupBox("QuickBooks settings check")
+        warnings_layout = QVBoxLayout(warnings_box)
+        warnings_layout.addWidget(self.warnings_label)
+
+        self.connect_button = QPushButton("Connect…")
+        self.disconnect_button = QPushButton("Disconnect")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.connect_button)
+        buttons.addWidget(self.disconnect_button)
+        buttons.addStretch(1)
+
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(16, 16, 16, 16)
+        column.setSpacing(12)
+        for banner in (
+            self.activity_banner,
+            self.reconnect_banner,
+            self.keyring_banner,
+            self.message_banner,
+        ):
+            column.addWidget(banner)
+        column.addWidget(company_box)
+        column.addWidget(health_box)
+        column.addWidget(warnings_box)
+        column.addLayout(buttons)
+        column.addStretch(1)
+        content.setMaximumWidth(900)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        self.connect_button.clicked.connect(self.connectRequested)
+        self.reconnect_button.clicked.connect(self.connectRequested)
+        self.disconnect_button.clicked.connect(self.disconnectRequested)
+        self.session_button.clicked.connect(self.sessionSecretsRequested)
+        self.show_loading()
+
+    @property
+    def info(self) -> ConnectionInfo | None:
+        return self._info
+
+    def show_loading(self) -> None:
+        for label in (
+            self.state_label,
+            self.realm_label,
+            self.environment_label,
+            self.connected_at_label,
+            self.token_age_label,
+            self.last_used_label,
+            self.idle_expiry_label,
+            self.hard_expiry_label,
+            self.secrets_label,
+            self.warnings_label,
+        ):
+            label.setText("…")
+        self.company_label.setText("Reading the connection…")
+        self.connect_button.setEnabled(False)
+        self.disconnect_button.setEnabled(False)
+
+    def set_busy(self, busy: bool) -> None:
+        """While a connect or disconnect runs, its buttons wait."""
+        self._busy = busy
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        info = self._info
+        if info is None:
+            return
+        self.connect_button.setEnabled(not self._busy and not info.keyring_unavailable)
+        self.connect_button.setText("Reconnect…" if info.state != "disconnected" else "Connect…")
+        self.reconnect_button.setEnabled(not self._busy and not info.keyring_unavailable)
+        self.disconnect_button.setEnabled(not self._busy and info.stored_state != "disconnected")
+
+    def show_message(self, title: str, message: str, kind: str = "error") -> None:
+        self.message_banner.show_message(title, message, kind)
+
+    def update_from(self, info: ConnectionInfo, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        self._info = info
+        self._update_buttons()
+
+        # Banners.
+        if info.state == "reconnect_needed":
+            self.reconnect_banner.show_message(
+                "QuickBooks needs to be reconnected",
+                (info.last_error or "The connection was ended by QuickBooks.")
+                + " Nothing waiting to sync is lost.",
+            )
+        else:
+            self.reconnect_banner.clear()
+        if info.keyring_unavailable:
+            self.keyring_banner.show_message(
+                "No usable keyring on this computer", info.keyring_message or "", "warning"
+            )
+            self.session_button.show()
+        elif info.keyring_message:
+            self.keyring_banner.show_message("The keyring cannot be used", info.keyring_message)
+            self.session_button.hide()
+        else:
+            self.keyring_banner.clear()
+
+        # Company.
+        if info.company_name:
+            self.company_label.setText(info.company_name)
+        else:
+            self.company_label.setText("No QuickBooks company connected")
+        self.state_label.setText(connection_state_label(info.state))
+        _set_color(
+            self.state_label,
+            ERROR_COLOR
+            if info.state == "reconnect_needed"
+            else WARNING_COLOR
+            if info.state == "disconnected"
+            else None,
+        )
+        self.realm_label.setText(info.realm_id or "—")
+        self.environment_label.setText(
+            environment_label(info.environment)
+            or f"{environment_label(info.settings_environment)} (not connected yet)"
+        )
+        self.connected_at_label.setText(
+            datetime_text(info.connected_at) if info.connected_at else "—"
+        )
+
+        # Health.
+        active = info.state == "connected"
+        if info.refresh_token_issued_at is not None and info.tokens_present:
+            age = now - info.refresh_token_issued_at
+            self.token_age_label.setText(
+                f"{datetime_text(info.refresh_token_issued_at)} (age {age_text(age)})"
+            )
+        else:
+            self.token_age_label.setText("—")
+        self.last_used_label.setText(
+            datetime_text(info.refresh_token_last_used_at)
+            if info.refresh_token_last_used_at and active
+            else "—"
+        )
+        self._show_idle_expiry(info, now, active)
+        self.hard_expiry_label.setText(
+            datetime_text(info.hard_deadline) if info.hard_deadline and active else "—"
+        )
+        self.secrets_label.setText(self._secrets_text(info))
+
+        # Warnings.
+        if info.warnings:
+            self.warnings_label.setText("\n\n".join(f"• {w}" for w in info.warnings))
+            _set_color(self.warnings_label, WARNING_COLOR)
+        elif info.stored_state == "connected":
+            self.warnings_label.setText(
+                "No problems found: the QuickBooks settings suit the sync (checked when the "
+                "connection was made)."
+            )
+            _set_color(self.warnings_label, None)
+        else:
+            self.warnings_label.setText("Checked each time a connection is made.")
+            _set_color(self.warnings_label, None)
+
+    def _show_idle_expiry(self, info: ConnectionInfo, now: datetime, active: bool) -> None:
+        if info.idle_deadline is None or not active:
+            self.idle_expiry_label.setText("—")
+            _set_color(self.idle_expiry_label, None)
+            return
+        left = info.idle_deadline - now
+        when = datetime_text(info.idle_deadline)
+        if left <= timedelta(0):
+            self.idle_expiry_label.setText(f"{when} (passed: reconnect to QuickBooks)")
+            _set_color(self.idle_expiry_label, ERROR_COLOR)
+            return
+        countdown = time_left_text(left)
+        self.idle_expiry_label.setText(f"{when} ({countdown})")
+        _set_color(self.idle_expiry_label, WARNING_COLOR if left < IDLE_WARNING else None)
+
+    @staticmethod
+    def _secrets_text(info: ConnectionInfo) -> str:
+        if info.keyring_unavailable:
+            return "Nowhere yet: no keyring is available"
+        if info.secret_storage == "session":
+            return "Memory, for this session only (chosen because this computer has no keyring)"
+        if info.secrets_in_memory:
+            return "Memory, for this session only"
+        return f"System keyring ({info.keyring_backend})"

@@ -1,0 +1,128 @@
+"""How values read as text in the window: money, dates, percentages, states and links."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from factor_desktop.domain.money import format_money
+from factor_desktop.domain.status import InvoiceStatus
+from factor_desktop.ui.snapshot import MappedRecord
+
+__all__ = [
+    "age_text",
+    "connection_state_label",
+    "date_text",
+    "datetime_text",
+    "environment_label",
+    "invoice_status_label",
+    "link_text",
+    "mapped_text",
+    "money_text",
+    "percent_text",
+    "time_left_text",
+]
+
+NOT_MAPPED = "Not mapped"
+NOT_LINKED = "Not linked"
+
+
+def money_text(amount: Decimal) -> str:
+    """Money as "$1,234.50"; Decimal only (format_money refuses floats)."""
+    return format_money(amount)
+
+
+def percent_text(value: Decimal | None, none: str = "") -> str:
+    if value is None:
+        return none
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def date_text(value: date | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:%b} {value.day}, {value.year}"
+
+
+def datetime_text(value: datetime | None) -> str:
+    """A UTC datetime shown in the computer's local time zone."""
+    if value is None:
+        return ""
+    local = value.astimezone()
+    return f"{date_text(local.date())} {local:%H:%M}"
+
+
+def age_text(delta: timedelta) -> str:
+    days = delta.days
+    if days >= 2:
+        return f"{days} days"
+    if days == 1:
+        return "1 day"
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 1:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def time_left_text(delta: timedelta) -> str:
+    """What remains until a deadline, in whole days rounded up ("100 days left")."""
+    seconds = delta.total_seconds()
+    if seconds <= 0:
+        return "passed"
+    if seconds < 86400:
+        return f"{age_text(delta)} left"
+    days = math.ceil(seconds / 86400)
+    return f"{days} days left"
+
+
+def link_text(qbo_id: str | None) -> str:
+    return f"Linked (Id {qbo_id})" if qbo_id else NOT_LINKED
+
+
+def mapped_text(record: MappedRecord | None) -> str:
+    if record is None:
+        return NOT_MAPPED
+    if record.name is None:
+        return f"{record.entity} Id {record.qbo_id} (not in the QuickBooks lists read so far)"
+    return record.name if record.active else f"{record.name} (inactive in QuickBooks)"
+
+
+def invoice_status_label(status: str) -> str:
+    try:
+        return InvoiceStatus(status).label
+    except ValueError:
+        return status
+
+
+PROJECT_STATUS = {"active": "Active", "on_hold": "On hold", "closed": "Closed"}
+
+CONNECTION_STATES = {
+    "connected": "Connected",
+    "disconnected": "Not connected",
+    "reconnect_needed": "Reconnect needed",
+}
+
+
+def connection_state_label(state: str) -> str:
+    return CONNECTION_STATES.get(state, state)
+
+
+def environment_label(environment: str | None) -> str:
+    if not environment:
+        return ""
+    if environment == "production":
+        return "Production"
+    if environment == "sandbox":
+        return "Sandbox (Intuit developer sandbox)"
+    host = urlsplit(environment).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return f"Local sandbox ({environment})"
+    return f"Custom ({environment})"

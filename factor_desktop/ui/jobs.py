@@ -1,0 +1,398 @@
+"""Work the window asks for, run off the GUI thread one job at a time.
+
+A `Job` has one shape: `run(env, report)` returns a result as plain data, `cancel()` sets a
+`threading.Event` that the job checks between steps, and `report(payload)` sends progress. The
+`JobRunner` (a QObject living in the GUI thread) owns one worker thread with a queue; the worker
+builds its own `JobEnv` (a ConnectionService with its own HTTP session; every store read or write
+opens its own session there) and emits `JobProgress` and `JobOutcome` values, which Qt queues to
+the runner's slots in the GUI thread. Errors cross as messages, never as exceptions.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import keyring
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from factor_desktop.qbo.oauth import OAuthFlowError
+from factor_desktop.secrets import KeyringUnavailable, MemoryKeyring, SecretStoreError, TokenStore
+from factor_desktop.settings import SettingsError, update_setting
+from factor_desktop.store.db import Store, StoreError
+from factor_desktop.sync.connection import ConnectError, ConnectionReport, ConnectionService
+from factor_desktop.ui.snapshot import Snapshot, load_snapshot
+
+log = logging.getLogger(__name__)
+
+# Failures whose message is written for the administrator: shown as they are.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectError,
+    OAuthFlowError,
+    KeyringUnavailable,
+    SecretStoreError,
+    StoreError,
+    SettingsError,
+)
+
+_job_ids = itertools.count(1)
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when it notices its cancel event."""
+
+
+@dataclass
+class JobEnv:
+    """What jobs work with. Built and closed on the worker thread."""
+
+    store: Store
+    tokens: TokenStore
+    connection: ConnectionService
+
+    def close(self) -> None:
+        self.connection.http.close()
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job_id: int
+    kind: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    kind: str
+    result: Any = None
+    error: str | None = None
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.cancelled
+
+
+Report = Callable[[Any], None]
+
+
+class Job:
+    kind: ClassVar[str] = "job"
+    # What the status bar says while the job runs.
+    title: ClassVar[str] = "Working…"
+    # Further failures whose message is written for the administrator.
+    expected_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+
+    def __init__(self) -> None:
+        self.id = next(_job_ids)
+        self.cancel_event = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event.is_set():
+            raise JobCancelled
+
+    def run(self, env: JobEnv, report: Report) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id})"
+
+
+def execute(job: Job, env: JobEnv, report: Report) -> JobOutcome:
+    """Run one job and turn whatever happens into a JobOutcome. Used by the worker and tests."""
+    if job.cancelled:
+        return JobOutcome(job.id, job.kind, cancelled=True)
+    try:
+        result = job.run(env, report)
+    except JobCancelled:
+        return JobOutcome(job.id, job.kind, cancelled=True)
+    except (*EXPECTED_ERRORS, *job.expected_errors) as exc:
+        if job.cancelled:
+            return JobOutcome(job.id, job.kind, cancelled=True)
+        log.info("%s failed: %s", job, exc)
+        return JobOutcome(job.id, job.kind, error=str(exc))
+    except Exception as exc:
+        log.exception("%s failed unexpectedly", job)
+        return JobOutcome(
+            job.id,
+            job.kind,
+            error=f"Something went wrong ({type(exc).__name__}: {exc}). "
+            "The details are in the log file.",
+        )
+    return JobOutcome(job.id, job.kind, result=result)
+
+
+# --- the jobs ------------------------------------------------------------------------------
+
+
+class SnapshotJob(Job):
+    kind = "snapshot"
+    title = "Reading the firm's records…"
+
+    def run(self, env: JobEnv, report: Report) -> Snapshot:
+        return load_snapshot(env.store, env.tokens)
+
+
+@dataclass(frozen=True)
+class AuthorizeUrl:
+    """Progress of a connect job: the sign-in page to open in the browser."""
+
+    url: str
+    # False when the redirect goes to a hosted page: the administrator must paste it back.
+    loopback: bool
+
+
+@dataclass(frozen=True)
+class AwaitingPaste:
+    """Result of a connect job whose redirect cannot come back to this computer by itself."""
+
+
+class ConnectJob(Job):
+    kind = "connect"
+    title = "Waiting for QuickBooks…"
+
+    def __init__(
+        self,
+        environment: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        timeout: float = 300.0,
+    ) -> None:
+        super().__init__()
+        self.environment = environment
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # the client secret never appears in a log line or traceback
+        return f"ConnectJob(id={self.id}, environment={self.environment!r})"
+
+    def run(self, env: JobEnv, report: Report) -> ConnectionReport | AwaitingPaste:
+        secret, self._client_secret = self._client_secret, None
+        pending = env.connection.begin(self.environment, self.client_id, secret)
+        del secret
+        try:
+            report(AuthorizeUrl(pending.authorize_url, pending.receiver is not None))
+            if pending.receiver is None:
+                return AwaitingPaste()
+            self.check_cancelled()
+            redirect_url = pending.receiver.wait(self.timeout, cancel=self.cancel_event)
+        finally:
+            pending.close()
+        self.check_cancelled()
+        return env.connection.finish(pending, redirect_url)
+
+
+class FinishConnectJob(Job):
+    """Completes the connection begun earlier from the redirect address the admin pasted."""
+
+    kind = "finish_connect"
+    title = "Finishing the QuickBooks connection…"
+
+    def __init__(self, redirect_url: str) -> None:
+        super().__init__()
+        self._redirect_url = redirect_url
+
+    def __repr__(self) -> str:  # the address carries the one-time code
+        return f"FinishConnectJob(id={self.id})"
+
+    def run(self, env: JobEnv, report: Report) -> ConnectionReport:
+        pending = env.connection.resume()
+        return env.connection.finish(pending, self._redirect_url)
+
+
+class DisconnectJob(Job):
+    kind = "disconnect"
+    title = "Disconnecting from QuickBooks…"
+
+    def run(self, env: JobEnv, report: Report) -> bool:
+        return env.connection.disconnect()
+
+
+class SessionSecretsJob(Job):
+    """The administrator's explicit choice: keep secrets in memory for this session only."""
+
+    kind = "session_secrets"
+    title = "Keeping secrets for this session only…"
+
+    def run(self, env: JobEnv, report: Report) -> None:
+        with env.store.session() as session:
+            update_setting(session, "secret_storage", "session")
+        install_session_keyring()
+
+
+def install_session_keyring() -> MemoryKeyring:
+    """Secrets live in this process's memory from now on, and are gone when it ends."""
+    current = keyring.get_keyring()
+    if type(current) is MemoryKeyring:
+        return current
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    log.info("Secrets are kept in memory for this session only")
+    return backend
+
+
+# --- the worker thread and the runner -------------------------------------------------------
+
+
+EnvFactory = Callable[[], JobEnv]
+
+
+class _WorkerThread(QThread):
+    """Takes jobs from a queue and runs them one at a time, in order."""
+
+    started_job = Signal(object)  # JobProgress with payload None
+    progress = Signal(object)  # JobProgress
+    done = Signal(object)  # JobOutcome
+
+    def __init__(self, env_factory: EnvFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("factor-desktop-worker")
+        self._env_factory = env_factory
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+
+    def put(self, job: Job | None) -> None:
+        self._queue.put(job)
+
+    def run(self) -> None:
+        threading.current_thread().name = "worker"
+        env: JobEnv | None = None
+        try:
+            while True:
+                job = self._queue.get()
+                if job is None:
+                    break
+                if job.cancelled:
+                    self.done.emit(JobOutcome(job.id, job.kind, cancelled=True))
+                    continue
+                self.started_job.emit(JobProgress(job.id, job.kind, None))
+                if env is None:
+                    try:
+                        env = self._env_factory()
+                    except Exception as exc:
+                        log.exception("The worker could not be set up")
+                        self.done.emit(JobOutcome(job.id, job.kind, error=str(exc)))
+                        continue
+                self.done.emit(execute(job, env, self._reporter(job)))
+        finally:
+            if env is not None:
+                env.close()
+
+    def _reporter(self, job: Job) -> Report:
+        def report(payload: Any) -> None:
+            self.progress.emit(JobProgress(job.id, job.kind, payload))
+
+        return report
+
+
+def default_env_factory(store: Store, tokens: TokenStore) -> EnvFactory:
+    def make() -> JobEnv:
+        return JobEnv(store, tokens, ConnectionService(store, tokens))
+
+    return make
+
+
+@dataclass
+class _Queued:
+    job: Job
+    started: bool = False
+
+
+class JobRunner(QObject):
+    """The one place that runs jobs off the GUI thread. Lives in the GUI thread."""
+
+    jobStarted = Signal(object)  # Job
+    jobProgress = Signal(object)  # JobProgress
+    jobFinished = Signal(object)  # JobOutcome
+    snapshotReady = Signal(object)  # Snapshot
+    busyChanged = Signal(str)  # what runs now, "" when idle
+
+    def __init__(self, env_factory: EnvFactory, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = _WorkerThread(env_factory)
+        self._thread.started_job.connect(self._on_started)
+        self._thread.progress.connect(self._on_progress)
+        self._thread.done.connect(self._on_done)
+        self._jobs: dict[int, _Queued] = {}
+        self._stopped = False
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.isRunning()
+
+    def submit(self, job: Job) -> Job:
+        if self._stopped:
+            raise RuntimeError("the job runner has been shut down")
+        self._jobs[job.id] = _Queued(job)
+        self._thread.put(job)
+        return job
+
+    def refresh(self) -> SnapshotJob | None:
+        """Queue a snapshot unless one is already waiting to start."""
+        if self._stopped:
+            return None
+        for queued in self._jobs.values():
+            if isinstance(queued.job, SnapshotJob) and not queued.started:
+                return None
+        job = SnapshotJob()
+        self.submit(job)
+        return job
+
+    def pending(self) -> list[Job]:
+        return [q.job for q in self._jobs.values()]
+
+    def cancel(self, job: Job) -> None:
+        job.cancel()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Cancel every job, stop the worker and join it. Safe to call twice."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        for queued in self._jobs.values():
+            queued.job.cancel()
+        self._thread.put(None)
+        finished = self._thread.wait(timeout_ms)
+        if not finished:
+            log.error("The worker thread did not stop within %d ms", timeout_ms)
+        return bool(finished)
+
+    @Slot(object)
+    def _on_started(self, event: JobProgress) -> None:
+        queued = self._jobs.get(event.job_id)
+        if queued is None:
+            return
+        queued.started = True
+        self.jobStarted.emit(queued.job)
+        self.busyChanged.emit(queued.job.title)
+
+    @Slot(object)
+    def _on_progress(self, event: JobProgress) -> None:
+        self.jobProgress.emit(event)
+
+    @Slot(object)
+    def _on_done(self, outcome: JobOutcome) -> None:
+        self._jobs.pop(outcome.job_id, None)
+        if outcome.kind == "snapshot" and outcome.ok:
+            self.snapshotReady.emit(outcome.result)
+        self.jobFinished.emit(outcome)
+        if self._stopped:
+            return
+        if outcome.kind != "snapshot":
+            self.refresh()
+        busy = next((q.job.title for q in self._jobs.values() if q.started), "")
+        self.busyChanged.emit(busy)

@@ -1,0 +1,659 @@
+"""Thin item models over the snapshot's rows: column constants, custom roles, one `set_rows()`.
+
+Each table model shows one tuple of frozen rows. `RowRole` hands the row itself to views and
+tests, `SortRole` gives a sort key of one type per column (text, whole cents, ISO dates), and
+money is right-aligned and written "$1,234.50" from a Decimal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, ClassVar, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from factor_desktop.ui.formatting import (
+    NOT_LINKED,
+    NOT_MAPPED,
+    PROJECT_STATUS,
+    date_text,
+    datetime_text,
+    invoice_status_label,
+    link_text,
+    mapped_text,
+    money_text,
+    percent_text,
+)
+from factor_desktop.ui.snapshot import (
+    ClientRow,
+    ExpenseRow,
+    ExpenseTypeRow,
+    InvoiceRow,
+    LogRow,
+    MappedRecord,
+    ProjectRow,
+    ServiceTypeRow,
+    TaxTermRow,
+)
+
+RowRole = Qt.ItemDataRole.UserRole + 1
+SortRole = Qt.ItemDataRole.UserRole + 2
+IdRole = Qt.ItemDataRole.UserRole + 3
+
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+ERROR_COLOR = QColor(176, 0, 32)
+WARNING_COLOR = QColor(168, 84, 0)
+MUTED_COLOR = QColor(110, 110, 110)
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+R = TypeVar("R")
+
+
+def cents(amount: Decimal) -> int:
+    """A sort key for money: whole cents, exact."""
+    return int(amount.scaleb(2).to_integral_value())
+
+
+def _percent_key(value: Decimal | None) -> int:
+    return -1 if value is None else int(value.scaleb(4).to_integral_value())
+
+
+class RowTableModel(QAbstractTableModel, Generic[R]):
+    """A read-only table of frozen rows. Subclasses say what each column shows."""
+
+    HEADERS: ClassVar[tuple[str, ...]] = ()
+    MONEY_COLUMNS: ClassVar[frozenset[int]] = frozenset()
+    NUMBER_COLUMNS: ClassVar[frozenset[int]] = frozenset()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: tuple[R, ...] = ()
+
+    # -- the one way in ---------------------------------------------------------------------
+
+    def set_rows(self, rows: Sequence[R]) -> bool:
+        """Show these rows. Equal rows change nothing (selection and scrolling stay)."""
+        rows = tuple(rows)
+        if rows == self._rows:
+            return False
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+        return True
+
+    def rows(self) -> tuple[R, ...]:
+        return self._rows
+
+    def row_at(self, row: int) -> R:
+        return self._rows[row]
+
+    # -- what subclasses fill in ------------------------------------------------------------
+
+    def display(self, row: R, column: int) -> str:
+        raise NotImplementedError
+
+    def sort_key(self, row: R, column: int) -> Any:
+        return self.display(row, column).casefold()
+
+    def foreground(self, row: R, column: int) -> QColor | None:
+        return None
+
+    def font(self, row: R, column: int) -> QFont | None:
+        return None
+
+    def tooltip(self, row: R, column: int) -> str | None:
+        return None
+
+    def row_id(self, row: R) -> int:
+        return int(getattr(row, "id", 0))
+
+    # -- Qt ---------------------------------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008  (Qt's signature)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT if section in self.MONEY_COLUMNS | self.NUMBER_COLUMNS else LEFT
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        if not (0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.HEADERS)):
+            return None
+        row, column = self._rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.display(row, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT if column in self.MONEY_COLUMNS | self.NUMBER_COLUMNS else LEFT
+        if role == Qt.ItemDataRole.ForegroundRole:
+            color = self.foreground(row, column)
+            return QBrush(color) if color is not None else None
+        if role == Qt.ItemDataRole.FontRole:
+            return self.font(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tooltip(row, column)
+        if role == RowRole:
+            return row
+        if role == SortRole:
+            return self.sort_key(row, column)
+        if role == IdRole:
+            return self.row_id(row)
+        return None
+
+
+def _italic() -> QFont:
+    font = QFont()
+    font.setItalic(True)
+    return font
+
+
+# --- invoices --------------------------------------------------------------------------------
+
+
+class InvoiceTableModel(RowTableModel[InvoiceRow]):
+    COL_NUMBER = 0
+    COL_PROJECT = 1
+    COL_CLIENT = 2
+    COL_STATUS = 3
+    COL_ISSUED = 4
+    COL_DUE = 5
+    COL_TOTAL = 6
+    COL_BALANCE = 7
+    COL_QBO = 8
+    HEADERS = (
+        "Number",
+        "Project",
+        "Client",
+        "Status",
+        "Issued",
+        "Due",
+        "Total",
+        "Balance",
+        "QuickBooks",
+    )
+    MONEY_COLUMNS = frozenset({COL_TOTAL, COL_BALANCE})
+
+    def display(self, row: InvoiceRow, column: int) -> str:
+        if column == self.COL_NUMBER:
+            return row.number or "Draft"
+        if column == self.COL_PROJECT:
+            return f"{row.project_number} {row.project_name}"
+        if column == self.COL_CLIENT:
+            return row.client_name
+        if column == self.COL_STATUS:
+            return invoice_status_label(row.status)
+        if column == self.COL_ISSUED:
+            return date_text(row.issue_date)
+        if column == self.COL_DUE:
+            return date_text(row.due_date)
+        if column == self.COL_TOTAL:
+            return money_text(row.total)
+        if column == self.COL_BALANCE:
+            return money_text(row.balance)
+        if column == self.COL_QBO:
+            if row.qbo_id:
+                return f"Id {row.qbo_id}"
+            return "" if row.status == "draft" else "Not sent yet"
+        return ""
+
+    def sort_key(self, row: InvoiceRow, column: int) -> Any:
+        if column == self.COL_NUMBER:
+            return row.number or ""
+        if column == self.COL_ISSUED:
+            return row.issue_date.isoformat()
+        if column == self.COL_DUE:
+            return row.due_date.isoformat() if row.due_date else ""
+        if column == self.COL_TOTAL:
+            return cents(row.total)
+        if column == self.COL_BALANCE:
+            return cents(row.balance)
+        if column == self.COL_QBO:
+            return int(row.qbo_id) if row.qbo_id and row.qbo_id.isdigit() else -1
+        return super().sort_key(row, column)
+
+    def foreground(self, row: InvoiceRow, column: int) -> QColor | None:
+        if row.status in ("draft", "void"):
+            return MUTED_COLOR
+        if column == self.COL_QBO and not row.qbo_id:
+            return WARNING_COLOR
+        return None
+
+    def font(self, row: InvoiceRow, column: int) -> QFont | None:
+        if column == self.COL_NUMBER and row.number is None:
+            return _italic()
+        return None
+
+
+# --- expenses --------------------------------------------------------------------------------
+
+SOURCES = {"qbo": "QuickBooks", "factor": "Factor"}
+
+
+class ExpenseTableModel(RowTableModel[ExpenseRow]):
+    COL_DATE = 0
+    COL_PROJECT = 1
+    COL_TYPE = 2
+    COL_VENDOR = 3
+    COL_COST = 4
+    COL_MARKUP = 5
+    COL_BILLABLE = 6
+    COL_SOURCE = 7
+    COL_RECEIPTS = 8
+    HEADERS = (
+        "Date",
+        "Project",
+        "Type",
+        "Vendor",
+        "Cost",
+        "Markup",
+        "Billable",
+        "Source",
+        "Receipts",
+    )
+    MONEY_COLUMNS = frozenset({COL_COST, COL_BILLABLE})
+    NUMBER_COLUMNS = frozenset({COL_MARKUP, COL_RECEIPTS})
+
+    def display(self, row: ExpenseRow, column: int) -> str:
+        if column == self.COL_DATE:
+            return date_text(row.incurred_on)
+        if column == self.COL_PROJECT:
+            return f"{row.project_number} {row.project_name}"
+        if column == self.COL_TYPE:
+            return row.type_name or "Unassigned"
+        if column == self.COL_VENDOR:
+            return row.vendor or ""
+        if column == self.COL_COST:
+            return money_text(row.cost)
+        if column == self.COL_MARKUP:
+            return percent_text(row.markup_percent, none="At cost")
+        if column == self.COL_BILLABLE:
+            return money_text(row.billable_amount) if row.billable else "Not billable"
+        if column == self.COL_SOURCE:
+            source = SOURCES.get(row.source, row.source)
+            if row.qbo_txn_type:
+                source = f"{source} {row.qbo_txn_type}"
+            return f"{source} (deleted there)" if row.deleted_in_qbo else source
+        if column == self.COL_RECEIPTS:
+            return str(row.receipts) if row.receipts else ""
+        return ""
+
+    def sort_key(self, row: ExpenseRow, column: int) -> Any:
+        if column == self.COL_DATE:
+            return row.incurred_on.isoformat()
+        if column == self.COL_COST:
+            return cents(row.cost)
+        if column == self.COL_MARKUP:
+            return _percent_key(row.markup_percent)
+        if column == self.COL_BILLABLE:
+            return cents(row.billable_amount) if row.billable else -1
+        if column == self.COL_RECEIPTS:
+            return row.receipts
+        return super().sort_key(row, column)
+
+    def foreground(self, row: ExpenseRow, column: int) -> QColor | None:
+        if row.deleted_in_qbo:
+            return ERROR_COLOR
+        if (column == self.COL_BILLABLE and not row.billable) or (
+            column == self.COL_TYPE and row.type_name is None
+        ):
+            return MUTED_COLOR
+        return None
+
+    def tooltip(self, row: ExpenseRow, column: int) -> str | None:
+        return row.description or None
+
+
+# --- sync log --------------------------------------------------------------------------------
+
+DIRECTIONS = {
+    "push": "To QuickBooks",
+    "out": "To QuickBooks",
+    "to_qbo": "To QuickBooks",
+    "pull": "From QuickBooks",
+    "in": "From QuickBooks",
+    "from_qbo": "From QuickBooks",
+    "local": "In Factor",
+}
+
+
+class SyncLogTableModel(RowTableModel[LogRow]):
+    COL_AT = 0
+    COL_DIRECTION = 1
+    COL_RECORD = 2
+    COL_ACTION = 3
+    COL_LEVEL = 4
+    COL_REASON = 5
+    HEADERS = ("At", "Direction", "Record", "Action", "Level", "Reason")
+
+    def display(self, row: LogRow, column: int) -> str:
+        if column == self.COL_AT:
+            return datetime_text(row.at)
+        if column == self.COL_DIRECTION:
+            return DIRECTIONS.get(row.direction, row.direction.replace("_", " ").capitalize())
+        if column == self.COL_RECORD:
+            kind = row.entity_kind.replace("_", " ").capitalize()
+            return f"{kind} {row.label}"
+        if column == self.COL_ACTION:
+            return row.action.replace("_", " ").capitalize()
+        if column == self.COL_LEVEL:
+            return row.level.capitalize()
+        if column == self.COL_REASON:
+            return row.reason or ""
+        return ""
+
+    def sort_key(self, row: LogRow, column: int) -> Any:
+        if column == self.COL_AT:
+            return row.at.isoformat()
+        return super().sort_key(row, column)
+
+    def foreground(self, row: LogRow, column: int) -> QColor | None:
+        if row.level == "error":
+            return ERROR_COLOR
+        if row.level == "warning":
+            return WARNING_COLOR
+        return None
+
+    def tooltip(self, row: LogRow, column: int) -> str | None:
+        if column == self.COL_RECORD and row.qbo_id:
+            return f"QuickBooks Id {row.qbo_id}"
+        if column == self.COL_REASON and row.reason:
+            return row.reason
+        return None
+
+
+# --- mappings --------------------------------------------------------------------------------
+
+
+def _mapped_color(record: MappedRecord | None) -> QColor | None:
+    if record is None:
+        return WARNING_COLOR
+    if record.name is None or not record.active:
+        return ERROR_COLOR
+    return None
+
+
+class ServiceTypeMappingModel(RowTableModel[ServiceTypeRow]):
+    COL_NAME = 0
+    COL_DESCRIPTION = 1
+    COL_TAXABLE = 2
+    COL_ITEM = 3
+    HEADERS = ("Service type", "Description", "Taxable", "QuickBooks product/service")
+
+    def display(self, row: ServiceTypeRow, column: int) -> str:
+        if column == self.COL_NAME:
+            return row.name if row.active else f"{row.name} (inactive)"
+        if column == self.COL_DESCRIPTION:
+            return row.description or ""
+        if column == self.COL_TAXABLE:
+            return "Yes" if row.taxable else "No"
+        if column == self.COL_ITEM:
+            return mapped_text(row.item)
+        return ""
+
+    def foreground(self, row: ServiceTypeRow, column: int) -> QColor | None:
+        if column == self.COL_ITEM:
+            return _mapped_color(row.item)
+        return None if row.active else MUTED_COLOR
+
+
+class ExpenseTypeMappingModel(RowTableModel[ExpenseTypeRow]):
+    COL_NAME = 0
+    COL_CATEGORY = 1
+    COL_MARKUP = 2
+    COL_BILLABLE = 3
+    COL_ACCOUNT = 4
+    COL_ITEM = 5
+    HEADERS = (
+        "Expense type",
+        "Budget category",
+        "Markup",
+        "Billable",
+        "QuickBooks account",
+        "QuickBooks product/service",
+    )
+    NUMBER_COLUMNS = frozenset({COL_MARKUP})
+
+    def display(self, row: ExpenseTypeRow, column: int) -> str:
+        if column == self.COL_NAME:
+            name = f"{row.name} (subconsultant)" if row.is_subconsultant else row.name
+            return name if row.active else f"{name} (inactive)"
+        if column == self.COL_CATEGORY:
+            return row.category
+        if column == self.COL_MARKUP:
+            return percent_text(row.markup_percent, none="At cost")
+        if column == self.COL_BILLABLE:
+            return "Yes" if row.billable else "No"
+        if column == self.COL_ACCOUNT:
+            return mapped_text(row.account)
+        if column == self.COL_ITEM:
+            return mapped_text(row.item)
+        return ""
+
+    def sort_key(self, row: ExpenseTypeRow, column: int) -> Any:
+        if column == self.COL_MARKUP:
+            return _percent_key(row.markup_percent)
+        return super().sort_key(row, column)
+
+    def foreground(self, row: ExpenseTypeRow, column: int) -> QColor | None:
+        if column == self.COL_ACCOUNT:
+            return _mapped_color(row.account)
+        if column == self.COL_ITEM:
+            return _mapped_color(row.item)
+        return None if row.active else MUTED_COLOR
+
+
+class TaxTermMappingModel(RowTableModel[TaxTermRow]):
+    COL_CODE = 0
+    COL_NAME = 1
+    COL_RATE = 2
+    COL_TAX_CODE = 3
+    HEADERS = ("Tax term", "Name", "Rate", "QuickBooks tax code")
+    NUMBER_COLUMNS = frozenset({COL_RATE})
+
+    def display(self, row: TaxTermRow, column: int) -> str:
+        if column == self.COL_CODE:
+            return row.code if row.active else f"{row.code} (inactive)"
+        if column == self.COL_NAME:
+            return row.name
+        if column == self.COL_RATE:
+            return percent_text(row.rate_percent)
+        if column == self.COL_TAX_CODE:
+            return mapped_text(row.tax_code)
+        return ""
+
+    def sort_key(self, row: TaxTermRow, column: int) -> Any:
+        if column == self.COL_RATE:
+            return _percent_key(row.rate_percent)
+        return super().sort_key(row, column)
+
+    def foreground(self, row: TaxTermRow, column: int) -> QColor | None:
+        if column == self.COL_TAX_CODE:
+            return _mapped_color(row.tax_code)
+        return None if row.active else MUTED_COLOR
+
+
+def mapped_count(rows: Sequence[Any], *attributes: str) -> int:
+    """How many rows have every named mapping set."""
+    return sum(1 for row in rows if all(getattr(row, a) is not None for a in attributes))
+
+
+# --- clients and projects ---------------------------------------------------------------------
+
+
+class ClientProjectTreeModel(QAbstractItemModel):
+    """Clients at the top, their projects beneath.
+
+    An index's internal id is 0 for a client and (client row + 1) for a project, so a project
+    finds its parent without holding a pointer.
+    """
+
+    COL_NAME = 0
+    COL_NUMBER = 1
+    COL_STATUS = 2
+    COL_MANAGER = 3
+    COL_QBO = 4
+    HEADERS = ("Client / project", "Number", "Status", "Manager", "QuickBooks")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._clients: tuple[ClientRow, ...] = ()
+
+    def set_rows(self, clients: Sequence[ClientRow]) -> bool:
+        """Show these clients. Equal rows change nothing (expansion and selection stay)."""
+        clients = tuple(clients)
+        if clients == self._clients:
+            return False
+        self.beginResetModel()
+        self._clients = clients
+        self.endResetModel()
+        return True
+
+    def rows(self) -> tuple[ClientRow, ...]:
+        return self._clients
+
+    def item(self, index: AnyIndex) -> ClientRow | ProjectRow | None:
+        if not index.isValid():
+            return None
+        parent_id = index.internalId()
+        if parent_id == 0:
+            return self._clients[index.row()]
+        return self._clients[parent_id - 1].projects[index.row()]
+
+    # -- structure --------------------------------------------------------------------------
+
+    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, 0)
+        if parent.internalId() == 0:
+            return self.createIndex(row, column, parent.row() + 1)
+        return QModelIndex()
+
+    def parent(self, index: AnyIndex | None = None) -> Any:  # also QObject.parent()
+        if index is None:
+            return super().parent()
+        if not index.isValid() or index.internalId() == 0:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, 0)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        if not parent.isValid():
+            return len(self._clients)
+        if parent.internalId() == 0 and parent.column() == 0:
+            return len(self._clients[parent.row()].projects)
+        return 0
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(self.HEADERS)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+    # -- content ----------------------------------------------------------------------------
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        item = self.item(index)
+        if item is None:
+            return None
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(item, column)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == self.COL_QBO and item.qbo_id is None:
+                return QBrush(MUTED_COLOR)
+            archived = isinstance(item, ClientRow) and item.archived
+            closed = isinstance(item, ProjectRow) and item.status == "closed"
+            return QBrush(MUTED_COLOR) if archived or closed else None
+        if role == Qt.ItemDataRole.FontRole and isinstance(item, ClientRow):
+            if column == self.COL_NAME:
+                font = QFont()
+                font.setBold(True)
+                return font
+            return None
+        if role == RowRole:
+            return item
+        if role == IdRole:
+            return item.id
+        if role == SortRole:
+            return self._display(item, column).casefold()
+        return None
+
+    def _display(self, item: ClientRow | ProjectRow, column: int) -> str:
+        if column == self.COL_QBO:
+            return link_text(item.qbo_id)
+        if isinstance(item, ClientRow):
+            if column == self.COL_NAME:
+                return item.name
+            if column == self.COL_STATUS:
+                return "Archived" if item.archived else "Active"
+            return ""
+        if column == self.COL_NAME:
+            return item.name
+        if column == self.COL_NUMBER:
+            return item.number
+        if column == self.COL_STATUS:
+            return PROJECT_STATUS.get(item.status, item.status)
+        if column == self.COL_MANAGER:
+            return item.manager or ""
+        return ""
+
+
+__all__ = [
+    "NOT_LINKED",
+    "NOT_MAPPED",
+    "ClientProjectTreeModel",
+    "ExpenseTableModel",
+    "ExpenseTypeMappingModel",
+    "IdRole",
+    "InvoiceTableModel",
+    "RowRole",
+    "RowTableModel",
+    "ServiceTypeMappingModel",
+    "SortRole",
+    "SyncLogTableModel",
+    "TaxTermMappingModel",
+    "cents",
+    "mapped_count",
+]

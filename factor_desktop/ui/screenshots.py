@@ -1,0 +1,108 @@
+"""Screenshots of every tab on the demo firm, for the README.
+
+    python -m factor_desktop.ui.screenshots OUTDIR [--data-dir DIR]
+
+Runs the real demo (a local QuickBooks sandbox, the demo firm, the OAuth connection) offscreen in
+a temporary data folder unless `--data-dir` is given, waits until it is connected, and saves
+`OUTDIR/<tab>.png` for each tab. Secrets are kept in memory for the run and never drawn: the
+connect dialog is not opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+# Before Qt is imported: render without a display.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication
+
+START_TIMEOUT = 60.0
+
+
+def _wait(app: QApplication, condition: object, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if condition():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _settle(app: QApplication, seconds: float = 0.3) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
+    from factor_desktop.demo import open_demo_window
+    from factor_desktop.ui.application import make_application
+    from factor_desktop.ui.jobs import install_session_keyring
+
+    app = make_application()
+    install_session_keyring()
+    window, controller = open_demo_window(data_dir, fresh=True)
+    saved: list[Path] = []
+    try:
+        window.show()
+
+        def connected() -> bool:
+            snapshot = window.snapshot
+            return (
+                controller.job is None
+                and snapshot is not None
+                and snapshot.connection.state == "connected"
+                and not window.runner.pending()
+            )
+
+        if not _wait(app, connected, START_TIMEOUT):
+            banner = window.connection_tab.activity_banner
+            raise SystemExit(
+                f"The demo did not connect within {START_TIMEOUT:g} s: "
+                f"{banner.title.text()} {banner.message.text()}".strip()
+            )
+        window.statusBar().clearMessage()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for index, name in enumerate(window.TAB_NAMES):
+            window.tabs.setCurrentIndex(index)
+            _settle(app)
+            path = out_dir / f"{name}.png"
+            if not window.grab().save(str(path)):
+                raise SystemExit(f"Could not write {path}")
+            saved.append(path)
+    finally:
+        window.close()
+    return saved
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m factor_desktop.ui.screenshots",
+        description="Save a screenshot of each tab of the demo firm.",
+    )
+    parser.add_argument("out_dir", type=Path, metavar="OUTDIR")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="run the demo here (default: a temp folder)"
+    )
+    args = parser.parse_args(argv)
+    if args.data_dir is not None:
+        paths = take_screenshots(args.out_dir, args.data_dir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="factor-desktop-screens-") as tmp:
+            paths = take_screenshots(args.out_dir, Path(tmp))
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

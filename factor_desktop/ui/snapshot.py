@@ -1,0 +1,506 @@
+"""What the window shows, read from the store in one go as plain, immutable data.
+
+`load_snapshot` runs on the worker thread, in the worker's own session, and returns frozen
+dataclasses only: nothing here is attached to a SQLAlchemy session, so the rows can cross to the
+GUI thread and be read there without touching the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import keyring
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from factor_desktop.secrets import (
+    REFRESH_IDLE_LIMIT,
+    KeyringUnavailable,
+    MemoryKeyring,
+    SecretStoreError,
+    TokenSet,
+    TokenStore,
+    keyring_problem,
+)
+from factor_desktop.settings import load_settings
+from factor_desktop.store.db import Store
+from factor_desktop.store.models import (
+    Attachment,
+    Client,
+    Connection,
+    Expense,
+    ExpenseType,
+    Invoice,
+    Mapping,
+    Project,
+    QboRecord,
+    ServiceType,
+    SyncLogEntry,
+    SyncRun,
+    TaxTerm,
+)
+
+# The newest sync log entries the window lists; older ones stay in the store and the CLI report.
+LOG_LIMIT = 2000
+
+# Which QBO entity each mapping kind points at.
+MAPPING_ENTITIES = {
+    "service_type": "Item",
+    "expense_type": "Account",
+    "expense_type_item": "Item",
+    "tax_term": "TaxCode",
+}
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """The QuickBooks connection as the Connection tab shows it. Never holds a token."""
+
+    # The state to show: "connected", "disconnected" or "reconnect_needed". A stored
+    # "connected" without tokens in the keyring is shown as "reconnect_needed".
+    state: str
+    stored_state: str
+    company_name: str | None
+    realm_id: str | None
+    environment: str | None
+    connected_at: datetime | None
+    refresh_token_issued_at: datetime | None
+    refresh_token_last_used_at: datetime | None
+    idle_deadline: datetime | None
+    hard_deadline: datetime | None
+    last_error: str | None
+    warnings: tuple[str, ...]
+    pending_since: datetime | None
+    tokens_present: bool
+    # The keyring's own complaint when it cannot be used (KeyringUnavailable or a read error).
+    keyring_message: str | None
+    keyring_unavailable: bool
+    secret_storage: str
+    keyring_backend: str
+    # True when secrets live in this process's memory (the session-only choice, or the demo).
+    secrets_in_memory: bool
+    # The backend's name when it writes secrets unencrypted to a file.
+    client_id: str | None
+    settings_environment: str
+
+    @property
+    def has_saved_secret(self) -> bool:
+        return self.client_id is not None
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    id: int
+    client_id: int
+    number: str
+    name: str
+    status: str
+    manager: str | None
+    qbo_id: str | None
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    id: int
+    name: str
+    archived: bool
+    qbo_id: str | None
+    projects: tuple[ProjectRow, ...]
+
+
+@dataclass(frozen=True)
+class MappedRecord:
+    """The QBO record a Factor type is mapped to; `name` is None when it is not in the cache."""
+
+    qbo_id: str
+    entity: str
+    name: str | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class ServiceTypeRow:
+    id: int
+    name: str
+    description: str | None
+    taxable: bool
+    active: bool
+    item: MappedRecord | None
+
+
+@dataclass(frozen=True)
+class ExpenseTypeRow:
+    id: int
+    name: str
+    category: str
+    markup_percent: Decimal | None
+    billable: bool
+    is_subconsultant: bool
+    active: bool
+    account: MappedRecord | None
+    item: MappedRecord | None
+
+
+@dataclass(frozen=True)
+class TaxTermRow:
+    id: int
+    code: str
+    name: str
+    rate_percent: Decimal
+    active: bool
+    tax_code: MappedRecord | None
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    number: str | None
+    project_number: str
+    project_name: str
+    client_name: str
+    status: str
+    issue_date: date
+    due_date: date | None
+    total: Decimal
+    balance: Decimal
+    qbo_id: str | None
+
+
+@dataclass(frozen=True)
+class ExpenseRow:
+    id: int
+    incurred_on: date
+    project_number: str
+    project_name: str
+    type_name: str | None
+    vendor: str | None
+    description: str
+    cost: Decimal
+    markup_percent: Decimal | None
+    billable_amount: Decimal
+    billable: bool
+    source: str
+    qbo_txn_type: str | None
+    receipts: int
+    deleted_in_qbo: bool
+
+
+@dataclass(frozen=True)
+class LogRow:
+    id: int
+    at: datetime
+    direction: str
+    entity_kind: str
+    label: str
+    qbo_id: str | None
+    action: str
+    level: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class LastSync:
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    loaded_at: datetime
+    data_file: Path
+    connection: ConnectionInfo
+    clients: tuple[ClientRow, ...]
+    service_types: tuple[ServiceTypeRow, ...]
+    expense_types: tuple[ExpenseTypeRow, ...]
+    tax_terms: tuple[TaxTermRow, ...]
+    invoices: tuple[InvoiceRow, ...]
+    expenses: tuple[ExpenseRow, ...]
+    log: tuple[LogRow, ...]
+    last_sync: LastSync | None
+
+
+def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None) -> Snapshot:
+    """Read everything the window shows. Call it on the worker thread."""
+    now = now or datetime.now(UTC)
+    with store.session() as session:
+        settings = load_settings(session)
+        conn = session.get(Connection, 1)
+        connection = _connection_info(conn, tokens, settings.secret_storage, settings.environment)
+        snapshot = Snapshot(
+            loaded_at=now,
+            data_file=store.path,
+            connection=connection,
+            clients=_clients(session),
+            service_types=_service_types(session),
+            expense_types=_expense_types(session),
+            tax_terms=_tax_terms(session),
+            invoices=_invoices(session),
+            expenses=_expenses(session),
+            log=_log(session),
+            last_sync=_last_sync(session),
+        )
+    return snapshot
+
+
+# --- connection ---------------------------------------------------------------------------
+
+
+def _keyring_backend() -> tuple[str, bool]:
+    """The keyring backend's name, and whether it keeps secrets in this process only."""
+    backend = keyring.get_keyring()
+    name = getattr(backend, "name", None)
+    return (str(name) if name else type(backend).__name__), isinstance(backend, MemoryKeyring)
+
+
+def _connection_info(
+    conn: Connection | None, tokens: TokenStore, secret_storage: str, settings_environment: str
+) -> ConnectionInfo:
+    token_set: TokenSet | None = None
+    client_id: str | None = None
+    keyring_message: str | None = None
+    unavailable = False
+    try:
+        token_set = tokens.load_tokens()
+        app = tokens.load_app()
+        client_id = app.client_id if app is not None else None
+    except KeyringUnavailable as exc:
+        keyring_message, unavailable = str(exc), True
+    except SecretStoreError as exc:
+        keyring_message = str(exc)
+    stored_state = conn.state if conn is not None else "disconnected"
+    state = stored_state
+    last_error = conn.last_error if conn is not None else None
+    if stored_state == "connected" and token_set is None:
+        state = "reconnect_needed"
+        if last_error is None:
+            last_error = (
+                "The QuickBooks tokens are not on this computer any more"
+                + (
+                    " (they were kept for an earlier session only)"
+                    if secret_storage == "session"
+                    else ""
+                )
+                + ". Connect again to continue."
+            )
+    backend_name, in_memory = _keyring_backend()
+    last_used = conn.refresh_token_last_used_at if conn is not None else None
+    issued = token_set.refresh_issued_at if token_set is not None else None
+    if issued is None and conn is not None:
+        issued = conn.refresh_token_issued_at
+    return ConnectionInfo(
+        state=state,
+        stored_state=stored_state,
+        company_name=conn.company_name if conn is not None else None,
+        realm_id=conn.realm_id if conn is not None else None,
+        environment=conn.environment if conn is not None else None,
+        connected_at=conn.connected_at if conn is not None else None,
+        refresh_token_issued_at=issued,
+        refresh_token_last_used_at=last_used,
+        idle_deadline=last_used + REFRESH_IDLE_LIMIT if last_used is not None else None,
+        hard_deadline=token_set.refresh_hard_expires_at if token_set is not None else None,
+        last_error=last_error,
+        warnings=tuple(conn.warnings or ()) if conn is not None else (),
+        pending_since=conn.pending_started_at if conn is not None else None,
+        tokens_present=token_set is not None,
+        keyring_message=keyring_message,
+        keyring_unavailable=unavailable,
+        secret_storage=secret_storage,
+        keyring_backend=backend_name if keyring_problem() is None else "none",
+        secrets_in_memory=in_memory,
+        client_id=client_id,
+        settings_environment=settings_environment,
+    )
+
+
+# --- Factor records -------------------------------------------------------------------------
+
+
+def _clients(session: Session) -> tuple[ClientRow, ...]:
+    clients = session.scalars(
+        select(Client).options(selectinload(Client.projects)).order_by(Client.name)
+    ).all()
+    return tuple(
+        ClientRow(
+            id=c.id,
+            name=c.name,
+            archived=c.archived,
+            qbo_id=c.qbo_id,
+            projects=tuple(
+                ProjectRow(
+                    id=p.id,
+                    client_id=c.id,
+                    number=p.number,
+                    name=p.name,
+                    status=p.status,
+                    manager=p.manager,
+                    qbo_id=p.qbo_id,
+                )
+                for p in sorted(c.projects, key=lambda p: p.number)
+            ),
+        )
+        for c in clients
+    )
+
+
+def _mapping_lookup(session: Session) -> dict[tuple[str, int], MappedRecord]:
+    cache = {
+        (r.entity, r.qbo_id): r
+        for r in session.scalars(
+            select(QboRecord).where(QboRecord.entity.in_(set(MAPPING_ENTITIES.values())))
+        )
+    }
+    found: dict[tuple[str, int], MappedRecord] = {}
+    for m in session.scalars(select(Mapping)):
+        entity = MAPPING_ENTITIES.get(m.kind)
+        if entity is None:
+            continue
+        record = cache.get((entity, m.qbo_id))
+        found[(m.kind, m.local_id)] = MappedRecord(
+            qbo_id=m.qbo_id,
+            entity=entity,
+            name=(record.fully_qualified_name or record.name) if record is not None else None,
+            active=record.active if record is not None else True,
+        )
+    return found
+
+
+def _service_types(session: Session) -> tuple[ServiceTypeRow, ...]:
+    mapped = _mapping_lookup(session)
+    return tuple(
+        ServiceTypeRow(
+            id=s.id,
+            name=s.name,
+            description=s.description,
+            taxable=s.taxable,
+            active=s.active,
+            item=mapped.get(("service_type", s.id)),
+        )
+        for s in session.scalars(select(ServiceType).order_by(ServiceType.name))
+    )
+
+
+def _expense_types(session: Session) -> tuple[ExpenseTypeRow, ...]:
+    mapped = _mapping_lookup(session)
+    return tuple(
+        ExpenseTypeRow(
+            id=e.id,
+            name=e.name,
+            category=e.category,
+            markup_percent=e.markup_percent,
+            billable=e.billable,
+            is_subconsultant=e.is_subconsultant,
+            active=e.active,
+            account=mapped.get(("expense_type", e.id)),
+            item=mapped.get(("expense_type_item", e.id)),
+        )
+        for e in session.scalars(select(ExpenseType).order_by(ExpenseType.name))
+    )
+
+
+def _tax_terms(session: Session) -> tuple[TaxTermRow, ...]:
+    mapped = _mapping_lookup(session)
+    return tuple(
+        TaxTermRow(
+            id=t.id,
+            code=t.code,
+            name=t.name,
+            rate_percent=t.rate_percent,
+            active=t.active,
+            tax_code=mapped.get(("tax_term", t.id)),
+        )
+        for t in session.scalars(select(TaxTerm).order_by(TaxTerm.code))
+    )
+
+
+def _invoices(session: Session) -> tuple[InvoiceRow, ...]:
+    invoices = session.scalars(
+        select(Invoice)
+        .options(selectinload(Invoice.project).selectinload(Project.client))
+        .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+    ).all()
+    return tuple(
+        InvoiceRow(
+            id=i.id,
+            number=i.number,
+            project_number=i.project.number,
+            project_name=i.project.name,
+            client_name=i.project.client.name,
+            status=i.status,
+            issue_date=i.issue_date,
+            due_date=i.due_date,
+            total=i.total,
+            balance=i.balance,
+            qbo_id=i.qbo_id,
+        )
+        for i in invoices
+    )
+
+
+def _expenses(session: Session) -> tuple[ExpenseRow, ...]:
+    receipts: dict[int, int] = {}
+    for expense_id, count in session.execute(
+        select(Attachment.expense_id, func.count(Attachment.id))
+        .where(Attachment.expense_id.is_not(None))
+        .group_by(Attachment.expense_id)
+    ):
+        if expense_id is not None:
+            receipts[expense_id] = int(count)
+    expenses = session.scalars(
+        select(Expense)
+        .options(selectinload(Expense.project), selectinload(Expense.expense_type))
+        .order_by(Expense.incurred_on.desc(), Expense.id.desc())
+    ).all()
+    return tuple(
+        ExpenseRow(
+            id=e.id,
+            incurred_on=e.incurred_on,
+            project_number=e.project.number,
+            project_name=e.project.name,
+            type_name=e.expense_type.name if e.expense_type is not None else None,
+            vendor=e.vendor,
+            description=e.description,
+            cost=e.cost,
+            markup_percent=e.markup_percent,
+            billable_amount=e.billable_amount,
+            billable=e.billable,
+            source=e.source,
+            qbo_txn_type=e.qbo_txn_type,
+            receipts=receipts.get(e.id, 0),
+            deleted_in_qbo=e.deleted_in_qbo,
+        )
+        for e in expenses
+    )
+
+
+def _log(session: Session) -> tuple[LogRow, ...]:
+    entries = session.scalars(
+        select(SyncLogEntry)
+        .order_by(SyncLogEntry.at.desc(), SyncLogEntry.id.desc())
+        .limit(LOG_LIMIT)
+    ).all()
+    return tuple(
+        LogRow(
+            id=e.id,
+            at=e.at,
+            direction=e.direction,
+            entity_kind=e.entity_kind,
+            label=e.label,
+            qbo_id=e.qbo_id,
+            action=e.action,
+            level=e.level,
+            reason=e.reason,
+        )
+        for e in entries
+    )
+
+
+def _last_sync(session: Session) -> LastSync | None:
+    run = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(1)).first()
+    if run is None:
+        return None
+    return LastSync(run.status, run.started_at, run.finished_at, run.error)

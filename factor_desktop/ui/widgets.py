@@ -1,0 +1,174 @@
+"""Small widgets shared by the tabs: a message banner and table/tree views set up alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from factor_desktop.ui.models import RowTableModel, SortRole
+
+_BANNER_COLORS = {
+    # background, border, text
+    "info": ("#e8f1fb", "#a9c8ec", "#0b3a6a"),
+    "warning": ("#fff4e0", "#f0c36d", "#5c3b00"),
+    "error": ("#fdecea", "#f1a9a0", "#7a1010"),
+}
+
+
+class Banner(QFrame):
+    """A coloured strip with a message and optional buttons; hidden until it has something."""
+
+    def __init__(self, kind: str = "info", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(f"banner_{kind}")
+        self._kind = ""
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.title)
+        text.addWidget(self.message)
+        self._buttons = QHBoxLayout()
+        self._buttons.setSpacing(6)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addLayout(text, 1)
+        layout.addLayout(self._buttons)
+        self.set_kind(kind)
+        self.hide()
+
+    def set_kind(self, kind: str) -> None:
+        if kind == self._kind:
+            return
+        self._kind = kind
+        background, border, color = _BANNER_COLORS[kind]
+        name = self.objectName()
+        self.setStyleSheet(
+            f"QFrame#{name} {{ background: {background}; border: 1px solid {border}; "
+            f"border-radius: 4px; }} QFrame#{name} QLabel {{ color: {color}; }}"
+        )
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    def add_button(self, text: str) -> QPushButton:
+        button = QPushButton(text)
+        self._buttons.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+        return button
+
+    def show_message(self, title: str, message: str = "", kind: str | None = None) -> None:
+        if kind is not None:
+            self.set_kind(kind)
+        self.title.setText(title)
+        self.message.setText(message)
+        self.message.setVisible(bool(message))
+        self.show()
+
+    def clear(self) -> None:
+        self.title.clear()
+        self.message.clear()
+        self.hide()
+
+
+class RecordTableView(QTableView):
+    """A table that says what belongs in it while it is empty."""
+
+    def __init__(self, placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.placeholder = placeholder
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if not self.placeholder or model is None or model.rowCount() > 0:
+            return
+        painter = QPainter(self.viewport())
+        try:
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            area = self.viewport().rect().adjusted(40, 40, -40, -40)
+            painter.drawText(
+                area,
+                int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+                | int(Qt.TextFlag.TextWordWrap),
+                self.placeholder,
+            )
+        finally:
+            painter.end()
+
+
+def make_table(
+    model: RowTableModel[Any], stretch_columns: tuple[int, ...] = (), placeholder: str = ""
+) -> RecordTableView:
+    """A sortable, read-only table with alternating rows over `model`.
+
+    `stretch_columns` share the width left over; the others fit their contents.
+    """
+    proxy = QSortFilterProxyModel(model)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SortRole)
+    proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    view = RecordTableView(placeholder)
+    view.setModel(proxy)
+    view.setAlternatingRowColors(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSortingEnabled(True)
+    view.setWordWrap(False)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(not stretch_columns)
+    for column in stretch_columns:
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+    # Unsorted until the administrator clicks a header: the store's order is meaningful.
+    view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+    return view
+
+
+def fit_columns(view: QTableView | QTreeView, maximum: int = 360) -> None:
+    """Size columns to their contents (rows and header), capped so one long cell cannot win."""
+    header = view.header() if isinstance(view, QTreeView) else view.horizontalHeader()
+    model = view.model()
+    if model is None:
+        return
+    for column in range(model.columnCount()):
+        if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch:
+            continue
+        view.resizeColumnToContents(column)
+        width = max(header.sectionSize(column), header.sectionSizeHint(column))
+        header.resizeSection(column, min(width + 12, maximum))
+
+
+def muted_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    palette = label.palette()
+    palette.setColor(label.foregroundRole(), palette.color(palette.ColorRole.PlaceholderText))
+    label.setPalette(palette)
+    return label

@@ -1,0 +1,1 @@
+"""Tests of the desktop window: models, the worker, the tabs, connecting and demo mode."""
