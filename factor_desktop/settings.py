@@ -77,9 +77,7 @@ class Settings:
             raise SettingsError("Secret storage: 'keyring' or 'session'.")
         if not 0 <= self.redirect_port <= 65535:
             raise SettingsError("Redirect port: 0 to 65535.")
-        if self.redirect_uri and not self.redirect_uri.startswith(
-            ("https://", "http://localhost")
-        ):
+        if self.redirect_uri and not self.redirect_uri.startswith(("https://", "http://localhost")):
             raise SettingsError(
                 "Redirect URI: an https:// address (or http://localhost for development keys)."
             )
