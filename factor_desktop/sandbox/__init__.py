@@ -13,7 +13,9 @@ Admin endpoints (outside /v3, for tests and demo mode; no authentication, so kee
 ``GET|POST /_sandbox/admin/knobs`` (any :class:`~.knobs.Knobs` field), ``GET|POST
 /_sandbox/admin/preferences`` (deep-merged into Preferences; ``custom_fields`` {"1": "Crew #",
 "2": null} names or switches off sales-form custom fields), ``GET /_sandbox/admin/state`` and
-``POST /_sandbox/admin/tokens`` (a token pair for the app, as after a consent).
+``POST /_sandbox/admin/tokens`` (a token pair for the app, as after a consent; with
+{"client_id": "..."} another app is connected to the company and the answer adds its
+``client_id`` and ``client_secret``, e.g. to reach the per-realm limits shared between apps).
 
 Where Intuit documents no wording, the sandbox chooses (and tests pin) these answers:
 
@@ -29,8 +31,15 @@ Where Intuit documents no wording, the sandbox chooses (and tests pin) these ans
   (gateway HTML), chosen at random.
 * ``time_scale`` multiplies the length of the rate-limit windows (0.01: a QBO minute lasts
   0.6 s); moving the clock forward also moves the windows.
-* DisplayName and other name uniqueness ignores case and repeated spaces. QBO shows a
-  deactivated name with " (deleted)" appended; the sandbox keeps the name as written.
+* DisplayName and other name uniqueness ignores case and repeated spaces. A deactivated
+  customer, vendor, employee, item or account gets QBO's " (deleted)" after its DisplayName or
+  Name and FullyQualifiedName (as recorded QBO traffic shows; terms keep their names, as nothing
+  recorded shows otherwise); its plain name stays taken, and sending the suffixed name back
+  (full update, reactivation) means the plain name.
+* Deactivating a customer that, or one of whose sub-customers, has an open balance: QBO's
+  "Delete List Has Balance Error" with code ``6000`` (the code QBO sends was never published).
+* A change of a customer's or vendor's Balance (invoices, payments, bills) is a change to it:
+  new SyncToken and LastUpdatedTime, and it shows in CDC.
 * No ``id_token`` is issued for OpenID scopes (the JWKS is empty); the refresh-token idle limit
   is 100 days while ``x_refresh_token_expires_in`` reports Intuit's 8726400.
 """

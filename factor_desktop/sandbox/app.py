@@ -350,7 +350,10 @@ class SandboxApp:
             if name == "state" and request.method == "GET":
                 return self._admin_json(sandbox.state())
             if name == "tokens" and request.method == "POST":
-                return self._admin_json(sandbox.issue_tokens())
+                client_id = payload.get("client_id")
+                if client_id is not None and not isinstance(client_id, str):
+                    raise ValueError("client_id must be a string")
+                return self._admin_json(sandbox.issue_tokens(client_id))
         except (ValueError, KnobError, TypeError) as exc:
             return self._admin_json({"error": str(exc)}, 400)
         except faults.QBOFault as fault:

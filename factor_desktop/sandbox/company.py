@@ -15,7 +15,7 @@ from . import faults
 from .clock import SandboxClock, format_datetime
 from .context import Ctx
 from .entities import BY_LOWER_NAME, BY_NAME, EntityRule
-from .entities.base import ENVELOPE_FIELDS, is_true
+from .entities.base import ENVELOPE_FIELDS, check_line_properties, is_true
 from .query import QueryError, parse_query, run_query
 from .store import JsonDict, Record, Store
 
@@ -272,6 +272,9 @@ class Company:
         for key in body:
             if key not in known:
                 raise faults.unsupported_property(rule.name, key, sorted(known))
+        lines = body.get("Line")
+        if "Line" in known and isinstance(lines, list):
+            check_line_properties(lines)
         if body.get("Id") not in (None, ""):
             check_id(rule, str(body["Id"]))
 

@@ -181,8 +181,10 @@ class Sandbox:
             self.company.ctx().bump(record)
         return self.preferences()
 
-    def issue_tokens(self) -> JsonDict:
-        return self.oauth.issue_tokens()
+    def issue_tokens(self, client_id: str | None = None) -> JsonDict:
+        """A token pair for the configured app, or for the app ``client_id`` (connected to the
+        company on first use)."""
+        return self.oauth.issue_tokens(client_id=client_id)
 
     def state(self) -> JsonDict:
         return {

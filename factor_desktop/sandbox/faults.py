@@ -221,6 +221,22 @@ def batch_too_large(size: int, limit: int) -> QBOFault:
     )
 
 
+def list_has_balance() -> QBOFault:
+    """A customer (or one of its sub-customers) with an open balance cannot be deactivated.
+
+    Message and Detail are QBO's words as a client reported them (quickbooks-ruby issue 390);
+    the code of that answer was never published, so the sandbox uses 6000, the code of QBO's
+    business validation faults.
+    """
+    return single(
+        "Delete List Has Balance Error",
+        "The entity you are trying to delete has an open balance. : This customer cannot be "
+        "deleted because it has a non-zero balance",
+        "6000",
+        "",
+    )
+
+
 def system_failure() -> QBOFault:
     return single(
         "An application error has occurred while processing your request",

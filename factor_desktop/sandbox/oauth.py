@@ -123,7 +123,7 @@ class OAuthProvider:
         client_id = params.get("client_id", "")
         redirect_uri = params.get("redirect_uri", "")
         state = params.get("state")
-        if client_id != self.client_id:
+        if self.app_secret(client_id) is None:
             return _error_page(400, "The app you are connecting is not recognised (client_id).")
         if not _valid_redirect(redirect_uri):
             return _error_page(400, "The redirect_uri is missing or is not an absolute URL.")
@@ -197,9 +197,7 @@ border:1px solid #2ca01c}}
 
     def token(self, request: Request) -> Response:
         client_id, client_secret = _client_credentials(request)
-        if client_id != self.client_id or not secrets.compare_digest(
-            client_secret or "", self.client_secret
-        ):
+        if client_id is None or not self._credentials_ok(client_id, client_secret):
             return _json(401, {"error": "invalid_client"})
         grant_type = request.form.get("grant_type")
         hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
@@ -329,14 +327,28 @@ border:1px solid #2ca01c}}
             body["x_refresh_token_hard_expires_in"] = max(0, int(remaining))
         return _json(200, body)
 
-    def issue_tokens(self, scope: str = "com.intuit.quickbooks.accounting") -> JsonDict:
-        """A fresh token pair for the configured app, as if the user had just connected."""
+    def issue_tokens(
+        self, scope: str = "com.intuit.quickbooks.accounting", client_id: str | None = None
+    ) -> JsonDict:
+        """A fresh token pair, as if the user had just connected the app.
+
+        The app is the configured one unless ``client_id`` names another: that app is then
+        connected to the company too (QBO serves many apps per company, and throttles some
+        calls per app), and the answer carries its ``client_id`` and ``client_secret``.
+        """
+        app = self.client_id if client_id is None else client_id
+        if app != self.client_id and not _valid_client_id(app):
+            raise ValueError("client_id must be 1 to 100 letters, digits, '-' or '_'")
         with self.store.transaction():
+            secret = self.app_secret(app)
+            if secret is None:
+                secret = secrets.token_urlsafe(30)
+                self.store.oauth_put("app", app, {"client_secret": secret})
             now = self.clock.timestamp()
             family = uuid.uuid4().hex
-            refresh = self._new_refresh(self.client_id, scope, family, now, now)
-            access = self._new_access(self.client_id, family, scope)
-        return {
+            refresh = self._new_refresh(app, scope, family, now, now)
+            access = self._new_access(app, family, scope)
+        answer: JsonDict = {
             "token_type": "bearer",
             "expires_in": ACCESS_TOKEN_LIFETIME_S,
             "refresh_token": refresh,
@@ -344,14 +356,27 @@ border:1px solid #2ca01c}}
             "access_token": access,
             "realmId": self.realm,
         }
+        if app != self.client_id:
+            answer["client_id"] = app
+            answer["client_secret"] = secret
+        return answer
+
+    def app_secret(self, client_id: str) -> str | None:
+        """The client secret of an app connected to this company; None for an unknown app."""
+        if client_id == self.client_id:
+            return self.client_secret
+        record = self.store.oauth_get("app", client_id) if client_id else None
+        return None if record is None else str(record["client_secret"])
+
+    def _credentials_ok(self, client_id: str, client_secret: str | None) -> bool:
+        secret = self.app_secret(client_id)
+        return secret is not None and secrets.compare_digest(client_secret or "", secret)
 
     # -- revoke ------------------------------------------------------------------------------------
 
     def revoke(self, request: Request) -> Response:
         client_id, client_secret = _client_credentials(request)
-        if client_id != self.client_id or not secrets.compare_digest(
-            client_secret or "", self.client_secret
-        ):
+        if client_id is None or not self._credentials_ok(client_id, client_secret):
             return _json(401, {"error": "invalid_client"})
         token = ""
         try:
@@ -416,6 +441,10 @@ border:1px solid #2ca01c}}
             for key, record in self.store.oauth_all("code"):
                 if now - float(record["issued"]) > AUTH_CODE_LIFETIME_S:
                     self.store.oauth_delete("code", key)
+
+
+def _valid_client_id(client_id: str) -> bool:
+    return 0 < len(client_id) <= 100 and all(c in _ALNUM or c in "-_" for c in client_id)
 
 
 def _client_credentials(request: Request) -> tuple[str | None, str | None]:

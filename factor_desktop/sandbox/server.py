@@ -50,8 +50,8 @@ class SandboxAdmin:
     def update_preferences(self, patch: JsonDict) -> JsonDict:
         return self._sandbox.update_preferences(patch)
 
-    def issue_tokens(self) -> JsonDict:
-        return self._sandbox.issue_tokens()
+    def issue_tokens(self, client_id: str | None = None) -> JsonDict:
+        return self._sandbox.issue_tokens(client_id)
 
     def state(self) -> JsonDict:
         return self._sandbox.state()
@@ -182,8 +182,9 @@ class SandboxServer:
     def update_preferences(self, patch: JsonDict) -> JsonDict:
         return self.admin.update_preferences(patch)
 
-    def issue_tokens(self) -> JsonDict:
-        return self.admin.issue_tokens()
+    def issue_tokens(self, client_id: str | None = None) -> JsonDict:
+        """A token pair for the app (or for another app ``client_id``, see the admin docs)."""
+        return self.admin.issue_tokens(client_id)
 
     def state(self) -> JsonDict:
         return self.admin.state()

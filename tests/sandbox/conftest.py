@@ -14,9 +14,10 @@ from factor_desktop.sandbox import SandboxConfig, SandboxServer
 class Api:
     """A QBO client for tests: bearer token, JSON in and out, helpers for common calls."""
 
-    def __init__(self, server: SandboxServer) -> None:
+    def __init__(self, server: SandboxServer, client_id: str | None = None) -> None:
+        """The sandbox's app, or another app ``client_id`` connected to the same company."""
         self.server = server
-        self.tokens = server.issue_tokens()
+        self.tokens = server.issue_tokens(client_id)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {self.tokens['access_token']}"
         self.session.headers["Accept"] = "application/json"

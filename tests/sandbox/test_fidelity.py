@@ -357,3 +357,49 @@ def test_attachment_error_estimate(api: Api) -> None:
     ours = response.json()
     assert shape(ours) == shape(recorded)
     assert ours["AttachableResponse"] == recorded["AttachableResponse"]
+
+
+def test_deactivate_employee(api: Api) -> None:
+    recorded = recorded_body("deactivate/employee.yml")["Employee"]
+    employee = api.create(
+        "Employee", {"GivenName": recorded["GivenName"], "FamilyName": recorded["FamilyName"]}
+    )
+    body = {**recorded_request("deactivate/employee.yml"), "Id": employee["Id"], "SyncToken": "0"}
+    ours = api.ok(api.post("employee", body))
+    assert shape(ours) == shape(recorded_body("deactivate/employee.yml"))
+    for key in ("DisplayName", "PrintOnCheckName", "Active", "BillableTime"):
+        assert ours["Employee"][key] == recorded[key], key
+    assert api.read("Employee", employee["Id"]) == ours["Employee"]
+
+
+def test_deactivate_account(api: Api) -> None:
+    recorded = recorded_body("deactivate/account.yml")["Account"]
+    account = api.create(
+        "Account",
+        {
+            "Name": "Fees Billed",
+            "AccountType": recorded["AccountType"],
+            "AccountSubType": recorded["AccountSubType"],
+        },
+    )
+    closed = api.create(
+        "Account", {"Id": account["Id"], "SyncToken": "0", "sparse": True, "Active": False}
+    )
+    assert closed["Name"] == closed["FullyQualifiedName"] == recorded["Name"]
+    # The recorded client sends the suffixed name it read back with the deactivation again.
+    body = {**recorded_request("deactivate/account.yml"), "Id": account["Id"]}
+    ours = api.ok(api.post("account", body))
+    assert shape(ours) == shape(recorded_body("deactivate/account.yml"))
+    for key in (
+        "Name",
+        "SubAccount",
+        "FullyQualifiedName",
+        "Active",
+        "Classification",
+        "AccountType",
+        "AccountSubType",
+        "CurrentBalance",
+        "CurrentBalanceWithSubAccounts",
+        "CurrencyRef",
+    ):
+        assert ours["Account"][key] == recorded[key], key

@@ -58,14 +58,47 @@ def test_five_hundred_per_minute(limited: SandboxServer, limited_api: Api) -> No
     assert limited_api.get("preferences").status_code == 200
 
 
-def test_batch_forty_per_minute(limited: SandboxServer, limited_api: Api) -> None:
-    batch = {"BatchItemRequest": [{"bId": "1", "Query": "select * from Term"}]}
+BATCH = {"BatchItemRequest": [{"bId": "1", "Query": "select * from Term"}]}
+
+
+def test_batch_forty_per_minute_per_realm_and_app(limited: SandboxServer, limited_api: Api) -> None:
+    # time_scale=10 stretches QBO's windows so real time cannot reopen them mid-test; moving
+    # the sandbox clock does, so the test never waits (10 per second per app, hence the steps).
     for round_number in range(4):
         for _ in range(10):
-            assert limited_api.post("batch", batch).status_code == 200, round_number
+            assert limited_api.post("batch", BATCH).status_code == 200, round_number
         limited.clock.advance(1)
-    assert_throttled(limited_api.post("batch", batch))
+    assert_throttled(limited_api.post("batch", BATCH))
     assert limited_api.get("preferences").status_code == 200
+    other_app = Api(limited, "ABotherapp")
+    assert other_app.post("batch", BATCH).status_code == 200
+    other_app.close()
+    limited.clock.advance(55)  # 59 s after the first ten
+    assert_throttled(limited_api.post("batch", BATCH))
+    limited.clock.advance(1)
+    assert limited_api.post("batch", BATCH).status_code == 200
+
+
+def test_batch_one_hundred_twenty_per_minute_per_realm(limited: SandboxServer) -> None:
+    apps = [Api(limited, f"ABapp{n}") for n in range(5)]
+    try:
+        for round_number in range(3):
+            for app in apps[:4]:
+                for _ in range(10):
+                    assert app.post("batch", BATCH).status_code == 200, round_number
+            limited.clock.advance(1)
+        # Four apps at 30 each: every app is under its 40, the company is at its 120.
+        assert_throttled(apps[4].post("batch", BATCH))
+        assert_throttled(apps[0].post("batch", BATCH))
+        assert apps[4].get("preferences").status_code == 200
+        limited.clock.advance(56)  # 59 s after the first forty
+        assert_throttled(apps[4].post("batch", BATCH))
+        limited.clock.advance(1)
+        assert apps[4].post("batch", BATCH).status_code == 200
+        assert apps[0].post("batch", BATCH).status_code == 200
+    finally:
+        for app in apps:
+            app.close()
 
 
 def test_concurrency_limit(limited: SandboxServer, limited_api: Api) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from factor_desktop.sandbox import SandboxServer
 
-from .conftest import Api, new_customer
+from .conftest import Api, invoice_body, new_customer
 
 
 def test_create_read_customer_defaults(api: Api) -> None:
@@ -290,3 +292,204 @@ def test_admin_preferences_endpoint(qbo: SandboxServer, api: Api) -> None:
     assert names == ["Crew #", "Phase"]
     bad = requests.post(admin, json={"NoSuchPrefs": {}}, timeout=5)
     assert bad.status_code == 400
+
+
+def test_deactivating_a_customer_with_an_open_balance_is_refused(api: Api) -> None:
+    owing = new_customer(api, "Owing Customer")
+    invoice = api.create("Invoice", invoice_body(owing["Id"], 100.0))
+    owing = api.read("Customer", owing["Id"])
+    sparse = api.post(
+        "customer",
+        {"Id": owing["Id"], "SyncToken": owing["SyncToken"], "sparse": True, "Active": False},
+    )
+    error = api.fault(sparse)
+    assert error == {
+        "Message": "Delete List Has Balance Error",
+        "Detail": "The entity you are trying to delete has an open balance. : This customer "
+        "cannot be deleted because it has a non-zero balance",
+        "code": "6000",
+        "element": "",
+    }
+    full = {**owing, "Active": False}
+    assert api.fault(api.post("customer", full)) == error
+    batch = api.ok(
+        api.post(
+            "batch",
+            {"BatchItemRequest": [{"bId": "1", "operation": "update", "Customer": full}]},
+        )
+    )
+    assert batch["BatchItemResponse"][0]["Fault"]["Error"][0] == error
+    still = api.read("Customer", owing["Id"])
+    assert still["Active"] is True and still["SyncToken"] == owing["SyncToken"]
+
+    parent = new_customer(api, "Quiet Parent")
+    job = new_customer(api, "Busy Job", ParentRef={"value": parent["Id"]})
+    grandchild = new_customer(api, "Busy Phase", ParentRef={"value": job["Id"]})
+    api.create("Invoice", invoice_body(grandchild["Id"], 40.0))
+    parent = api.read("Customer", parent["Id"])
+    assert parent["Balance"] == 0 and parent["BalanceWithJobs"] == 40.0
+    refused = api.post(
+        "customer",
+        {"Id": parent["Id"], "SyncToken": parent["SyncToken"], "sparse": True, "Active": False},
+    )
+    assert api.fault(refused) == error
+    assert api.read("Customer", job["Id"])["Active"] is True
+
+    api.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": owing["Id"]},
+            "TotalAmt": 100.0,
+            "Line": [
+                {"Amount": 100.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
+    paid = api.read("Customer", owing["Id"])
+    assert paid["Balance"] == 0
+    closed = api.create(
+        "Customer",
+        {"Id": paid["Id"], "SyncToken": paid["SyncToken"], "sparse": True, "Active": False},
+    )
+    assert closed["Active"] is False
+
+
+def test_deactivated_names_get_the_deleted_suffix(api: Api) -> None:
+    parent = new_customer(api, "Rondonuwu Fruit")
+    child = new_customer(api, "Orchard Job", ParentRef={"value": parent["Id"]})
+    done = api.create(
+        "Customer", {"Id": parent["Id"], "SyncToken": "0", "sparse": True, "Active": False}
+    )
+    assert done["DisplayName"] == done["FullyQualifiedName"] == "Rondonuwu Fruit (deleted)"
+    assert done["PrintOnCheckName"] == "Rondonuwu Fruit"
+    job = api.read("Customer", child["Id"])
+    assert job["Active"] is False and job["SyncToken"] == "1"
+    assert job["DisplayName"] == "Orchard Job (deleted)"
+    assert job["FullyQualifiedName"] == "Rondonuwu Fruit (deleted):Orchard Job (deleted)"
+    rows = api.query("select * from Customer where Active = false")["Customer"]
+    assert {row["DisplayName"] for row in rows} == {
+        "Rondonuwu Fruit (deleted)",
+        "Orchard Job (deleted)",
+    }
+    assert api.fault(api.post("vendor", {"DisplayName": "Rondonuwu Fruit"}))["code"] == "6240"
+    # python-quickbooks saves back every property it read: the suffixed name means the plain one.
+    echoed = api.create("Customer", {**done, "Notes": "still closed"})
+    assert echoed["DisplayName"] == "Rondonuwu Fruit (deleted)"
+    assert echoed["Notes"] == "still closed"
+    back = api.create("Customer", {**echoed, "Active": True})
+    assert back["DisplayName"] == back["FullyQualifiedName"] == "Rondonuwu Fruit"
+    assert api.read("Customer", child["Id"])["FullyQualifiedName"] == (
+        "Rondonuwu Fruit:Orchard Job (deleted)"
+    )
+
+    vendor = api.create("Vendor", {"DisplayName": "United States Treasury"})
+    gone = api.create(
+        "Vendor", {"Id": vendor["Id"], "SyncToken": "0", "sparse": True, "Active": False}
+    )
+    assert gone["DisplayName"] == "United States Treasury (deleted)"
+    assert gone["PrintOnCheckName"] == "United States Treasury"
+    income = api.find("Account", "Services")
+    item = api.create(
+        "Item", {"Name": "Drafting", "Type": "Service", "IncomeAccountRef": {"value": income["Id"]}}
+    )
+    retired = api.create(
+        "Item", {"Id": item["Id"], "SyncToken": "0", "sparse": True, "Active": False}
+    )
+    assert retired["Name"] == retired["FullyQualifiedName"] == "Drafting (deleted)"
+    clash = api.post(
+        "item", {"Name": "drafting", "Type": "Service", "IncomeAccountRef": {"value": income["Id"]}}
+    )
+    assert api.fault(clash)["code"] == "6240"
+    term = api.find("Term", "Net 60")
+    closed_term = api.create(
+        "Term", {"Id": term["Id"], "SyncToken": term["SyncToken"], "sparse": True, "Active": False}
+    )
+    assert closed_term["Name"] == "Net 60"
+
+
+def test_unknown_property_in_a_line_or_its_detail_is_2010(api: Api) -> None:
+    customer = new_customer(api, "Line Checks")
+    body = invoice_body(customer["Id"], 10.0)
+    body["Line"][0]["Colour"] = "red"
+    error = api.fault(api.post("invoice", body))
+    assert error["code"] == "2010"
+    assert error["Message"] == "Request has invalid or unsupported property"
+    assert error["Detail"].startswith(
+        'Property Name:Unrecognized field "Colour" (class com.intuit.schema.finance.v3.Line), '
+        "not marked as ignorable ("
+    )
+    body = invoice_body(customer["Id"], 10.0)
+    body["Line"][0]["SalesItemLineDetail"]["Rate"] = 10
+    error = api.fault(api.post("invoice", body))
+    assert error["code"] == "2010"
+    assert '"Rate" (class com.intuit.schema.finance.v3.SalesItemLineDetail)' in error["Detail"]
+    assert '"UnitPrice"' in error["Detail"]
+    expense = {
+        "PaymentType": "Cash",
+        "AccountRef": {"value": api.find("Account", "Checking")["Id"]},
+        "Line": [
+            {
+                "Amount": 5.0,
+                "DetailType": "AccountBasedExpenseLineDetail",
+                "AccountBasedExpenseLineDetail": {
+                    "AccountRef": {"value": api.find("Account", "Travel")["Id"]},
+                    "Billable": True,
+                },
+            }
+        ],
+    }
+    error = api.fault(api.post("purchase", expense))
+    assert (
+        '"Billable" (class com.intuit.schema.finance.v3.AccountBasedExpenseLineDetail)'
+        in (error["Detail"])
+    )
+    payment = {
+        "CustomerRef": {"value": customer["Id"]},
+        "TotalAmt": 1.0,
+        "Line": [{"Amount": 1.0, "LinkedTxns": []}],
+    }
+    assert (
+        '"LinkedTxns" (class com.intuit.schema.finance.v3.Line)'
+        in (api.fault(api.post("payment", payment))["Detail"])
+    )
+    assert api.query("select count(*) from Invoice") == {"totalCount": 0}
+    assert api.query("select count(*) from Purchase") == {"totalCount": 0}
+
+
+def test_python_quickbooks_line_defaults_are_accepted(api: Api) -> None:
+    customer = new_customer(api, "PQB Customer")
+    # A SalesItemLine as python-quickbooks serialises it when only Amount and ItemRef are set
+    # (its null defaults left in, as a client that does not filter them sends them).
+    line: dict[str, Any] = {
+        "Id": None,
+        "LineNum": 0,
+        "Description": "description",
+        "Amount": 100,
+        "DetailType": "SalesItemLineDetail",
+        "LinkedTxn": [],
+        "CustomField": [],
+        "SalesItemLineDetail": {
+            "UnitPrice": 0,
+            "Qty": 0,
+            "ServiceDate": "",
+            "MarkupInfo": None,
+            "ItemRef": {"value": "1", "name": "Services", "type": ""},
+            "ClassRef": None,
+            "TaxCodeRef": None,
+            "PriceLevelRef": None,
+        },
+    }
+    subtotal = {"Amount": 0, "DetailType": "SubTotalLineDetail", "SubtotalLineDetail": None}
+    invoice = api.create(
+        "Invoice",
+        {
+            "CustomerRef": {"value": customer["Id"], "name": "", "type": ""},
+            "Line": [line, subtotal],
+            "SyncToken": 0,
+            "sparse": False,
+            "domain": "QBO",
+        },
+    )
+    assert invoice["TotalAmt"] == 100.0 and invoice["Line"][0]["Amount"] == 100.0
+    echoed = api.create("Invoice", {**invoice, "PrivateNote": "saved back"})
+    assert echoed["SyncToken"] == "1" and echoed["TotalAmt"] == 100.0

@@ -340,3 +340,23 @@ def test_userinfo_needs_a_valid_token(auto: SandboxServer) -> None:
     )
     assert ok.status_code == 200 and ok.json()["sub"]
     assert requests.get(endpoint, timeout=5).status_code == 401
+
+
+def test_another_app_connected_through_the_admin_endpoint(auto: SandboxServer) -> None:
+    admin = f"{auto.base_url}/_sandbox/admin/tokens"
+    other = requests.post(admin, json={"client_id": "ABsecondapp01"}, timeout=5).json()
+    assert other["client_id"] == "ABsecondapp01" and other["realmId"] == auto.realm_id
+    assert company_info(auto, other["access_token"]).status_code == 200
+    creds = f"{other['client_id']}:{other['client_secret']}".encode()
+    renewed = requests.post(
+        discovery(auto)["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": other["refresh_token"]},
+        headers={"Authorization": "Basic " + base64.b64encode(creds).decode()},
+        timeout=5,
+    )
+    assert renewed.status_code == 200 and renewed.json()["access_token"]
+    assert refresh(auto, other["refresh_token"]).json() == {"error": "invalid_grant"}
+    again = requests.post(admin, json={"client_id": "ABsecondapp01"}, timeout=5).json()
+    assert again["client_secret"] == other["client_secret"]
+    assert "client_secret" not in requests.post(admin, json={}, timeout=5).json()
+    assert requests.post(admin, json={"client_id": "no spaces"}, timeout=5).status_code == 400

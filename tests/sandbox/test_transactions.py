@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from factor_desktop.sandbox import SandboxServer
@@ -353,3 +353,143 @@ def test_doc_numbers_are_assigned_when_custom_numbers_are_off(api: Api, qbo: San
     assert (first["DocNumber"], second["DocNumber"]) == ("1001", "1002")
     qbo.update_preferences({"custom_fields": {"1": None}})
     assert api.create("Invoice", invoice_body(customer["Id"], 3.0))["CustomField"] == []
+
+
+def changed(api: Api, entities: str, since: datetime) -> dict[str, list[dict[str, Any]]]:
+    """CDC answer by entity name."""
+    answer = api.ok(
+        api.get("cdc", params={"entities": entities, "changedSince": since.isoformat()})
+    )
+    out: dict[str, list[dict[str, Any]]] = {}
+    for block in answer["CDCResponse"][0]["QueryResponse"]:
+        for key, rows in block.items():
+            if key not in ("startPosition", "maxResults"):
+                out[key] = rows
+    return out
+
+
+def test_balance_changes_are_changes_to_the_customer(api: Api, qbo: SandboxServer) -> None:
+    customer = new_customer(api, "Balance Watcher")
+    parent = new_customer(api, "Watcher Parent")
+    job = new_customer(api, "Watcher Job", ParentRef={"value": parent["Id"]})
+    qbo.clock.advance(60)
+    since = qbo.clock.now()
+    qbo.clock.advance(1)
+    invoice = api.create("Invoice", invoice_body(customer["Id"], 100.0))
+    owed = api.read("Customer", customer["Id"])
+    assert owed["Balance"] == 100.0 and owed["SyncToken"] == "1"
+    assert datetime.fromisoformat(owed["MetaData"]["LastUpdatedTime"]) > since
+    assert owed["MetaData"]["CreateTime"] == customer["MetaData"]["CreateTime"]
+    stale = api.post(
+        "customer", {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "x"}
+    )
+    assert api.fault(stale)["code"] == "5010"
+    assert changed(api, "Customer", since) == {"Customer": [owed]}
+    api.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": customer["Id"]},
+            "TotalAmt": 40.0,
+            "Line": [
+                {"Amount": 40.0, "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
+    paid = api.read("Customer", customer["Id"])
+    assert paid["Balance"] == 60.0 and paid["SyncToken"] == "2"
+    invoice = api.read("Invoice", invoice["Id"])
+    api.create(
+        "Invoice",
+        {
+            "Id": invoice["Id"],
+            "SyncToken": invoice["SyncToken"],
+            "sparse": True,
+            "PrivateNote": "n",
+        },
+    )
+    assert api.read("Customer", customer["Id"]) == paid
+    api.create("Invoice", invoice_body(job["Id"], 25.0))
+    job_now = api.read("Customer", job["Id"])
+    parent_now = api.read("Customer", parent["Id"])
+    assert (job_now["Balance"], job_now["SyncToken"]) == (25.0, "1")
+    assert (parent_now["Balance"], parent_now["BalanceWithJobs"]) == (0, 25.0)
+    assert parent_now["SyncToken"] == "1"
+    rows = changed(api, "Customer", since)["Customer"]
+    assert {row["Id"]: row["SyncToken"] for row in rows} == {
+        customer["Id"]: "2",
+        parent["Id"]: "1",
+        job["Id"]: "1",
+    }
+
+
+def test_deleting_purchases_and_bills(api: Api, qbo: SandboxServer) -> None:
+    customer = new_customer(api, "Expense Client")
+    vendor = api.create("Vendor", {"DisplayName": "Paper Supply Co"})
+    line = {
+        "Amount": 50.0,
+        "DetailType": "AccountBasedExpenseLineDetail",
+        "AccountBasedExpenseLineDetail": {
+            "AccountRef": {"value": api.find("Account", "Travel")["Id"]},
+            "CustomerRef": {"value": customer["Id"]},
+            "BillableStatus": "Billable",
+        },
+    }
+    card = {
+        "PaymentType": "CreditCard",
+        "AccountRef": {"value": api.find("Account", "Mastercard")["Id"]},
+        "EntityRef": {"value": vendor["Id"], "type": "Vendor"},
+    }
+    kept = api.create("Purchase", {**card, "Line": [line]})
+    doomed = api.create("Purchase", {**card, "DocNumber": "CC-7", "Line": [line, line]})
+    kept_bill = api.create("Bill", {"VendorRef": {"value": vendor["Id"]}, "Line": [line]})
+    doomed_bill = api.create("Bill", {"VendorRef": {"value": vendor["Id"]}, "Line": [line, line]})
+    owed = api.read("Vendor", vendor["Id"])
+    assert (owed["Balance"], owed["SyncToken"]) == (150.0, "2")
+    client = api.read("Customer", customer["Id"])
+    since = qbo.clock.now()
+    qbo.clock.advance(1)
+
+    stale = api.post(
+        "purchase", {"Id": doomed["Id"], "SyncToken": "3"}, params={"operation": "delete"}
+    )
+    assert api.fault(stale)["code"] == "5010"
+    assert api.read("Purchase", doomed["Id"]) == doomed
+    stub = api.ok(
+        api.post("purchase", {"Id": doomed["Id"], "SyncToken": "0"}, params={"operation": "delete"})
+    )["Purchase"]
+    assert stub == {"domain": "QBO", "status": "Deleted", "Id": doomed["Id"]}
+    assert api.fault(api.get(f"purchase/{doomed['Id']}"))["code"] == "610"
+    gone = "Object Not Found : Another user has deleted this transaction."
+    again = api.post(
+        "purchase", {"Id": doomed["Id"], "SyncToken": "0"}, params={"operation": "delete"}
+    )
+    assert api.fault(again)["Detail"] == gone
+    assert api.fault(api.post("purchase", doomed))["Detail"] == gone
+    assert api.fault(api.post("purchase", {**doomed, "sparse": True}))["Detail"] == gone
+    assert [row["Id"] for row in api.query("select * from Purchase")["Purchase"]] == [kept["Id"]]
+    assert api.read("Purchase", kept["Id"]) == kept
+    assert api.read("Vendor", vendor["Id"]) == owed
+    assert api.read("Customer", customer["Id"]) == client
+
+    deleted = api.ok(
+        api.post(
+            "bill", {"Id": doomed_bill["Id"], "SyncToken": "0"}, params={"operation": "delete"}
+        )
+    )["Bill"]
+    assert deleted == {"domain": "QBO", "status": "Deleted", "Id": doomed_bill["Id"]}
+    assert api.fault(api.get(f"bill/{doomed_bill['Id']}"))["code"] == "610"
+    assert api.fault(api.post("bill", doomed_bill))["Detail"] == gone
+    assert api.read("Bill", kept_bill["Id"]) == kept_bill
+    assert [row["Id"] for row in api.query("select * from Bill")["Bill"]] == [kept_bill["Id"]]
+    settled = api.read("Vendor", vendor["Id"])
+    assert (settled["Balance"], settled["SyncToken"]) == (50.0, "3")
+    assert api.read("Customer", customer["Id"]) == client
+
+    rows = changed(api, "Purchase,Bill,Vendor,Customer", since)
+    assert set(rows) == {"Purchase", "Bill", "Vendor"}
+    (purchase_stub,) = rows["Purchase"]
+    assert {k: v for k, v in purchase_stub.items() if k != "MetaData"} == stub
+    assert set(purchase_stub["MetaData"]) == {"LastUpdatedTime"}
+    assert [row["Id"] for row in rows["Bill"]] == [doomed_bill["Id"]]
+    assert rows["Bill"][0]["status"] == "Deleted"
+    assert rows["Vendor"] == [settled]

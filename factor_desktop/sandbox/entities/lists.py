@@ -15,6 +15,8 @@ from .base import (
     copy_optional,
     dec,
     is_true,
+    list_name,
+    live_name,
     number,
     ref_value,
     resolve,
@@ -98,9 +100,10 @@ ITEM_TYPES = {
 
 
 def _unique_name(ctx: Ctx, entity: str, own_id: str | None, fqn: str) -> None:
+    """Names are unique within the list, inactive records' plain names included."""
     key = name_key(fqn)
     for record in ctx.all(entity):
-        if record.id != own_id and name_key(str(record.doc.get("FullyQualifiedName", ""))) == key:
+        if record.id != own_id and name_key(live_name(record.doc, "FullyQualifiedName")) == key:
             raise faults.duplicate_name()
 
 
@@ -183,25 +186,26 @@ class ItemRule(EntityRule):
     def build(
         self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
     ) -> JsonDict:
-        name = _required_name(src)
+        active = _active(src)
+        base, name = list_name(_required_name(src), active, existing)
         item_type = text(src, "Type") or "Service"
         if item_type not in ITEM_TYPES:
             raise faults.invalid_enumeration(item_type, "Type")
         doc: JsonDict = {"Name": name}
         copy_optional(src, doc, ["Description", "Sku"])
-        doc["Active"] = _active(src)
-        fqn = name
+        doc["Active"] = active
+        prefix = ""
         parent_value = ref_value(src.get("ParentRef"))
         if parent_value is not None:
             parent = resolve(ctx, "Item", src["ParentRef"], "ParentRef")
             doc["SubItem"] = True
             doc["ParentRef"] = {"value": parent.id, "name": parent.doc.get("Name")}
             doc["Level"] = int(parent.doc.get("Level", 0)) + 1
-            fqn = f"{parent.doc.get('FullyQualifiedName')}:{name}"
+            prefix = f"{parent.doc.get('FullyQualifiedName')}:"
         elif item_type == "Category" or "SubItem" in src:
             doc["SubItem"] = False
-        doc["FullyQualifiedName"] = fqn
-        _unique_name(ctx, "Item", existing.id if existing else None, fqn)
+        doc["FullyQualifiedName"] = f"{prefix}{name}"
+        _unique_name(ctx, "Item", existing.id if existing else None, f"{prefix}{base}")
         doc["Type"] = item_type
         if item_type != "Category":
             doc["Taxable"] = is_true(src.get("Taxable", False))
@@ -268,7 +272,8 @@ class AccountRule(EntityRule):
     def build(
         self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
     ) -> JsonDict:
-        name = _required_name(src)
+        active = _active(src)
+        base, name = list_name(_required_name(src), active, existing)
         account_type = text(src, "AccountType")
         sub_type = text(src, "AccountSubType")
         if account_type is None and sub_type is not None:
@@ -278,19 +283,19 @@ class AccountRule(EntityRule):
         if account_type not in ACCOUNT_CLASSIFICATION:
             raise faults.invalid_enumeration(account_type, "AccountType")
         doc: JsonDict = {"Name": name}
-        fqn = name
+        prefix = ""
         parent_value = ref_value(src.get("ParentRef"))
         if parent_value is not None:
             parent = resolve(ctx, "Account", src["ParentRef"], "ParentRef")
             doc["SubAccount"] = True
             doc["ParentRef"] = {"value": parent.id}
-            fqn = f"{parent.doc.get('FullyQualifiedName')}:{name}"
+            prefix = f"{parent.doc.get('FullyQualifiedName')}:"
         else:
             doc["SubAccount"] = False
-        _unique_name(ctx, "Account", existing.id if existing else None, fqn)
-        doc["FullyQualifiedName"] = fqn
+        _unique_name(ctx, "Account", existing.id if existing else None, f"{prefix}{base}")
+        doc["FullyQualifiedName"] = f"{prefix}{name}"
         copy_optional(src, doc, ["Description", "AcctNum"])
-        doc["Active"] = _active(src)
+        doc["Active"] = active
         doc["Classification"] = ACCOUNT_CLASSIFICATION[account_type]
         doc["AccountType"] = account_type
         doc["AccountSubType"] = sub_type or DEFAULT_SUBTYPE[account_type]

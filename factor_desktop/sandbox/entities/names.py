@@ -16,6 +16,8 @@ from .base import (
     copy_optional,
     dec,
     is_true,
+    list_name,
+    live_name,
     money,
     ref_value,
     resolve,
@@ -88,13 +90,14 @@ def name_key(name: str) -> str:
 
 
 def check_unique_display_name(ctx: Ctx, entity: str, own_id: str | None, name: str) -> None:
-    """DisplayName is unique across customers, vendors and employees, inactive ones included."""
+    """DisplayName is unique across customers, vendors and employees, inactive ones included
+    (an inactive record keeps its name reserved under the " (deleted)" QBO shows)."""
     key = name_key(name)
     for other_entity in NAME_ENTITIES:
         for record in ctx.all(other_entity):
             if other_entity == entity and record.id == own_id:
                 continue
-            if name_key(str(record.doc.get("DisplayName", ""))) == key:
+            if name_key(live_name(record.doc, "DisplayName")) == key:
                 raise faults.duplicate_name()
 
 
@@ -165,9 +168,12 @@ class CustomerRule(EntityRule):
     def build(
         self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
     ) -> JsonDict:
-        name = display_name(src)
+        active = _active(src)
+        base, name = list_name(display_name(src), active, existing)
         own_id = existing.id if existing else None
-        check_unique_display_name(ctx, self.name, own_id, name)
+        check_unique_display_name(ctx, self.name, own_id, base)
+        if existing is not None and existing.doc.get("Active", True) and not active:
+            _refuse_open_balance(ctx, existing)
         doc: JsonDict = {}
         doc["Taxable"] = is_true(src["Taxable"]) if "Taxable" in src else True
         copy_optional(src, doc, ["BillAddr", "ShipAddr", "OtherAddr"])
@@ -216,8 +222,8 @@ class CustomerRule(EntityRule):
         copy_optional(src, doc, [*_CONTACT_FIELDS, "AcctNum", "ResaleNum", "ContactName"])
         doc["FullyQualifiedName"] = fqn
         doc["DisplayName"] = name
-        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or name
-        doc["Active"] = _active(src)
+        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or base
+        doc["Active"] = active
         if previous.get("IsProject"):
             doc["IsProject"] = True
         tax_code = _default_tax_code(ctx, src, doc["Taxable"])
@@ -228,17 +234,39 @@ class CustomerRule(EntityRule):
     def after_write(self, ctx: Ctx, old: JsonDict | None, new: Record) -> None:
         if old is None:
             return
+        if old.get("Active", True) and new.doc.get("Active") is False:
+            _deactivate_children(ctx, new)
         if old.get("FullyQualifiedName") != new.doc.get("FullyQualifiedName") or old.get(
             "Level"
         ) != new.doc.get("Level"):
             _cascade_names(ctx, new)
-        if old.get("Active", True) and new.doc.get("Active") is False:
-            for child in _children(ctx, new.id):
-                if child.doc.get("Active", True):
-                    child.doc["Active"] = False
-                    ctx.bump(child)
-                    self.after_write(ctx, {**child.doc, "Active": True}, child)
         recompute_customer_balances(ctx)
+
+
+def _refuse_open_balance(ctx: Ctx, customer: Record) -> None:
+    """Deactivating a customer also deactivates its sub-customers, so none may owe anything."""
+    pending = [customer]
+    seen: set[str] = set()
+    while pending:
+        record = pending.pop()
+        if record.id in seen:
+            continue
+        seen.add(record.id)
+        if dec(record.doc.get("Balance", 0)) != 0:
+            raise faults.list_has_balance()
+        pending.extend(_children(ctx, record.id))
+
+
+def _deactivate_children(ctx: Ctx, parent: Record) -> None:
+    """Sub-customers go inactive with their parent, each with QBO's " (deleted)" name."""
+    for child in _children(ctx, parent.id):
+        if child.doc.get("Active", True):
+            _, name = list_name(str(child.doc.get("DisplayName", "")), False, None)
+            child.doc["Active"] = False
+            child.doc["DisplayName"] = name
+            child.doc["FullyQualifiedName"] = f"{parent.doc['FullyQualifiedName']}:{name}"
+            ctx.bump(child)
+            _deactivate_children(ctx, child)
 
 
 def _default_tax_code(ctx: Ctx, src: JsonDict, taxable: bool) -> JsonDict | None:
@@ -281,16 +309,22 @@ def _subtree_depth(ctx: Ctx, customer_id: str | None) -> int:
 
 def _cascade_names(ctx: Ctx, parent: Record) -> None:
     for child in _children(ctx, parent.id):
-        child.doc["FullyQualifiedName"] = (
-            f"{parent.doc['FullyQualifiedName']}:{child.doc.get('DisplayName')}"
-        )
-        child.doc["Level"] = int(parent.doc.get("Level", 0)) + 1
+        fqn = f"{parent.doc['FullyQualifiedName']}:{child.doc.get('DisplayName')}"
+        level = int(parent.doc.get("Level", 0)) + 1
+        if child.doc.get("FullyQualifiedName") == fqn and child.doc.get("Level") == level:
+            continue
+        child.doc["FullyQualifiedName"] = fqn
+        child.doc["Level"] = level
         ctx.bump(child)
         _cascade_names(ctx, child)
 
 
 def recompute_customer_balances(ctx: Ctx) -> None:
-    """Balance = open invoices less unapplied payments; BalanceWithJobs adds the sub-tree."""
+    """Balance = open invoices less unapplied payments; BalanceWithJobs adds the sub-tree.
+
+    A changed balance is a change to the customer, as in QBO: new SyncToken and LastUpdatedTime,
+    so it shows in CDC and a client holding the old SyncToken gets 5010.
+    """
     own: dict[str, Decimal] = {}
     for invoice in ctx.all("Invoice"):
         cid = ref_value(invoice.doc.get("CustomerRef"))
@@ -324,10 +358,11 @@ def recompute_customer_balances(ctx: Ctx) -> None:
         if record.doc.get("Balance") != balance or record.doc.get("BalanceWithJobs") != jobs:
             record.doc["Balance"] = balance
             record.doc["BalanceWithJobs"] = jobs
-            ctx.store.put(ctx.realm, record)
+            ctx.bump(record)
 
 
 def recompute_vendor_balances(ctx: Ctx) -> None:
+    """Balance = open bills; a change bumps the vendor like any other change."""
     own: dict[str, Decimal] = {}
     for bill in ctx.all("Bill"):
         vid = ref_value(bill.doc.get("VendorRef"))
@@ -337,7 +372,7 @@ def recompute_vendor_balances(ctx: Ctx) -> None:
         balance = money(own.get(record.id, Decimal(0)))
         if record.doc.get("Balance") != balance:
             record.doc["Balance"] = balance
-            ctx.store.put(ctx.realm, record)
+            ctx.bump(record)
 
 
 class VendorRule(EntityRule):
@@ -385,8 +420,9 @@ class VendorRule(EntityRule):
     def build(
         self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
     ) -> JsonDict:
-        name = display_name(src)
-        check_unique_display_name(ctx, self.name, existing.id if existing else None, name)
+        active = _active(src)
+        base, name = list_name(display_name(src), active, existing)
+        check_unique_display_name(ctx, self.name, existing.id if existing else None, base)
         doc: JsonDict = {}
         copy_optional(src, doc, ["BillAddr", "OtherAddr", "TaxIdentifier"])
         if src.get("TermRef") is not None:
@@ -398,8 +434,8 @@ class VendorRule(EntityRule):
         doc["CurrencyRef"] = dict(USD)
         copy_optional(src, doc, _CONTACT_FIELDS)
         doc["DisplayName"] = name
-        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or name
-        doc["Active"] = _active(src)
+        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or base
+        doc["Active"] = active
         return doc
 
 
@@ -430,8 +466,9 @@ class EmployeeRule(EntityRule):
     def build(
         self, ctx: Ctx, src: JsonDict, existing: Record | None, options: set[str]
     ) -> JsonDict:
-        name = display_name(src)
-        check_unique_display_name(ctx, self.name, existing.id if existing else None, name)
+        active = _active(src)
+        base, name = list_name(display_name(src), active, existing)
+        check_unique_display_name(ctx, self.name, existing.id if existing else None, base)
         doc: JsonDict = {}
         copy_optional(src, doc, ["EmployeeNumber", "SSN", "PrimaryAddr"])
         doc["BillableTime"] = is_true(src.get("BillableTime", False))
@@ -443,6 +480,6 @@ class EmployeeRule(EntityRule):
         given = " ".join(
             p for p in (text(src, "GivenName"), text(src, "FamilyName")) if p and p.strip()
         )
-        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or given or name
-        doc["Active"] = _active(src)
+        doc["PrintOnCheckName"] = text(src, "PrintOnCheckName") or given or base
+        doc["Active"] = active
         return doc
