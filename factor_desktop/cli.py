@@ -262,6 +262,46 @@ def cmd_report(args: argparse.Namespace) -> int:
     return run_report(args.data_dir, args.profile, args.what, as_json=args.json, csv_path=args.csv)
 
 
+# --- invoice / link ----------------------------------------------------------------------
+
+
+def cmd_invoice(args: argparse.Namespace) -> int:
+    from factor_desktop.app import open_context
+    from factor_desktop.records_cli import (
+        RecordCommandError,
+        ServiceError,
+        print_invoice,
+        run_invoice,
+    )
+
+    ctx = open_context(args.data_dir, args.profile)
+    try:
+        with ctx.store.session() as session:
+            result = run_invoice(session, args)
+    except (ServiceError, RecordCommandError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        ctx.close()
+    print_invoice(result, args.json, args.action)
+    return EXIT_OK
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from factor_desktop.app import open_context
+    from factor_desktop.records_cli import RecordCommandError, ServiceError, run_link
+
+    ctx = open_context(args.data_dir, args.profile)
+    try:
+        with ctx.store.session() as session:
+            message = run_link(session, args)
+    except (ServiceError, RecordCommandError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        ctx.close()
+    print(message)
+    return EXIT_OK
+
+
 # --- sandbox ---------------------------------------------------------------------------
 
 
@@ -355,6 +395,13 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="machine-readable output")
     fmt.add_argument("--csv", type=Path, metavar="FILE", help="write a CSV file")
     p.set_defaults(handler=cmd_report)
+
+    from factor_desktop.records_cli import add_invoice_parser, add_link_parser
+
+    add_invoice_parser(sub)
+    sub.choices["invoice"].set_defaults(handler=cmd_invoice)
+    add_link_parser(sub)
+    sub.choices["link"].set_defaults(handler=cmd_link)
 
     p = sub.add_parser("settings", help="show settings, or change one: settings NAME VALUE")
     p.add_argument("name", nargs="?", help="e.g. auto_sync_minutes or invoice_numbering.prefix")

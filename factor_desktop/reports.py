@@ -60,6 +60,7 @@ class Report:
 # --- the reports --------------------------------------------------------------------------------
 
 INVOICE_COLUMNS = (
+    Column("id", "Id", "number"),
     Column("number", "Number"),
     Column("project", "Project"),
     Column("client", "Client"),
@@ -83,6 +84,7 @@ def invoices_report(session: Session) -> Report:
     ordered = sorted(invoices, key=lambda i: (i.number is None, i.number or "", i.issue_date, i.id))
     rows: list[dict[str, Value]] = [
         {
+            "id": invoice.id,
             "number": invoice.number,
             "project": invoice.project.number,
             "client": invoice.project.client.name,

@@ -93,6 +93,7 @@ def test_invoices_json(store: Store) -> None:
         rows = json.loads(to_json(build_report(session, "invoices")))
     assert rows == [
         {
+            "id": 1,
             "number": "INV-0001",
             "project": "2024-020",
             "client": "Tanaka Residence",
@@ -107,6 +108,7 @@ def test_invoices_json(store: Store) -> None:
             "qbo_id": None,
         },
         {
+            "id": 2,
             "number": None,
             "project": "2024-020",
             "client": "Tanaka Residence",
@@ -188,6 +190,7 @@ def test_log_report_and_text_table(store: Store) -> None:
     ]
     lines = to_text(invoices).splitlines()
     assert lines[0].split() == [
+        "Id",
         "Number",
         "Project",
         "Client",
