@@ -1,0 +1,133 @@
+"""What every step of a sync pass shares: the session, the QBO client, the run, and the log.
+
+A sync pass runs on the worker thread with its own session. Steps commit after each record they
+finish (an outbox row marked done together with the QBO `Id` it produced, an expense together
+with its receipt metadata), so a crash or a cancel mid-pass loses nothing and repeats nothing:
+the next pass starts from what was committed, and writes carry their outbox `requestid`.
+
+In a preview pass nothing is written to QuickBooks and nothing local is kept: steps call
+`ctx.would(...)` instead of writing, reads still happen, and the engine rolls the session back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from factor_desktop.qbo.client import QboClient
+from factor_desktop.qbo.errors import QboError
+from factor_desktop.settings import Settings
+from factor_desktop.store.models import SyncLogEntry, SyncRun
+
+Progress = Callable[[str, int, int], None]
+
+
+class SyncCancelled(Exception):
+    """The administrator cancelled the pass; what was committed stays."""
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class SyncContext:
+    session: Session
+    client: QboClient
+    settings: Settings
+    run: SyncRun
+    now: datetime
+    attachments_dir: Path
+    preview: bool = False
+    full: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
+    progress: Progress = _no_progress
+    counts: Counter[str] = field(default_factory=Counter)
+    planned: list[dict[str, Any]] = field(default_factory=list)
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise SyncCancelled("The sync was cancelled.")
+
+    def log(
+        self,
+        *,
+        direction: str,
+        entity_kind: str,
+        label: str,
+        action: str,
+        level: str = "info",
+        reason: str | None = None,
+        local_id: int | None = None,
+        qbo_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> SyncLogEntry:
+        """Record what happened to one record. `action`: created, updated, linked, voided,
+        deleted, skipped, failed, blocked, downloaded. Counted per action in the run."""
+        entry = SyncLogEntry(
+            run_id=self.run.id,
+            at=self.now,
+            direction=direction,
+            entity_kind=entity_kind,
+            label=label,
+            action=action,
+            level=level,
+            reason=reason,
+            local_id=local_id,
+            qbo_id=qbo_id,
+            detail=detail,
+        )
+        self.session.add(entry)
+        self.counts[action] += 1
+        return entry
+
+    def log_error(
+        self,
+        error: QboError,
+        *,
+        direction: str,
+        entity_kind: str,
+        label: str,
+        action: str = "failed",
+        local_id: int | None = None,
+        qbo_id: str | None = None,
+    ) -> SyncLogEntry:
+        """A QBO refusal, with QBO's code, element and intuit_tid kept for support."""
+        return self.log(
+            direction=direction,
+            entity_kind=entity_kind,
+            label=label,
+            action=action,
+            level="error",
+            reason=str(error),
+            local_id=local_id,
+            qbo_id=qbo_id,
+            detail={
+                "code": error.code,
+                "element": error.element,
+                "intuit_tid": error.intuit_tid,
+                "http_status": error.http_status,
+            },
+        )
+
+    def would(
+        self, *, direction: str, entity_kind: str, label: str, action: str, **extra: Any
+    ) -> None:
+        """In a preview pass: note a change the pass would make, instead of making it."""
+        self.planned.append(
+            {
+                "direction": direction,
+                "entity": entity_kind,
+                "label": label,
+                "action": action,
+                **extra,
+            }
+        )
+        self.counts[f"would_{action}"] += 1
