@@ -302,6 +302,29 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- map / sync ----------------------------------------------------------------------------
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from factor_desktop.mapping_cli import MapCommandError, map_command
+
+    try:
+        return map_command(args.data_dir, args.profile, args)
+    except MapCommandError as exc:
+        raise CliError(str(exc)) from None
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from factor_desktop.mapping_cli import MapCommandError, sync_command
+
+    try:
+        return sync_command(
+            args.data_dir, args.profile, preview=args.preview, full=args.full, as_json=args.json
+        )
+    except MapCommandError as exc:
+        raise CliError(str(exc)) from None
+
+
 # --- sandbox ---------------------------------------------------------------------------
 
 
@@ -374,15 +397,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_status)
 
-    p = sub.add_parser("map", help="map service types, expense types and tax terms to QBO")
-    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    p.set_defaults(handler=_not_available("map"))
+    from factor_desktop.mapping_cli import add_map_parser
+
+    add_map_parser(sub)
+    sub.choices["map"].set_defaults(handler=cmd_map)
 
     p = sub.add_parser("sync", help="run one sync pass without the window")
     p.add_argument("--preview", action="store_true", help="show what would change, change nothing")
     p.add_argument("--full", action="store_true", help="re-read everything, not only changes")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=_not_available("sync"))
+    p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("import", help="import Factor records from a file, or the demo firm")
     p.add_argument("source", metavar="FILE|demo")

@@ -3,14 +3,23 @@
 Kinds: `service_type` → Item, `expense_type` → Account, `expense_type_item` → Item (for expenses
 QuickBooks books by item), `tax_term` → TaxCode. A QuickBooks account or item stands for at most
 one expense type, so an expense pulled from QuickBooks always lands on exactly one type.
+
+Mappings are checked against the local cache of QuickBooks lists (`qbo_cache`), which each sync
+refreshes: a record that is not there, is inactive, or cannot be used the way the kind needs it
+is refused with a reason the administrator can act on.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import cast
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factor_desktop.store.models import Mapping, QboRecord
+from factor_desktop.services._fields import get_record
+from factor_desktop.services.errors import ServiceError
+from factor_desktop.store.models import ExpenseType, Mapping, QboRecord, ServiceType, TaxTerm
 
 QBO_ENTITY_FOR_KIND = {
     "service_type": "Item",
@@ -18,6 +27,30 @@ QBO_ENTITY_FOR_KIND = {
     "expense_type_item": "Item",
     "tax_term": "TaxCode",
 }
+
+# The Factor records each kind maps, and how an administrator calls them.
+LocalType = ServiceType | ExpenseType | TaxTerm
+LOCAL_FOR_KIND: dict[str, tuple[type[LocalType], str]] = {
+    "service_type": (ServiceType, "service type"),
+    "expense_type": (ExpenseType, "expense type"),
+    "expense_type_item": (ExpenseType, "expense type"),
+    "tax_term": (TaxTerm, "tax term"),
+}
+
+# What a QuickBooks record of each entity is called in a message.
+ENTITY_LABEL = {"Item": "product/service", "Account": "account", "TaxCode": "tax code"}
+ENTITY_PLURAL = {"Item": "products/services", "Account": "accounts", "TaxCode": "tax codes"}
+
+# Account types an expense can be booked to. Other accounts (bank, income, equity, ...) cannot
+# stand for a kind of project cost.
+EXPENSE_ACCOUNT_TYPES = ("Expense", "Cost of Goods Sold", "Other Expense")
+
+# The kinds a coverage figure is given for: an expense type counts as mapped when it has an
+# account or an item.
+COVERAGE_KINDS = ("service_type", "expense_type", "tax_term")
+
+# The kinds where one QuickBooks record may stand for one Factor type only.
+_EXCLUSIVE_KINDS = ("expense_type", "expense_type_item")
 
 
 def mapped_qbo_id(session: Session, kind: str, local_id: int) -> str | None:
@@ -39,3 +72,305 @@ def cached(session: Session, entity: str, qbo_id: str) -> QboRecord | None:
     return session.scalar(
         select(QboRecord).where(QboRecord.entity == entity, QboRecord.qbo_id == qbo_id)
     )
+
+
+# --- what a QuickBooks record is ------------------------------------------------------------
+
+
+def qbo_type(record: QboRecord) -> str | None:
+    """An Item's `Type` or an Account's `AccountType`, as QuickBooks sent it."""
+    key = {"Item": "Type", "Account": "AccountType"}.get(record.entity)
+    value = record.data.get(key) if key is not None and isinstance(record.data, dict) else None
+    if isinstance(value, str) and value:
+        return value
+    return record.kind
+
+
+def display_name(record: QboRecord) -> str:
+    """The name QuickBooks shows: the full `Parent:Child` name when there is one."""
+    return record.fully_qualified_name or record.name
+
+
+def describe(record: QboRecord) -> str:
+    """e.g. "product/service 'Design:DD' (Id 7)"."""
+    label = ENTITY_LABEL.get(record.entity, record.entity)
+    return f"{label} {display_name(record)!r} (Id {record.qbo_id})"
+
+
+def unusable_reason(record: QboRecord, kind: str) -> str | None:
+    """Why `record` cannot stand for a Factor type of `kind`, or None when it can."""
+    entity = QBO_ENTITY_FOR_KIND[kind]
+    if record.entity != entity:
+        return (
+            f"{_an(describe(record))} cannot stand for {_a(_local_label(kind))}: "
+            f"{_local_label(kind)}s map to QuickBooks {ENTITY_PLURAL[entity]}."
+        )
+    if not record.active:
+        return (
+            f"The QuickBooks {describe(record)} is inactive. Make it active in QuickBooks "
+            "(and sync), or choose another."
+        )
+    kind_of = qbo_type(record)
+    if record.entity == "Item" and kind_of == "Category":
+        return (
+            f"{display_name(record)!r} is a QuickBooks category, and QuickBooks does not let "
+            "categories be used in transactions. Choose a product or service inside it."
+        )
+    if kind == "expense_type" and kind_of not in EXPENSE_ACCOUNT_TYPES:
+        shown = f"of type {kind_of!r}" if kind_of else "of no known type"
+        return (
+            f"The QuickBooks account {display_name(record)!r} is {shown}, not an expense "
+            f"account. Expense types map to accounts of type "
+            f"{', '.join(EXPENSE_ACCOUNT_TYPES[:-1])} or {EXPENSE_ACCOUNT_TYPES[-1]}."
+        )
+    return None
+
+
+def candidates(session: Session, kind: str) -> list[QboRecord]:
+    """The cached QuickBooks records a Factor type of `kind` may be mapped to, by name."""
+    _check_kind(kind)
+    records = session.scalars(
+        select(QboRecord).where(QboRecord.entity == QBO_ENTITY_FOR_KIND[kind])
+    ).all()
+    usable = [r for r in records if unusable_reason(r, kind) is None]
+    return sorted(usable, key=lambda r: (display_name(r).casefold(), r.qbo_id))
+
+
+def find_cached(session: Session, entity: str, name_or_id: str) -> QboRecord:
+    """The cached QuickBooks record of `entity` named (ignoring case) or with the Id given.
+
+    A name is compared with both the record's name and its full `Parent:Child` name. Several
+    matches are refused with the list of them, so the administrator can give the Id instead.
+    """
+    wanted = name_or_id.strip()
+    if not wanted:
+        raise ServiceError(f"Give the name or Id of a QuickBooks {ENTITY_LABEL[entity]}.")
+    folded = wanted.casefold()
+    records = session.scalars(select(QboRecord).where(QboRecord.entity == entity)).all()
+    found = {
+        r.qbo_id: r
+        for r in records
+        if r.qbo_id == wanted or folded in (r.name.casefold(), display_name(r).casefold())
+    }
+    if len(found) == 1:
+        return next(iter(found.values()))
+    label = ENTITY_LABEL[entity]
+    if not found:
+        raise ServiceError(
+            f"No QuickBooks {label} named {wanted!r} is in the lists read so far. Check the "
+            "spelling (`factor-desktop map list` shows the candidates), or sync to read "
+            "QuickBooks again."
+        )
+    listed = "; ".join(
+        describe(r) for r in sorted(found.values(), key=lambda r: (display_name(r), r.qbo_id))
+    )
+    raise ServiceError(
+        f"{len(found)} QuickBooks {ENTITY_PLURAL[entity]} match {wanted!r}: {listed}. "
+        "Give the Id instead."
+    )
+
+
+# --- changing mappings ----------------------------------------------------------------------
+
+
+def set_mapping(
+    session: Session, kind: str, local_id: int, qbo_id: str, *, entity: str | None = None
+) -> Mapping:
+    """Map a Factor type to a cached QuickBooks record, replacing its earlier mapping.
+
+    `entity`, when given, is the QuickBooks entity the caller picked the record from (a dropped
+    record says what it is): one that does not suit the kind is refused by name.
+    """
+    local = _local(session, kind, local_id)
+    wanted = QBO_ENTITY_FOR_KIND[kind]
+    if entity is not None and entity != wanted:
+        shown = ENTITY_LABEL.get(entity, entity)
+        raise ServiceError(
+            f"{_an(_local_label(kind))} maps to a QuickBooks "
+            f"{ENTITY_LABEL[wanted]}, not to {_a(shown)}.",
+            field="qbo_id",
+        )
+    entity = wanted
+    record = cached(session, entity, str(qbo_id).strip())
+    if record is None:
+        raise ServiceError(
+            f"QuickBooks {ENTITY_LABEL[entity]} Id {qbo_id} is not in the lists read so far. "
+            "Sync to read QuickBooks again, then map it.",
+            field="qbo_id",
+        )
+    reason = unusable_reason(record, kind)
+    if reason is not None:
+        raise ServiceError(reason, field="qbo_id")
+    if kind in _EXCLUSIVE_KINDS:
+        _refuse_shared(session, kind, local_id, record)
+    mapping = session.scalar(
+        select(Mapping).where(Mapping.kind == kind, Mapping.local_id == local.id)
+    )
+    if mapping is None:
+        mapping = Mapping(kind=kind, local_id=local.id, qbo_id=record.qbo_id)
+        session.add(mapping)
+    else:
+        mapping.qbo_id = record.qbo_id
+    session.flush()
+    return mapping
+
+
+def clear_mapping(session: Session, kind: str, local_id: int) -> bool:
+    """Forget what a Factor type is mapped to. True when there was a mapping to forget."""
+    _check_kind(kind)
+    mapping = session.scalar(
+        select(Mapping).where(Mapping.kind == kind, Mapping.local_id == local_id)
+    )
+    if mapping is None:
+        _local(session, kind, local_id)
+        return False
+    session.delete(mapping)
+    session.flush()
+    return True
+
+
+def mapping_coverage(session: Session) -> dict[str, tuple[int, int]]:
+    """For each kind: how many active Factor types are mapped, out of how many."""
+    mapped_ids: dict[str, set[int]] = {kind: set() for kind in QBO_ENTITY_FOR_KIND}
+    for kind, local_id in session.execute(select(Mapping.kind, Mapping.local_id)):
+        mapped_ids.setdefault(kind, set()).add(local_id)
+    mapped_ids["expense_type"] |= mapped_ids["expense_type_item"]
+    coverage: dict[str, tuple[int, int]] = {}
+    for kind in COVERAGE_KINDS:
+        model, _label = LOCAL_FOR_KIND[kind]
+        active = set(session.scalars(select(model.id).where(model.active.is_(True))))
+        coverage[kind] = (len(active & mapped_ids[kind]), len(active))
+    return coverage
+
+
+def local_name(record: LocalType) -> str:
+    """How a Factor type is named: a tax term by its code, the others by their name."""
+    return record.code if isinstance(record, TaxTerm) else record.name
+
+
+def describe_local(session: Session, kind: str, local_id: int) -> str:
+    """e.g. "the service type 'Design Development'"."""
+    model, label = _local_model(kind)
+    # A get over a union of models is typed as the declarative base; the row is a `model`.
+    found = cast(LocalType | None, session.get(model, local_id))
+    return f"the {label} {local_name(found)!r}" if found is not None else f"{label} {local_id}"
+
+
+def find_local(session: Session, kind: str, name: str) -> LocalType:
+    """The Factor type of `kind` named `name` (a tax term: its code), ignoring case."""
+    model, label = _local_model(kind)
+    wanted = name.strip().casefold()
+    records = _all_local(session, model)
+    found = [r for r in records if local_name(r).casefold() == wanted]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = sorted((local_name(r) for r in records), key=str.casefold)
+        listed = ", ".join(repr(k) for k in known) if known else "none yet"
+        raise ServiceError(f"There is no {label} {name.strip()!r} (the firm's {label}s: {listed}).")
+    listed = ", ".join(repr(local_name(r)) for r in found)
+    raise ServiceError(
+        f"Several {label}s match {name.strip()!r}: {listed}. Use the exact spelling."
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _an(noun: str) -> str:
+    """`_a` at the start of a sentence."""
+    article = _a(noun)
+    return article[:1].upper() + article[1:]
+
+
+def _local_label(kind: str) -> str:
+    return LOCAL_FOR_KIND[kind][1]
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in QBO_ENTITY_FOR_KIND:
+        kinds = ", ".join(QBO_ENTITY_FOR_KIND)
+        raise ServiceError(f"Unknown kind of mapping {kind!r} (one of: {kinds}).", field="kind")
+
+
+def _local_model(kind: str) -> tuple[type[LocalType], str]:
+    _check_kind(kind)
+    return LOCAL_FOR_KIND[kind]
+
+
+def _all_local(session: Session, model: type[LocalType]) -> list[LocalType]:
+    # A select over a union of models is typed as the declarative base; the rows are `model`s.
+    return cast(list[LocalType], list(session.scalars(select(model))))
+
+
+def _local(session: Session, kind: str, local_id: int) -> LocalType:
+    model, label = _local_model(kind)
+    return get_record(session, model, local_id, label)
+
+
+def _refuse_shared(session: Session, kind: str, local_id: int, record: QboRecord) -> None:
+    """One QuickBooks account or item stands for one expense type only."""
+    other_id = local_for_qbo(session, kind, record.qbo_id)
+    if other_id is None or other_id == local_id:
+        return
+    other = session.get(ExpenseType, other_id)
+    other_name = repr(other.name) if other is not None else f"id {other_id}"
+    raise ServiceError(
+        f"The QuickBooks {describe(record)} already stands for the expense type {other_name}. "
+        "One QuickBooks record can stand for only one expense type, or expenses pulled from "
+        "QuickBooks could not be told apart; clear that mapping first.",
+        field="qbo_id",
+    )
+
+
+@dataclass(frozen=True)
+class MappingLine:
+    """One Factor type and what it is mapped to, for listings."""
+
+    kind: str
+    local_id: int
+    name: str
+    active: bool
+    qbo_id: str | None
+    qbo_name: str | None
+    problem: str | None
+
+
+def mapping_lines(session: Session) -> list[MappingLine]:
+    """Every service type, expense type (account and item) and tax term with its mapping.
+
+    `problem` says why a mapped record would not go through now (missing from the cache,
+    inactive, wrong type), so a listing can show it.
+    """
+    mappings = {(m.kind, m.local_id): m.qbo_id for m in session.scalars(select(Mapping))}
+    cache = {
+        (r.entity, r.qbo_id): r
+        for r in session.scalars(
+            select(QboRecord).where(QboRecord.entity.in_(set(QBO_ENTITY_FOR_KIND.values())))
+        )
+    }
+    lines: list[MappingLine] = []
+    for kind in QBO_ENTITY_FOR_KIND:
+        model, _label = LOCAL_FOR_KIND[kind]
+        records = sorted(_all_local(session, model), key=lambda r: local_name(r).casefold())
+        for local in records:
+            qbo_id = mappings.get((kind, local.id))
+            qbo_name: str | None = None
+            problem: str | None = None
+            if qbo_id is not None:
+                record = cache.get((QBO_ENTITY_FOR_KIND[kind], qbo_id))
+                if record is None:
+                    problem = "not in the QuickBooks lists read so far"
+                else:
+                    qbo_name = display_name(record)
+                    problem = unusable_reason(record, kind)
+            lines.append(
+                MappingLine(
+                    kind, local.id, local_name(local), local.active, qbo_id, qbo_name, problem
+                )
+            )
+    return lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -105,7 +106,28 @@ class ConnectionTab(QWidget):
         row(health_form, "Idle expiry:", self.idle_expiry_label)
         row(health_form, "Hard expiry (5 years):", self.hard_expiry_label)
         row(health_form, "Secrets kept in:", self.secrets_label)
-        # One label column for both boxes, so their values line up.
+        # Syncing: the window's Sync Now and Preview actions, what the last pass did, and when
+        # the next automatic one runs.
+        self.last_sync_label = _value_label()
+        self.auto_sync_label = _value_label()
+        self.sync_box = QGroupBox("Sync")
+        sync_form = QFormLayout(self.sync_box)
+        sync_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        row(sync_form, "Last sync:", self.last_sync_label)
+        row(sync_form, "Automatic sync:", self.auto_sync_label)
+        self.sync_now_button = QToolButton()
+        self.preview_button = QToolButton()
+        for button in (self.sync_now_button, self.preview_button):
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setAutoRaise(False)
+        sync_buttons = QHBoxLayout()
+        sync_buttons.addWidget(self.sync_now_button)
+        sync_buttons.addWidget(self.preview_button)
+        sync_buttons.addStretch(1)
+        sync_form.addRow(sync_buttons)
+        self.last_sync_label.setText("None yet")
+
+        # One label column for every box, so their values line up.
         label_width = max(label.sizeHint().width() for label in labels)
         for label in labels:
             label.setMinimumWidth(label_width)
@@ -141,6 +163,7 @@ class ConnectionTab(QWidget):
         ):
             column.addWidget(banner)
         column.addWidget(company_box)
+        column.addWidget(self.sync_box)
         column.addWidget(health_box)
         column.addWidget(warnings_box)
         column.addLayout(buttons)
@@ -182,6 +205,19 @@ class ConnectionTab(QWidget):
         self.company_label.setText("Reading the connection…")
         self.connect_button.setEnabled(False)
         self.disconnect_button.setEnabled(False)
+
+    def use_sync_actions(self, sync: QAction, preview: QAction) -> None:
+        """Show the window's sync actions (their state and tooltips follow the actions)."""
+        self.sync_now_button.setDefaultAction(sync)
+        self.preview_button.setDefaultAction(preview)
+
+    def show_sync(
+        self, last: str, auto: str, color: QColor | None = None, tooltip: str = ""
+    ) -> None:
+        self.last_sync_label.setText(last)
+        self.last_sync_label.setToolTip(tooltip)
+        _set_color(self.last_sync_label, color)
+        self.auto_sync_label.setText(auto)
 
     def set_busy(self, busy: bool) -> None:
         """While a connect or disconnect runs, its buttons wait."""

@@ -22,10 +22,13 @@ __all__ = [
     "mapped_text",
     "money_text",
     "percent_text",
+    "sync_counts_text",
     "time_left_text",
 ]
 
 NOT_MAPPED = "Not mapped"
+# An optional mapping that is not set.
+OPTIONAL = "—"
 NOT_LINKED = "Not linked"
 
 
@@ -126,3 +129,37 @@ def environment_label(environment: str | None) -> str:
     if host in ("127.0.0.1", "localhost", "::1"):
         return f"Local sandbox ({environment})"
     return f"Custom ({environment})"
+
+
+# The order a sync's counts are told in: what happened first, what went wrong last.
+_COUNT_ORDER = (
+    "created",
+    "updated",
+    "linked",
+    "applied",
+    "voided",
+    "deleted",
+    "downloaded",
+    "skipped",
+    "blocked",
+    "failed",
+)
+
+
+def sync_counts_text(counts: dict[str, int], limit: int | None = None) -> str:
+    """A sync's counts per action, e.g. "12 created, 1 blocked" (zeros left out).
+
+    `limit` keeps the first few, but always those that went wrong; a preview's "would_create"
+    reads "would create".
+    """
+    present = {k: v for k, v in counts.items() if v}
+
+    def order(key: str) -> tuple[int, str]:
+        base = key.removeprefix("would_")
+        return (_COUNT_ORDER.index(base) if base in _COUNT_ORDER else len(_COUNT_ORDER), key)
+
+    keys = sorted(present, key=order)
+    if limit is not None and len(keys) > limit:
+        problems = [k for k in keys if k in ("blocked", "failed")]
+        keys = [k for k in keys if k not in problems][: max(0, limit - len(problems))] + problems
+    return ", ".join(f"{present[k]} {k.replace('_', ' ')}" for k in keys)

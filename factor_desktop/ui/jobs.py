@@ -16,16 +16,32 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import keyring
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from factor_desktop.paths import DataDir
 from factor_desktop.qbo.oauth import OAuthFlowError
 from factor_desktop.secrets import KeyringUnavailable, MemoryKeyring, SecretStoreError, TokenStore
+from factor_desktop.services.errors import ServiceError
+from factor_desktop.services.mappings import (
+    ENTITY_LABEL,
+    QBO_ENTITY_FOR_KIND,
+    cached,
+    clear_mapping,
+    describe,
+    describe_local,
+    set_mapping,
+)
 from factor_desktop.settings import SettingsError, update_setting
 from factor_desktop.store.db import Store, StoreError
+from factor_desktop.store.models import Invoice, OutboxItem
 from factor_desktop.sync.connection import ConnectError, ConnectionReport, ConnectionService
+from factor_desktop.sync.engine import SyncEngine, SyncSummary
 from factor_desktop.ui.snapshot import Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
@@ -54,6 +70,11 @@ class JobEnv:
     store: Store
     tokens: TokenStore
     connection: ConnectionService
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where receipts are cached: the data folder's, beside the firm's database."""
+        return DataDir.resolve(self.store.path.parent).attachments
 
     def close(self) -> None:
         self.connection.http.close()
@@ -232,6 +253,141 @@ class SessionSecretsJob(Job):
         with env.store.session() as session:
             update_setting(session, "secret_storage", "session")
         install_session_keyring()
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Progress of a sync job: the step running, and how many of the steps are done."""
+
+    step: str
+    done: int
+    total: int
+
+
+class SyncJob(Job):
+    """One sync pass by the sync engine, on the worker thread."""
+
+    kind = "sync"
+    title = "Syncing with QuickBooks…"
+    preview: ClassVar[bool] = False
+
+    def __init__(self, *, full: bool = False, auto: bool = False) -> None:
+        super().__init__()
+        self.full = full
+        # Started by the auto-sync timer rather than by the administrator.
+        self.auto = auto
+
+    def run(self, env: JobEnv, report: Report) -> SyncSummary:
+        engine = SyncEngine(env.store, env.connection, env.attachments_dir)
+
+        def progress(step: str, done: int, total: int) -> None:
+            report(SyncProgress(step, done, total))
+
+        return engine.run(
+            preview=self.preview, full=self.full, cancel=self.cancel_event, progress=progress
+        )
+
+
+class PreviewJob(SyncJob):
+    """A sync pass that changes nothing and says what it would do."""
+
+    kind = "preview"
+    title = "Previewing the sync…"
+    preview = True
+
+
+@dataclass(frozen=True)
+class MappingChanged:
+    """Result of a mapping job: what changed, in a sentence."""
+
+    kind: str
+    local_id: int
+    qbo_id: str | None
+    message: str
+
+
+class SetMappingJob(Job):
+    """Map a Factor type to a cached QuickBooks record (a dropped one)."""
+
+    kind = "set_mapping"
+    title = "Saving the mapping…"
+    expected_errors = (ServiceError,)
+
+    def __init__(self, kind: str, local_id: int, qbo_id: str, entity: str | None = None) -> None:
+        super().__init__()
+        self.mapping_kind = kind
+        self.local_id = local_id
+        self.qbo_id = qbo_id
+        self.entity = entity
+
+    def run(self, env: JobEnv, report: Report) -> MappingChanged:
+        with env.store.session() as session:
+            mapping = set_mapping(
+                session, self.mapping_kind, self.local_id, self.qbo_id, entity=self.entity
+            )
+            record = cached(session, QBO_ENTITY_FOR_KIND[self.mapping_kind], mapping.qbo_id)
+            local = describe_local(session, self.mapping_kind, self.local_id)
+            what = describe(record) if record is not None else mapping.qbo_id
+            message = f"{local[:1].upper()}{local[1:]} is mapped to the QuickBooks {what}."
+        return MappingChanged(self.mapping_kind, self.local_id, self.qbo_id, message)
+
+
+class ClearMappingJob(Job):
+    """Forget what a Factor type is mapped to."""
+
+    kind = "clear_mapping"
+    title = "Clearing the mapping…"
+    expected_errors = (ServiceError,)
+
+    def __init__(self, kind: str, local_id: int) -> None:
+        super().__init__()
+        self.mapping_kind = kind
+        self.local_id = local_id
+
+    def run(self, env: JobEnv, report: Report) -> MappingChanged:
+        with env.store.session() as session:
+            cleared = clear_mapping(session, self.mapping_kind, self.local_id)
+            label = describe_local(session, self.mapping_kind, self.local_id)
+        entity = ENTITY_LABEL[QBO_ENTITY_FOR_KIND[self.mapping_kind]]
+        message = (
+            f"Cleared the QuickBooks {entity} of {label}."
+            if cleared
+            else f"Nothing to clear: {label} had no QuickBooks {entity}."
+        )
+        return MappingChanged(self.mapping_kind, self.local_id, None, message)
+
+
+class RetryOutboxJob(Job):
+    """Put the failed and blocked pushes back in the queue for the next pass."""
+
+    kind = "retry_outbox"
+    title = "Queuing the failed records again…"
+
+    def run(self, env: JobEnv, report: Report) -> int:
+        with env.store.session() as session:
+            return retry_outbox(session)
+
+
+def retry_outbox(session: Session) -> int:
+    """Put failed and blocked outbox rows back in the queue; returns how many.
+
+    They go back to pending, which the next pass sends whatever their earlier attempts (a
+    failed row otherwise stops after a few). Their `requestid` stays: a write QuickBooks did
+    receive is answered from its record, never doubled. A refused create of an invoice voided
+    since stays failed with its attempts forgotten, so the pass settles it without sending it.
+    """
+    rows = session.scalars(
+        select(OutboxItem).where(OutboxItem.status.in_(("failed", "blocked")))
+    ).all()
+    for row in rows:
+        invoice = session.get(Invoice, row.local_id) if row.entity_kind == "invoice" else None
+        voided = invoice is not None and invoice.status == "void"
+        if row.status == "failed" and row.operation == "create" and voided:
+            row.attempts = 0
+        else:
+            row.status = "pending"
+    session.flush()
+    return len(rows)
 
 
 def install_session_keyring() -> MemoryKeyring:

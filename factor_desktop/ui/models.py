@@ -7,23 +7,29 @@ money is right-aligned and written "$1,234.50" from a Decimal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractItemModel,
     QAbstractTableModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from factor_desktop.services.mappings import ENTITY_LABEL
 from factor_desktop.ui.formatting import (
     NOT_LINKED,
     NOT_MAPPED,
+    OPTIONAL,
     PROJECT_STATUS,
     date_text,
     datetime_text,
@@ -41,6 +47,7 @@ from factor_desktop.ui.snapshot import (
     LogRow,
     MappedRecord,
     ProjectRow,
+    QboCandidate,
     ServiceTypeRow,
     TaxTermRow,
 )
@@ -389,23 +396,185 @@ class SyncLogTableModel(RowTableModel[LogRow]):
         return None
 
 
+class SyncLogFilter(QSortFilterProxyModel):
+    """The Sync Log's view of its model: one level or all, one run or all; sortable."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._level: str | None = None
+        self._run_id: int | None = None
+
+    @property
+    def level(self) -> str | None:
+        return self._level
+
+    @property
+    def run_id(self) -> int | None:
+        return self._run_id
+
+    def set_level(self, level: str | None) -> None:
+        if level != self._level:
+            self._change(lambda: setattr(self, "_level", level))
+
+    def set_run(self, run_id: int | None) -> None:
+        if run_id != self._run_id:
+            self._change(lambda: setattr(self, "_run_id", run_id))
+
+    def _change(self, apply: Callable[[], None]) -> None:
+        # Qt 6.10 replaced invalidating the filter with a begin/end pair around the change.
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            apply()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            apply()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        if model is None:
+            return False
+        row = model.index(source_row, 0, source_parent).data(RowRole)
+        if not isinstance(row, LogRow):
+            return False
+        if self._level is not None and row.level != self._level:
+            return False
+        return self._run_id is None or row.run_id == self._run_id
+
+
 # --- mappings --------------------------------------------------------------------------------
+
+# Dragged QuickBooks records travel under this MIME type as JSON: [{"entity": ..., "id": ...}].
+QBO_RECORD_MIME = "application/x-factor-qbo-record"
+
+
+def qbo_records_mime(records: Sequence[QboCandidate]) -> QMimeData:
+    """The MIME data of dragged QuickBooks records: their entity and Id, and their names as text."""
+    data = QMimeData()
+    payload = [{"entity": r.entity, "id": r.qbo_id} for r in records]
+    data.setData(QBO_RECORD_MIME, json.dumps(payload).encode())
+    data.setText("\n".join(r.name for r in records))
+    return data
+
+
+def dropped_qbo_records(data: QMimeData | None) -> list[tuple[str, str]]:
+    """The (entity, Id) pairs a drop carries; empty when it carries none or is malformed."""
+    if data is None or not data.hasFormat(QBO_RECORD_MIME):
+        return []
+    try:
+        payload = json.loads(bytes(data.data(QBO_RECORD_MIME).data()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return []
+    if not isinstance(payload, list):
+        return []
+    found: list[tuple[str, str]] = []
+    for item in payload:
+        if (
+            isinstance(item, dict)
+            and isinstance(item.get("entity"), str)
+            and isinstance(item.get("id"), str)
+        ):
+            found.append((item["entity"], item["id"]))
+    return found
 
 
 def _mapped_color(record: MappedRecord | None) -> QColor | None:
     if record is None:
         return WARNING_COLOR
-    if record.name is None or not record.active:
+    if record.name is None or not record.active or record.problem:
         return ERROR_COLOR
     return None
 
 
-class ServiceTypeMappingModel(RowTableModel[ServiceTypeRow]):
+def _mapped_tooltip(record: MappedRecord | None, what: str) -> str:
+    if record is None:
+        return f"Not mapped: drag a QuickBooks {what} from the list beside onto this row."
+    if record.problem:
+        return record.problem
+    return f"QuickBooks {record.entity} Id {record.qbo_id}. Delete or right-click to clear."
+
+
+class MappingTableModel(RowTableModel[R]):
+    """A Factor type table that QuickBooks records can be dropped on.
+
+    A drop does not change the model: it asks for the mapping (`mappingRequested`), which the
+    worker saves or refuses; the next snapshot shows the result.
+    """
+
+    # kind, Factor type id, QuickBooks Id, QuickBooks entity
+    mappingRequested = Signal(str, int, str, str)
+    # why a drop could not even be asked for
+    dropRefused = Signal(str)
+
+    KIND: ClassVar[str] = ""
+    # The kind a dropped record of each entity maps; others go to KIND and are refused there.
+    KIND_FOR_ENTITY: ClassVar[dict[str, str]] = {}
+
+    def kind_for(self, entity: str) -> str:
+        return self.KIND_FOR_ENTITY.get(entity, self.KIND)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid():
+            flags |= Qt.ItemFlag.ItemIsDropEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [QBO_RECORD_MIME]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def _target_row(self, row: int, parent: AnyIndex) -> int | None:
+        target = parent.row() if parent.isValid() else row
+        return target if 0 <= target < len(self._rows) else None
+
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex
+    ) -> bool:
+        return (
+            data is not None
+            and data.hasFormat(QBO_RECORD_MIME)
+            and self._target_row(row, parent) is not None
+        )
+
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex
+    ) -> bool:
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        target = self._target_row(row, parent)
+        records = dropped_qbo_records(data)
+        if target is None or not records:
+            return False
+        if len(records) > 1:
+            self.dropRefused.emit(
+                "Drop one QuickBooks record at a time: each Factor type stands for one record."
+            )
+            return False
+        entity, qbo_id = records[0]
+        self.mappingRequested.emit(
+            self.kind_for(entity), self.row_id(self._rows[target]), qbo_id, entity
+        )
+        return True
+
+    def mapping_kinds(self, column: int) -> list[str]:
+        """The kinds of mapping a row shows in `column` (what Delete clears there); every kind
+        the row can have for a column of its own (-1 and the name columns)."""
+        return [self.KIND]
+
+    def mapped(self, row: R, kind: str) -> MappedRecord | None:
+        """What `row` is mapped to for `kind`."""
+        raise NotImplementedError
+
+
+class ServiceTypeMappingModel(MappingTableModel[ServiceTypeRow]):
     COL_NAME = 0
     COL_DESCRIPTION = 1
     COL_TAXABLE = 2
     COL_ITEM = 3
     HEADERS = ("Service type", "Description", "Taxable", "QuickBooks product/service")
+    KIND = "service_type"
 
     def display(self, row: ServiceTypeRow, column: int) -> str:
         if column == self.COL_NAME:
@@ -423,8 +592,16 @@ class ServiceTypeMappingModel(RowTableModel[ServiceTypeRow]):
             return _mapped_color(row.item)
         return None if row.active else MUTED_COLOR
 
+    def tooltip(self, row: ServiceTypeRow, column: int) -> str | None:
+        if column == self.COL_ITEM:
+            return _mapped_tooltip(row.item, "product/service")
+        return None
 
-class ExpenseTypeMappingModel(RowTableModel[ExpenseTypeRow]):
+    def mapped(self, row: ServiceTypeRow, kind: str) -> MappedRecord | None:
+        return row.item
+
+
+class ExpenseTypeMappingModel(MappingTableModel[ExpenseTypeRow]):
     COL_NAME = 0
     COL_CATEGORY = 1
     COL_MARKUP = 2
@@ -436,10 +613,12 @@ class ExpenseTypeMappingModel(RowTableModel[ExpenseTypeRow]):
         "Budget category",
         "Markup",
         "Billable",
-        "QuickBooks account",
-        "QuickBooks product/service",
+        "Account",
+        "Product/service",
     )
     NUMBER_COLUMNS = frozenset({COL_MARKUP})
+    KIND = "expense_type"
+    KIND_FOR_ENTITY = {"Account": "expense_type", "Item": "expense_type_item"}
 
     def display(self, row: ExpenseTypeRow, column: int) -> str:
         if column == self.COL_NAME:
@@ -454,7 +633,7 @@ class ExpenseTypeMappingModel(RowTableModel[ExpenseTypeRow]):
         if column == self.COL_ACCOUNT:
             return mapped_text(row.account)
         if column == self.COL_ITEM:
-            return mapped_text(row.item)
+            return mapped_text(row.item) if row.item is not None else OPTIONAL
         return ""
 
     def sort_key(self, row: ExpenseTypeRow, column: int) -> Any:
@@ -466,17 +645,40 @@ class ExpenseTypeMappingModel(RowTableModel[ExpenseTypeRow]):
         if column == self.COL_ACCOUNT:
             return _mapped_color(row.account)
         if column == self.COL_ITEM:
-            return _mapped_color(row.item)
+            return _mapped_color(row.item) if row.item is not None else MUTED_COLOR
         return None if row.active else MUTED_COLOR
 
+    def tooltip(self, row: ExpenseTypeRow, column: int) -> str | None:
+        if column == self.COL_ACCOUNT:
+            return _mapped_tooltip(row.account, "account")
+        if column == self.COL_ITEM:
+            if row.item is None:
+                return (
+                    "Optional: drag a QuickBooks product/service here when the firm books these "
+                    "expenses by product/service."
+                )
+            return _mapped_tooltip(row.item, "product/service")
+        return None
 
-class TaxTermMappingModel(RowTableModel[TaxTermRow]):
+    def mapping_kinds(self, column: int) -> list[str]:
+        if column == self.COL_ITEM:
+            return ["expense_type_item"]
+        if column == self.COL_ACCOUNT:
+            return ["expense_type"]
+        return ["expense_type", "expense_type_item"]
+
+    def mapped(self, row: ExpenseTypeRow, kind: str) -> MappedRecord | None:
+        return row.item if kind == "expense_type_item" else row.account
+
+
+class TaxTermMappingModel(MappingTableModel[TaxTermRow]):
     COL_CODE = 0
     COL_NAME = 1
     COL_RATE = 2
     COL_TAX_CODE = 3
     HEADERS = ("Tax term", "Name", "Rate", "QuickBooks tax code")
     NUMBER_COLUMNS = frozenset({COL_RATE})
+    KIND = "tax_term"
 
     def display(self, row: TaxTermRow, column: int) -> str:
         if column == self.COL_CODE:
@@ -499,10 +701,67 @@ class TaxTermMappingModel(RowTableModel[TaxTermRow]):
             return _mapped_color(row.tax_code)
         return None if row.active else MUTED_COLOR
 
+    def tooltip(self, row: TaxTermRow, column: int) -> str | None:
+        if column == self.COL_TAX_CODE:
+            return _mapped_tooltip(row.tax_code, "tax code")
+        return None
 
-def mapped_count(rows: Sequence[Any], *attributes: str) -> int:
-    """How many rows have every named mapping set."""
-    return sum(1 for row in rows if all(getattr(row, a) is not None for a in attributes))
+    def mapped(self, row: TaxTermRow, kind: str) -> MappedRecord | None:
+        return row.tax_code
+
+
+class QboCandidateModel(RowTableModel[QboCandidate]):
+    """QuickBooks records to drag onto Factor types; each drags as its entity and Id."""
+
+    COL_NAME = 0
+    COL_TYPE = 1
+    COL_USED_BY = 2
+    HEADERS = ("QuickBooks record", "Type", "Mapped to")
+
+    def __init__(self, parent: QObject | None = None, *, show_entity: bool = False) -> None:
+        super().__init__(parent)
+        # In a list of accounts and products/services, the latter say so in the type column.
+        self.show_entity = show_entity
+
+    def display(self, row: QboCandidate, column: int) -> str:
+        if column == self.COL_NAME:
+            return row.name
+        if column == self.COL_TYPE:
+            if self.show_entity and row.entity != "Account":
+                # Beside accounts (typed by AccountType), other records say what they are.
+                return ENTITY_LABEL.get(row.entity, row.entity).capitalize()
+            return row.type or ""
+        if column == self.COL_USED_BY:
+            return ", ".join(row.used_by)
+        return ""
+
+    def foreground(self, row: QboCandidate, column: int) -> QColor | None:
+        return MUTED_COLOR if column != self.COL_NAME else None
+
+    def tooltip(self, row: QboCandidate, column: int) -> str | None:
+        text = f"QuickBooks {row.entity} Id {row.qbo_id}. Drag it onto a Factor type to map it."
+        if row.used_by:
+            text += f" Mapped to: {', '.join(row.used_by)}."
+        return text
+
+    def row_id(self, row: QboCandidate) -> int:
+        return int(row.qbo_id) if row.qbo_id.isdigit() else 0
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid():
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def mimeTypes(self) -> list[str]:
+        return [QBO_RECORD_MIME]
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid() and 0 <= i.row() < len(self._rows)})
+        return qbo_records_mime([self._rows[r] for r in rows])
 
 
 # --- clients and projects ---------------------------------------------------------------------
@@ -643,17 +902,22 @@ class ClientProjectTreeModel(QAbstractItemModel):
 __all__ = [
     "NOT_LINKED",
     "NOT_MAPPED",
+    "QBO_RECORD_MIME",
     "ClientProjectTreeModel",
     "ExpenseTableModel",
     "ExpenseTypeMappingModel",
     "IdRole",
     "InvoiceTableModel",
+    "MappingTableModel",
+    "QboCandidateModel",
     "RowRole",
     "RowTableModel",
     "ServiceTypeMappingModel",
     "SortRole",
+    "SyncLogFilter",
     "SyncLogTableModel",
     "TaxTermMappingModel",
     "cents",
-    "mapped_count",
+    "dropped_qbo_records",
+    "qbo_records_mime",
 ]

@@ -3,7 +3,11 @@
     python -m factor_desktop.ui.screenshots OUTDIR [--data-dir DIR]
 
 Runs the real demo (a local QuickBooks sandbox, the demo firm, the OAuth connection) offscreen in
-a temporary data folder unless `--data-dir` is given, waits until it is connected, and saves
+a temporary data folder unless `--data-dir` is given, and waits until it is connected. Then it
+works the window the way an administrator would: a first sync reads QuickBooks's lists, the
+service types, expense types and tax terms whose names match a QuickBooks record are mapped
+through the window's own requests (one drop is refused, to show why), a preview is taken
+(`OUTDIR/sync-preview.png`, the dialog), and a second sync sends what it can. Finally it saves
 `OUTDIR/<tab>.png` for each tab. Secrets are kept in memory for the run and never drawn: the
 connect dialog is not opened.
 """
@@ -17,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 # Before Qt is imported: render without a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -24,6 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication
 
 START_TIMEOUT = 60.0
+SYNC_TIMEOUT = 120.0
 
 
 def _wait(app: QApplication, condition: object, timeout: float) -> bool:
@@ -41,6 +47,56 @@ def _settle(app: QApplication, seconds: float = 0.3) -> None:
     while time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.01)
+
+
+def _idle(window: Any) -> bool:
+    return window.sync_job is None and not window.runner.pending()
+
+
+def _sync(app: QApplication, window: Any, preview: bool = False) -> None:
+    job = window.start_preview() if preview else window.start_sync()
+    if job is None:
+        raise SystemExit(f"The sync could not start: {window.sync_blocked_reason()}")
+    if not _wait(app, lambda: _idle(window), SYNC_TIMEOUT):
+        raise SystemExit(f"The sync did not finish within {SYNC_TIMEOUT:g} s")
+
+
+def _map_matching_names(app: QApplication, window: Any) -> None:
+    """Map each Factor type to the QuickBooks record of the same name, as drops would."""
+    snapshot = window.snapshot
+    found = snapshot.candidates
+
+    def by_name(candidates: Any) -> dict[str, Any]:
+        return {c.name.casefold(): c for c in candidates}
+
+    items, accounts, codes = (
+        by_name(found.items),
+        by_name(found.expense_accounts),
+        by_name(found.tax_codes),
+    )
+    for row in snapshot.service_types:
+        if (item := items.get(row.name.casefold())) is not None:
+            window.request_mapping("service_type", row.id, item.qbo_id, item.entity)
+    for row in snapshot.expense_types:
+        if (account := accounts.get(row.name.casefold())) is not None:
+            window.request_mapping("expense_type", row.id, account.qbo_id, account.entity)
+    for row in snapshot.tax_terms:
+        if (code := codes.get(row.code.casefold())) is not None:
+            window.request_mapping("tax_term", row.id, code.qbo_id, code.entity)
+    _wait(app, lambda: _idle(window), START_TIMEOUT)
+    # One QuickBooks account stands for one expense type: a second drop of it is refused,
+    # and the Mappings tab says why.
+    travel = accounts.get("travel")
+    mileage = next((r for r in snapshot.expense_types if r.name == "Mileage"), None)
+    if travel is not None and mileage is not None:
+        window.request_mapping("expense_type", mileage.id, travel.qbo_id, travel.entity)
+    _wait(app, lambda: _idle(window), START_TIMEOUT)
+
+
+def _save(widget: Any, path: Path) -> Path:
+    if not widget.grab().save(str(path)):
+        raise SystemExit(f"Could not write {path}")
+    return path
 
 
 def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
@@ -70,15 +126,23 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
                 f"The demo did not connect within {START_TIMEOUT:g} s: "
                 f"{banner.title.text()} {banner.message.text()}".strip()
             )
-        window.statusBar().clearMessage()
         out_dir.mkdir(parents=True, exist_ok=True)
+        _sync(app, window)
+        _map_matching_names(app, window)
+        _sync(app, window, preview=True)
+        dialog = window.preview_dialog
+        if dialog is None:
+            raise SystemExit("The sync preview did not open")
+        _settle(app)
+        saved.append(_save(dialog, out_dir / "sync-preview.png"))
+        dialog.reject()
+        _sync(app, window)
+        _settle(app)
+        window.statusBar().clearMessage()
         for index, name in enumerate(window.TAB_NAMES):
             window.tabs.setCurrentIndex(index)
             _settle(app)
-            path = out_dir / f"{name}.png"
-            if not window.grab().save(str(path)):
-                raise SystemExit(f"Could not write {path}")
-            saved.append(path)
+            saved.append(_save(window, out_dir / f"{name}.png"))
     finally:
         window.close()
     return saved

@@ -25,6 +25,15 @@ from factor_desktop.secrets import (
     TokenStore,
     keyring_problem,
 )
+from factor_desktop.services.mappings import (
+    QBO_ENTITY_FOR_KIND,
+    candidates,
+    display_name,
+    local_name,
+    mapping_coverage,
+    qbo_type,
+    unusable_reason,
+)
 from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import (
@@ -35,6 +44,7 @@ from factor_desktop.store.models import (
     ExpenseType,
     Invoice,
     Mapping,
+    OutboxItem,
     Project,
     QboRecord,
     ServiceType,
@@ -45,14 +55,11 @@ from factor_desktop.store.models import (
 
 # The newest sync log entries the window lists; older ones stay in the store and the CLI report.
 LOG_LIMIT = 2000
+# The newest sync runs the Sync Log's run filter offers.
+RUN_LIMIT = 50
 
 # Which QBO entity each mapping kind points at.
-MAPPING_ENTITIES = {
-    "service_type": "Item",
-    "expense_type": "Account",
-    "expense_type_item": "Item",
-    "tax_term": "TaxCode",
-}
+MAPPING_ENTITIES = QBO_ENTITY_FOR_KIND
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,8 @@ class MappedRecord:
     entity: str
     name: str | None
     active: bool
+    # Why the record would not go through now (inactive, a category, not an expense account).
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,14 +208,41 @@ class LogRow:
     action: str
     level: str
     reason: str | None
+    run_id: int | None = None
 
 
 @dataclass(frozen=True)
-class LastSync:
+class SyncRunRow:
+    """One sync pass (or preview) as the status bar and the Sync Log's run filter show it."""
+
+    id: int
+    kind: str
     status: str
     started_at: datetime
     finished_at: datetime | None
     error: str | None
+    counts: tuple[tuple[str, int], ...] = ()
+    requests_used: int = 0
+
+
+@dataclass(frozen=True)
+class QboCandidate:
+    """A cached QuickBooks record a Factor type may be mapped to (dragged onto it)."""
+
+    entity: str
+    qbo_id: str
+    name: str
+    # An Item's Type or an Account's AccountType.
+    type: str | None
+    # The Factor types already mapped to it.
+    used_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidates:
+    items: tuple[QboCandidate, ...] = ()
+    expense_accounts: tuple[QboCandidate, ...] = ()
+    tax_codes: tuple[QboCandidate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,7 +257,18 @@ class Snapshot:
     invoices: tuple[InvoiceRow, ...]
     expenses: tuple[ExpenseRow, ...]
     log: tuple[LogRow, ...]
-    last_sync: LastSync | None
+    # The newest finished or running sync (not a preview), and the newest runs of any kind.
+    last_sync: SyncRunRow | None
+    runs: tuple[SyncRunRow, ...] = ()
+    candidates: Candidates = Candidates()
+    # Per kind (service_type, expense_type, tax_term): active types mapped, active types.
+    coverage: tuple[tuple[str, int, int], ...] = ()
+    # Outbox rows that failed or were blocked, waiting for a retry.
+    outbox_problems: int = 0
+    auto_sync_minutes: int = 0
+
+    def coverage_of(self, kind: str) -> tuple[int, int]:
+        return next(((m, t) for k, m, t in self.coverage if k == kind), (0, 0))
 
 
 def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None) -> Snapshot:
@@ -243,6 +290,11 @@ def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None)
             expenses=_expenses(session),
             log=_log(session),
             last_sync=_last_sync(session),
+            runs=_runs(session),
+            candidates=_candidates(session),
+            coverage=tuple((k, m, t) for k, (m, t) in mapping_coverage(session).items()),
+            outbox_problems=_outbox_problems(session),
+            auto_sync_minutes=settings.auto_sync_minutes,
         )
     return snapshot
 
@@ -363,8 +415,9 @@ def _mapping_lookup(session: Session) -> dict[tuple[str, int], MappedRecord]:
         found[(m.kind, m.local_id)] = MappedRecord(
             qbo_id=m.qbo_id,
             entity=entity,
-            name=(record.fully_qualified_name or record.name) if record is not None else None,
+            name=display_name(record) if record is not None else None,
             active=record.active if record is not None else True,
+            problem=unusable_reason(record, m.kind) if record is not None else None,
         )
     return found
 
@@ -494,13 +547,74 @@ def _log(session: Session) -> tuple[LogRow, ...]:
             action=e.action,
             level=e.level,
             reason=e.reason,
+            run_id=e.run_id,
         )
         for e in entries
     )
 
 
-def _last_sync(session: Session) -> LastSync | None:
-    run = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(1)).first()
-    if run is None:
-        return None
-    return LastSync(run.status, run.started_at, run.finished_at, run.error)
+def _run_row(run: SyncRun) -> SyncRunRow:
+    return SyncRunRow(
+        id=run.id,
+        kind=run.kind,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        error=run.error,
+        counts=tuple(sorted((str(k), int(v)) for k, v in (run.counts or {}).items())),
+        requests_used=run.requests_used,
+    )
+
+
+def _last_sync(session: Session) -> SyncRunRow | None:
+    run = session.scalars(
+        select(SyncRun).where(SyncRun.kind != "preview").order_by(SyncRun.id.desc()).limit(1)
+    ).first()
+    return _run_row(run) if run is not None else None
+
+
+def _runs(session: Session) -> tuple[SyncRunRow, ...]:
+    runs = session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(RUN_LIMIT))
+    return tuple(_run_row(run) for run in runs)
+
+
+def _outbox_problems(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count(OutboxItem.id)).where(OutboxItem.status.in_(("failed", "blocked")))
+        )
+        or 0
+    )
+
+
+def _candidates(session: Session) -> Candidates:
+    """What the Mappings tab offers to drag, each with the Factor types already mapped to it."""
+    names: dict[str, dict[int, str]] = {
+        "service_type": {s.id: s.name for s in session.scalars(select(ServiceType))},
+        "expense_type": {e.id: e.name for e in session.scalars(select(ExpenseType))},
+        "tax_term": {t.id: local_name(t) for t in session.scalars(select(TaxTerm))},
+    }
+    names["expense_type_item"] = names["expense_type"]
+    used_by: dict[tuple[str, str], list[str]] = {}
+    for m in session.scalars(select(Mapping).order_by(Mapping.kind, Mapping.local_id)):
+        name = names.get(m.kind, {}).get(m.local_id)
+        if name is not None:
+            used_by.setdefault((MAPPING_ENTITIES[m.kind], m.qbo_id), []).append(name)
+
+    def rows(kind: str) -> tuple[QboCandidate, ...]:
+        return tuple(
+            QboCandidate(
+                entity=r.entity,
+                qbo_id=r.qbo_id,
+                name=display_name(r),
+                type=qbo_type(r),
+                used_by=tuple(dict.fromkeys(used_by.get((r.entity, r.qbo_id), ()))),
+            )
+            for r in candidates(session, kind)
+        )
+
+    return Candidates(
+        items=rows("service_type"),
+        expense_accounts=rows("expense_type"),
+        tax_codes=rows("tax_term"),
+    )

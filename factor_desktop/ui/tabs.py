@@ -9,33 +9,52 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QMenu,
+    QPushButton,
     QSplitter,
-    QTableView,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from factor_desktop.domain.money import sum_money
-from factor_desktop.ui.formatting import datetime_text, money_text
+from factor_desktop.services.mappings import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
+from factor_desktop.ui.formatting import datetime_text, money_text, sync_counts_text
 from factor_desktop.ui.models import (
+    ERROR_COLOR,
+    WARNING_COLOR,
     ClientProjectTreeModel,
     ExpenseTableModel,
     ExpenseTypeMappingModel,
     InvoiceTableModel,
+    MappingTableModel,
+    QboCandidateModel,
+    RowRole,
     RowTableModel,
     ServiceTypeMappingModel,
+    SyncLogFilter,
     SyncLogTableModel,
     TaxTermMappingModel,
-    mapped_count,
 )
-from factor_desktop.ui.snapshot import Snapshot
-from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
+from factor_desktop.ui.snapshot import LogRow, Snapshot, SyncRunRow
+from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -175,20 +194,131 @@ class ExpensesTab(_TableTab):
         )
 
 
-class SyncLogTab(_TableTab):
+class SyncLogTab(_Tab):
+    """Every record a sync touched; filtered by level and run; failed pushes can be retried."""
+
+    retryRequested = Signal()
+
+    LEVELS = (("All", None), ("Errors", "error"), ("Warnings", "warning"))
+
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(
-            SyncLogTableModel(),
-            (SyncLogTableModel.COL_RECORD, SyncLogTableModel.COL_REASON),
+        super().__init__(parent)
+        self.model = SyncLogTableModel(self)
+        self.filter = SyncLogFilter(self)
+        self.view = make_table(
+            self.model,
+            (SyncLogTableModel.COL_REASON,),
             "Each record a sync touches is listed here, with the reason when it could not "
             "go through.",
-            parent,
+            proxy=self.filter,
         )
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The selected entry's whole reason, which the table cuts short.
+        self.detail = QLabel()
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.hide()
+        self.level_combo = QComboBox()
+        for text, level in self.LEVELS:
+            self.level_combo.addItem(text, level)
+        self.run_combo = QComboBox()
+        self.run_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.run_combo.addItem("All runs", None)
+        self.retry_button = QPushButton("Retry blocked/failed")
+        self.retry_button.setEnabled(False)
+        controls = QHBoxLayout()
+        controls.setSpacing(6)
+        controls.addWidget(QLabel("Show:"))
+        controls.addWidget(self.level_combo)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Run:"))
+        controls.addWidget(self.run_combo)
+        controls.addStretch(1)
+        controls.addWidget(self.retry_button)
+        self._layout.addLayout(controls)
+        self._layout.addWidget(self.view, 1)
+        self._layout.addWidget(self.detail)
+        fit_columns(self.view)
+        self._problems = 0
+        self._retry_allowed = False
+        self._retry_reason = ""
+        self.level_combo.currentIndexChanged.connect(self._filter_changed)
+        self.run_combo.currentIndexChanged.connect(self._filter_changed)
+        self.retry_button.clicked.connect(self.retryRequested)
+        self.view.selectionModel().currentRowChanged.connect(self._show_detail)
+
+    @Slot(int)
+    def _filter_changed(self, _index: int) -> None:
+        self.filter.set_level(self.level_combo.currentData())
+        self.filter.set_run(self.run_combo.currentData())
+
+    @Slot(QModelIndex, QModelIndex)
+    def _show_detail(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = current.data(RowRole) if current.isValid() else None
+        if not isinstance(row, LogRow) or not row.reason:
+            self.detail.hide()
+            return
+        record = self.model.display(row, SyncLogTableModel.COL_RECORD)
+        action = self.model.display(row, SyncLogTableModel.COL_ACTION)
+        self.detail.setText(f"{record} · {action}: {row.reason}")
+        color = {"error": ERROR_COLOR, "warning": WARNING_COLOR}.get(row.level)
+        self.detail.setStyleSheet(f"color: {color.name()};" if color is not None else "")
+        self.detail.show()
+
+    def set_level(self, level: str | None) -> None:
+        self.level_combo.setCurrentIndex(max(0, self.level_combo.findData(level)))
+
+    def set_run(self, run_id: int | None) -> None:
+        self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(run_id)))
+
+    def set_retry_allowed(self, allowed: bool, reason: str = "") -> None:
+        """Whether a sync may start now (connected, none running); `reason` says why not."""
+        self._retry_allowed = allowed
+        self._retry_reason = reason
+        self._update_retry()
+
+    def _update_retry(self) -> None:
+        problems = self._problems
+        self.retry_button.setText(
+            f"Retry blocked/failed ({problems})" if problems else "Retry blocked/failed"
+        )
+        self.retry_button.setEnabled(bool(problems) and self._retry_allowed)
+        if not problems:
+            self.retry_button.setToolTip("No record is waiting after a failure.")
+        elif not self._retry_allowed:
+            self.retry_button.setToolTip(self._retry_reason)
+        else:
+            self.retry_button.setToolTip(
+                f"Queue the {problems} record(s) that failed or were blocked again, and sync now."
+            )
+
+    def _show_runs(self, runs: tuple[SyncRunRow, ...]) -> None:
+        chosen = self.run_combo.currentData()
+        wanted = [(None, "All runs")] + [(run.id, _run_label(run)) for run in runs]
+        present = [
+            (self.run_combo.itemData(i), self.run_combo.itemText(i))
+            for i in range(self.run_combo.count())
+        ]
+        if wanted == present:
+            return
+        self.run_combo.blockSignals(True)
+        try:
+            self.run_combo.clear()
+            for run_id, text in wanted:
+                self.run_combo.addItem(text, run_id)
+            self.run_combo.setCurrentIndex(max(0, self.run_combo.findData(chosen)))
+        finally:
+            self.run_combo.blockSignals(False)
+        self.filter.set_run(self.run_combo.currentData())
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         entries = snapshot.log
-        self.model.set_rows(entries)
-        self._fit_once()
+        if self.model.set_rows(entries):
+            grow_columns(self.view)
+        self._show_runs(snapshot.runs)
+        self._problems = snapshot.outbox_problems
+        self._update_retry()
         errors = sum(1 for e in entries if e.level == "error")
         warnings = sum(1 for e in entries if e.level == "warning")
         last = snapshot.last_sync
@@ -204,82 +334,276 @@ class SyncLogTab(_TableTab):
             text += f" Last sync: {last.status} at {when}."
             if last.error:
                 text += f" {last.error}"
+        if snapshot.outbox_problems:
+            text += (
+                f" {_plural(snapshot.outbox_problems, 'record')} failed or blocked, waiting "
+                "for a retry."
+            )
         self.summary.setText(text)
 
 
+def _run_label(run: SyncRunRow) -> str:
+    kind = {"preview": "preview", "full": "full sync"}.get(run.kind, "sync")
+    text = f"{datetime_text(run.started_at)} · {kind} · {run.status}"
+    counts = sync_counts_text(dict(run.counts), limit=2)
+    return f"{text} ({counts})" if counts else text
+
+
+# --- mappings ---------------------------------------------------------------------------------
+
+
+class MappingSection(QGroupBox):
+    """One kind of Factor type (a drop target) beside the QuickBooks records to drag onto it."""
+
+    def __init__(
+        self,
+        model: MappingTableModel[Any],
+        stretch_columns: tuple[int, ...],
+        placeholder: str,
+        candidates: QboCandidateModel,
+        hint: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.candidates = candidates
+        self.view = make_table(model, stretch_columns, placeholder)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.view.setDragDropOverwriteMode(True)
+        self.view.setDropIndicatorShown(True)
+        self.view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.candidate_view = make_table(
+            candidates,
+            (QboCandidateModel.COL_NAME, QboCandidateModel.COL_USED_BY),
+            "Nothing read from QuickBooks yet. Sync Now reads the company's lists.",
+        )
+        self.candidate_view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.candidate_view.setDragEnabled(True)
+        self.candidate_view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.candidate_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.hint = muted_label(hint)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(4)
+        right_layout.addWidget(self.hint)
+        right_layout.addWidget(self.candidate_view, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.view)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([800, 400])
+        inner = QVBoxLayout(self)
+        inner.setContentsMargins(8, 8, 8, 8)
+        inner.addWidget(splitter)
+
+    def fit(self) -> None:
+        fit_columns(self.view)
+
+
 class MappingsTab(QWidget):
-    """Service types, expense types and tax terms with the QuickBooks records they stand for."""
+    """Service types, expense types and tax terms, mapped by dragging QuickBooks records on them.
+
+    A drop or a clear is a request (`mappingRequested`, `clearRequested`) that the window's
+    worker carries out; `show_result()` tells how it went, and the next snapshot shows it.
+    """
+
+    # kind, Factor type id, QuickBooks Id, QuickBooks entity
+    mappingRequested = Signal(str, int, str, str)
+    # kind, Factor type id
+    clearRequested = Signal(str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service_model = ServiceTypeMappingModel(self)
         self.expense_model = ExpenseTypeMappingModel(self)
         self.tax_model = TaxTermMappingModel(self)
-        self.service_view = make_table(
+        self.item_candidates = QboCandidateModel(self)
+        self.expense_candidates = QboCandidateModel(self, show_entity=True)
+        self.tax_candidates = QboCandidateModel(self)
+        self.service_section = MappingSection(
             self.service_model,
             (ServiceTypeMappingModel.COL_DESCRIPTION, ServiceTypeMappingModel.COL_ITEM),
             "No service types yet.",
+            self.item_candidates,
+            "Drag a product/service onto a service type:",
         )
-        self.expense_view = make_table(
+        self.expense_section = MappingSection(
             self.expense_model,
             (ExpenseTypeMappingModel.COL_ACCOUNT, ExpenseTypeMappingModel.COL_ITEM),
             "No expense types yet.",
+            self.expense_candidates,
+            "Drag an account or product/service onto an expense type:",
         )
-        self.tax_view = make_table(
-            self.tax_model, (TaxTermMappingModel.COL_TAX_CODE,), "No tax terms yet."
+        self.tax_section = MappingSection(
+            self.tax_model,
+            (TaxTermMappingModel.COL_TAX_CODE,),
+            "No tax terms yet.",
+            self.tax_candidates,
+            "Drag a tax code onto a tax term:",
         )
-        self.service_box, self.expense_box, self.tax_box = (
-            self._box(self.service_view),
-            self._box(self.expense_view),
-            self._box(self.tax_view),
-        )
+        self.sections = (self.service_section, self.expense_section, self.tax_section)
+        self.service_view, self.expense_view, self.tax_view = (s.view for s in self.sections)
+        self.service_box, self.expense_box, self.tax_box = self.sections
+
+        self.message_bar = Banner("info")
+        dismiss = self.message_bar.add_button("Dismiss")
+        dismiss.clicked.connect(self.message_bar.clear)
+        self.coverage_label = QLabel()
+        self.coverage_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.coverage_label.setWordWrap(True)
+
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setChildrenCollapsible(False)
-        for box in (self.service_box, self.expense_box, self.tax_box):
-            splitter.addWidget(box)
+        for section in self.sections:
+            splitter.addWidget(section)
         splitter.setSizes([260, 300, 180])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.coverage_label)
         layout.addWidget(
             muted_label(
-                "Each Factor type is sent to QuickBooks as the record it is mapped to. "
-                "Unmapped types hold back the invoices and expenses that use them."
+                "Drag a QuickBooks record from a list on the right onto a Factor type to map it; "
+                "Delete (or right-click) clears a mapping. Unmapped types, in orange, hold back "
+                "the invoices and expenses that use them."
             )
         )
         layout.addWidget(splitter, 1)
         self._fitted = False
 
-    @staticmethod
-    def _box(view: QTableView) -> QGroupBox:
-        box = QGroupBox()
-        inner = QVBoxLayout(box)
-        inner.setContentsMargins(8, 8, 8, 8)
-        inner.addWidget(view)
-        return box
+        for section in self.sections:
+            section.model.mappingRequested.connect(self.mappingRequested)
+            section.model.dropRefused.connect(self._drop_refused)
+            section.view.installEventFilter(self)
+            section.view.customContextMenuRequested.connect(self._context_menu)
+        self.context_menu: QMenu | None = None
+
+    # -- results ----------------------------------------------------------------------------
+
+    def show_result(self, ok: bool, message: str) -> None:
+        """How a mapping request went: saved (info) or refused, with the reason."""
+        if ok:
+            self.message_bar.show_message("Mapping saved", message, "info")
+        else:
+            self.message_bar.show_message("The mapping was refused", message, "error")
+
+    @Slot(str)
+    def _drop_refused(self, message: str) -> None:
+        self.show_result(False, message)
+
+    # -- clearing ---------------------------------------------------------------------------
+
+    def _section_of(self, view: QObject) -> MappingSection | None:
+        return next((s for s in self.sections if s.view is view), None)
+
+    def clear_at(self, section: MappingSection, proxy_index: Any) -> list[tuple[str, int]]:
+        """Ask to clear the mappings of the row at `proxy_index` shown in its column."""
+        proxy = section.view.model()
+        if not proxy_index.isValid() or not isinstance(proxy, QSortFilterProxyModel):
+            return []
+        source = proxy.mapToSource(proxy_index)
+        row = section.model.row_at(source.row())
+        kinds = [
+            k
+            for k in section.model.mapping_kinds(source.column())
+            if section.model.mapped(row, k) is not None
+        ]
+        if not kinds:
+            self.message_bar.show_message(
+                "Nothing to clear", "That Factor type is not mapped there.", "info"
+            )
+            return []
+        requests = [(kind, section.model.row_id(row)) for kind in kinds]
+        for kind, local_id in requests:
+            self.clearRequested.emit(kind, local_id)
+        return requests
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        section = self._section_of(watched)
+        if (
+            section is not None
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        ):
+            self.clear_at(section, section.view.currentIndex())
+            return True
+        return super().eventFilter(watched, event)
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        section = self._section_of(self.sender())
+        if section is None:
+            return
+        index = section.view.indexAt(pos)
+        if not index.isValid():
+            return
+        menu = self.build_context_menu(section, index)
+        menu.popup(section.view.viewport().mapToGlobal(pos))
+
+    def build_context_menu(self, section: MappingSection, proxy_index: Any) -> QMenu:
+        """The row's menu: one "Clear" per mapping the row can have, enabled when it has it."""
+        proxy = section.view.model()
+        assert isinstance(proxy, QSortFilterProxyModel)
+        source = proxy.mapToSource(proxy_index)
+        row = section.model.row_at(source.row())
+        local_id = section.model.row_id(row)
+        if self.context_menu is not None:
+            self.context_menu.deleteLater()
+        menu = QMenu(self)
+        for kind in section.model.mapping_kinds(-1):
+            label = ENTITY_LABEL[QBO_ENTITY_FOR_KIND[kind]]
+            action = menu.addAction(f"Clear the QuickBooks {label}")
+            action.setEnabled(section.model.mapped(row, kind) is not None)
+            action.triggered.connect(self._clear_action(kind, local_id))
+        self.context_menu = menu
+        return menu
+
+    def _clear_action(self, kind: str, local_id: int) -> Any:
+        def clear() -> None:
+            # A QAction's own signal, in the GUI thread.
+            self.clearRequested.emit(kind, local_id)
+
+        return clear
+
+    # -- the snapshot -----------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.service_model.set_rows(snapshot.service_types)
         self.expense_model.set_rows(snapshot.expense_types)
         self.tax_model.set_rows(snapshot.tax_terms)
-        services, expenses, taxes = (
-            snapshot.service_types,
-            snapshot.expense_types,
-            snapshot.tax_terms,
+        found = snapshot.candidates
+        for section, rows in zip(
+            self.sections,
+            (found.items, found.expense_accounts + found.items, found.tax_codes),
+            strict=True,
+        ):
+            if section.candidates.set_rows(rows):
+                grow_columns(section.candidate_view, maximum=160)
+        titles = (
+            ("service_type", "Service types → QuickBooks products/services"),
+            ("expense_type", "Expense types → QuickBooks accounts"),
+            ("tax_term", "Tax terms → QuickBooks tax codes"),
         )
-        self.service_box.setTitle(
-            f"Service types → QuickBooks products/services "
-            f"({mapped_count(services, 'item')} of {len(services)} mapped)"
+        parts: list[str] = []
+        for section, (kind, title) in zip(self.sections, titles, strict=True):
+            mapped, total = snapshot.coverage_of(kind)
+            section.setTitle(f"{title} ({mapped} of {total} mapped)")
+            parts.append(f"{mapped} of {total}")
+        complete = all(m == t for _k, m, t in snapshot.coverage)
+        self.coverage_label.setText(
+            f"Mapped: {parts[0]} service types, {parts[1]} expense types, {parts[2]} tax terms."
+            + (" Everything in use is mapped." if complete else "")
         )
-        self.expense_box.setTitle(
-            f"Expense types → QuickBooks accounts "
-            f"({mapped_count(expenses, 'account')} of {len(expenses)} mapped)"
-        )
-        self.tax_box.setTitle(
-            f"Tax terms → QuickBooks tax codes "
-            f"({mapped_count(taxes, 'tax_code')} of {len(taxes)} mapped)"
-        )
-        if not self._fitted and (services or expenses or taxes):
-            for view in (self.service_view, self.expense_view, self.tax_view):
-                fit_columns(view)
+        if not self._fitted and (
+            snapshot.service_types or snapshot.expense_types or snapshot.tax_terms
+        ):
+            for section in self.sections:
+                section.fit()
             self._fitted = True

@@ -119,13 +119,18 @@ class RecordTableView(QTableView):
 
 
 def make_table(
-    model: RowTableModel[Any], stretch_columns: tuple[int, ...] = (), placeholder: str = ""
+    model: RowTableModel[Any],
+    stretch_columns: tuple[int, ...] = (),
+    placeholder: str = "",
+    proxy: QSortFilterProxyModel | None = None,
 ) -> RecordTableView:
     """A sortable, read-only table with alternating rows over `model`.
 
-    `stretch_columns` share the width left over; the others fit their contents.
+    `stretch_columns` share the width left over; the others fit their contents. `proxy` (a
+    filter, say) sits between the model and the view; by default a plain sorting proxy does.
     """
-    proxy = QSortFilterProxyModel(model)
+    if proxy is None:
+        proxy = QSortFilterProxyModel(model)
     proxy.setSourceModel(model)
     proxy.setSortRole(SortRole)
     proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -172,3 +177,20 @@ def muted_label(text: str = "") -> QLabel:
     palette.setColor(label.foregroundRole(), palette.color(palette.ColorRole.PlaceholderText))
     label.setPalette(palette)
     return label
+
+
+def grow_columns(view: QTableView, maximum: int = 360) -> None:
+    """Widen columns whose contents have grown (new rows), never narrowing one: widths the
+    administrator chose stay unless the contents need more."""
+    header = view.horizontalHeader()
+    model = view.model()
+    if model is None or not model.rowCount():
+        return
+    for column in range(model.columnCount()):
+        if header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch:
+            continue
+        wanted = min(
+            max(view.sizeHintForColumn(column), header.sectionSizeHint(column)) + 12, maximum
+        )
+        if wanted > header.sectionSize(column):
+            header.resizeSection(column, wanted)

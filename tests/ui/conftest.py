@@ -98,12 +98,13 @@ def firm(ctx: AppContext) -> Firm:
                 Mapping(kind="service_type", local_id=design.id, qbo_id="7"),
                 Mapping(kind="expense_type", local_id=structural.id, qbo_id="81"),
                 Mapping(kind="tax_term", local_id=tax.id, qbo_id="404"),
-                QboRecord(entity="Item", qbo_id="7", name="Design:DD", data={}),
+                QboRecord(entity="Item", qbo_id="7", name="Design:DD", kind="Service", data={}),
                 QboRecord(
                     entity="Account",
                     qbo_id="81",
                     name="Subconsultants",
                     fully_qualified_name="Cost of Goods Sold:Subconsultants",
+                    kind="Cost of Goods Sold",
                     data={},
                 ),
             ]

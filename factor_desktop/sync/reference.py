@@ -1,0 +1,346 @@
+"""The QuickBooks reference cache, and how a sync pass reads what changed in QuickBooks.
+
+`refresh_reference` keeps `qbo_cache` in step with the company's customers (sub-customers and
+projects included), vendors, items, accounts, tax codes and terms: the lists the mapping and
+linking screens offer, and the names the sync log shows.
+
+How changes are read (shared with the pull step, see `read_changes`)
+--------------------------------------------------------------------
+Each QuickBooks entity has a `ChangeCursor`: the start of the last pass whose changes of that
+entity are committed. A pass reads an entity
+
+* in full (a paged query, inactive names included) on the first pass, on a full sync, when the
+  cursor is older than QuickBooks's 30-day change window, and for entities change data capture
+  does not cover (TaxCode);
+* otherwise by change data capture (CDC) since the cursor less `CDC_OVERLAP`, so a change saved
+  in QuickBooks while the previous pass was reading is not missed (reading it twice is harmless:
+  applying a change is idempotent).
+
+One CDC request serves all the entities read that way. QuickBooks answers at most 1000 objects
+per request (and may refuse a larger answer outright): when an answer reaches the cap, each entity
+is asked again on its own, and an entity that still reaches it is read in full instead. A full
+read is complete, so what it does not return no longer exists in QuickBooks (for names: merged
+away), which is how a full read finds deletions.
+
+The caller applies the rows, commits, and only then moves the entity's cursor to the time the pass
+started (`ctx.now`); a pass that stops half-way reads the same changes again next time. The
+overlap also absorbs a difference of up to five minutes between this computer's clock and
+QuickBooks's.
+
+The cache
+---------
+One `qbo_cache` row per list object, with QuickBooks's JSON in `data`: `name` (DisplayName or
+Name), `fully_qualified_name` ("Parent:Child"), `parent_qbo_id` (ParentRef), `kind` ("project" for
+a sub-customer or project, "customer" otherwise; an item's Type; an account's AccountType; a
+term's Type; "group" for a combined tax code), `active`, `sync_token`, `last_updated`. A full read
+replaces an entity's rows; a CDC read updates the rows it names (a renamed customer comes with its
+sub-customers, whose fully qualified names change with it) and marks a deleted (merged-away) name
+inactive. Deactivated names stay, inactive (QuickBooks shows them with " (deleted)" after the
+name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from factor_desktop.qbo.client import JsonDict
+from factor_desktop.qbo.errors import UnsupportedOperationError
+from factor_desktop.qbo.query import select as qbo_select
+from factor_desktop.store.models import ChangeCursor, QboRecord
+from factor_desktop.sync.context import SyncContext
+
+__all__ = [
+    "CDC_CAP",
+    "CDC_OVERLAP",
+    "CDC_WINDOW",
+    "NAME_ENTITIES",
+    "REFERENCE_ENTITIES",
+    "Changes",
+    "advance_cursor",
+    "cursor_of",
+    "full_read",
+    "is_deleted",
+    "last_updated",
+    "read_changes",
+    "ref_name",
+    "ref_value",
+    "refresh_reference",
+]
+
+#: How far before the cursor a CDC read starts again.
+CDC_OVERLAP = timedelta(minutes=5)
+#: How far back QuickBooks's change data capture reaches, less an hour for clocks that differ.
+CDC_WINDOW = timedelta(days=30) - timedelta(hours=1)
+#: The most objects QuickBooks puts in one change data capture answer.
+CDC_CAP = 1000
+
+#: The lists cached for the mapping and linking screens, in the order they are refreshed.
+REFERENCE_ENTITIES: tuple[str, ...] = ("Customer", "Vendor", "Item", "Account", "TaxCode", "Term")
+#: Name lists: QuickBooks deactivates rather than deletes them, and a query returns inactive ones
+#: only when asked for `Active IN (true, false)`.
+NAME_ENTITIES = frozenset({"Customer", "Vendor", "Employee", "Item", "Account", "TaxCode", "Term"})
+#: Entities that change data capture does not cover; they are always read in full.
+NOT_IN_CDC = frozenset({"TaxCode", "TaxRate", "TaxAgency", "TimeActivity", "JournalCode"})
+
+
+# --------------------------------------------------------------------------------------------
+# Small readers of QuickBooks JSON, shared with the pull step
+# --------------------------------------------------------------------------------------------
+
+
+def ref_value(ref: Any) -> str | None:
+    """The `value` (an Id) of a QuickBooks reference such as `CustomerRef`, if any."""
+    if isinstance(ref, Mapping):
+        value = ref.get("value")
+        if value not in (None, ""):
+            return str(value)
+    return None
+
+
+def ref_name(ref: Any) -> str | None:
+    """The `name` QuickBooks shows with a reference, if it sent one."""
+    if isinstance(ref, Mapping):
+        name = ref.get("name")
+        if isinstance(name, str) and name.strip():
+            return name.strip()
+    return None
+
+
+def is_deleted(row: Mapping[str, Any]) -> bool:
+    """A CDC stub for an object deleted (or, for names, merged away) in QuickBooks."""
+    return str(row.get("status", "")).lower() == "deleted"
+
+
+def last_updated(row: Mapping[str, Any]) -> datetime | None:
+    """`MetaData.LastUpdatedTime` as a UTC datetime."""
+    meta = row.get("MetaData")
+    raw = meta.get("LastUpdatedTime") if isinstance(meta, Mapping) else None
+    if not isinstance(raw, str) or not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Cursors and change reading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    """What QuickBooks has for one entity in this pass.
+
+    `full`: `rows` is every object of the entity (a full query), so one missing from it no longer
+    exists; otherwise `rows` are the changes since the cursor (CDC), deleted ones as stubs.
+    """
+
+    entity: str
+    rows: list[JsonDict]
+    full: bool
+
+
+def cursor_of(ctx: SyncContext, entity: str) -> datetime | None:
+    """When the changes of `entity` were last read and committed, if ever."""
+    cursor = ctx.session.get(ChangeCursor, entity)
+    return cursor.changed_since if cursor is not None else None
+
+
+def advance_cursor(ctx: SyncContext, entity: str) -> None:
+    """Move the entity's cursor to the start of this pass (the caller commits)."""
+    cursor = ctx.session.get(ChangeCursor, entity)
+    if cursor is None:
+        ctx.session.add(ChangeCursor(entity=entity, changed_since=ctx.now))
+    elif cursor.changed_since < ctx.now:
+        cursor.changed_since = ctx.now
+    ctx.session.flush()
+
+
+def _needs_full_read(ctx: SyncContext, entity: str) -> bool:
+    if ctx.full or entity in NOT_IN_CDC:
+        return True
+    since = cursor_of(ctx, entity)
+    return since is None or since - CDC_OVERLAP < ctx.now - CDC_WINDOW
+
+
+def full_read(ctx: SyncContext, entity: str) -> list[JsonDict]:
+    """Every object of `entity`, inactive names included, read page by page in Id order."""
+    query = qbo_select(entity)
+    if entity in NAME_ENTITIES:
+        query = query.where("Active", "IN", [True, False])
+    rows: list[JsonDict] = []
+    for row in ctx.client.query_all(query.order_by("Id")):
+        rows.append(row)
+        ctx.check_cancel()
+    return rows
+
+
+class _Capped(Exception):
+    """QuickBooks's change data capture answer is, or would be, over its cap."""
+
+
+def _cdc(ctx: SyncContext, entities: Sequence[str], since: datetime) -> dict[str, list[JsonDict]]:
+    """The changes of `entities` since `since`, a list per entity (empty: nothing changed).
+
+    Raises `_Capped` when QuickBooks's answer reaches its cap or QuickBooks refuses to answer.
+    """
+    try:
+        changes = ctx.client.cdc(list(entities), since)
+    except UnsupportedOperationError as error:
+        # QuickBooks refuses change data capture it cannot answer (too many objects, a period
+        # beyond its window): read in smaller parts, or in full.
+        raise _Capped(str(error)) from None
+    if sum(len(rows) for rows in changes.values()) >= CDC_CAP:
+        raise _Capped(f"{CDC_CAP} objects or more changed")
+    return {entity: changes.get(entity, []) for entity in entities}
+
+
+def read_changes(ctx: SyncContext, entities: Sequence[str]) -> dict[str, Changes]:
+    """What QuickBooks has for each of `entities` in this pass (see the module's notes)."""
+    result: dict[str, Changes] = {}
+    by_cdc: list[str] = []
+    for entity in entities:
+        if _needs_full_read(ctx, entity):
+            result[entity] = Changes(entity, full_read(ctx, entity), full=True)
+        else:
+            by_cdc.append(entity)
+    if by_cdc:
+        cursors = [cursor_of(ctx, entity) for entity in by_cdc]
+        since = min(c for c in cursors if c is not None)
+        try:
+            for entity, rows in _cdc(ctx, by_cdc, since - CDC_OVERLAP).items():
+                result[entity] = Changes(entity, rows, full=False)
+        except _Capped:
+            for entity in by_cdc:
+                ctx.check_cancel()
+                own = cursor_of(ctx, entity)
+                try:
+                    rows = _cdc(ctx, [entity], (own or since) - CDC_OVERLAP)[entity]
+                    result[entity] = Changes(entity, rows, full=False)
+                except _Capped:
+                    ctx.counts["cdc_capped"] += 1
+                    result[entity] = Changes(entity, full_read(ctx, entity), full=True)
+    return {entity: result[entity] for entity in entities}
+
+
+# --------------------------------------------------------------------------------------------
+# The reference cache
+# --------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _cache_fields(entity: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of a `qbo_cache` row for one QuickBooks list object."""
+    qbo_id = str(row["Id"])
+    if entity in ("Customer", "Vendor", "Employee"):
+        name = _text(row.get("DisplayName")) or _text(row.get("FullyQualifiedName")) or qbo_id
+    else:
+        name = _text(row.get("Name")) or _text(row.get("FullyQualifiedName")) or qbo_id
+    kind: str | None = None
+    if entity == "Customer":
+        is_job = row.get("Job") is True or row.get("IsProject") is True
+        kind = "project" if is_job else "customer"
+    elif entity == "Item":
+        kind = _text(row.get("Type"))
+    elif entity == "Account":
+        kind = _text(row.get("AccountType"))
+    elif entity == "Term":
+        kind = _text(row.get("Type"))
+    elif entity == "TaxCode":
+        kind = "group" if row.get("TaxGroup") is True else None
+    sync_token = row.get("SyncToken")
+    return {
+        "name": name[:500],
+        "fully_qualified_name": (_text(row.get("FullyQualifiedName")) or name)[:1000],
+        "parent_qbo_id": ref_value(row.get("ParentRef")),
+        "kind": kind[:50] if kind else None,
+        "active": row.get("Active") is not False,
+        "sync_token": str(sync_token)[:16] if sync_token is not None else None,
+        "data": dict(row),
+        "last_updated": last_updated(row),
+    }
+
+
+def _cached(ctx: SyncContext, entity: str) -> dict[str, QboRecord]:
+    rows = ctx.session.scalars(select(QboRecord).where(QboRecord.entity == entity))
+    return {row.qbo_id: row for row in rows}
+
+
+def _upsert(
+    ctx: SyncContext, entity: str, row: Mapping[str, Any], cached: dict[str, QboRecord]
+) -> bool:
+    """Store one list object; True when the cache changed."""
+    qbo_id = str(row["Id"])
+    record = cached.get(qbo_id)
+    if is_deleted(row):
+        # Names are never hard-deleted in QuickBooks; a "Deleted" stub is a merged-away name.
+        if record is None or (not record.active and record.data.get("status") == "Deleted"):
+            return False
+        record.active = False
+        record.data = {**record.data, "status": "Deleted"}
+        record.last_updated = last_updated(row) or record.last_updated
+        return True
+    fields = _cache_fields(entity, row)
+    if record is None:
+        record = QboRecord(entity=entity, qbo_id=qbo_id, **fields)
+        ctx.session.add(record)
+        cached[qbo_id] = record
+        return True
+    changed = False
+    for key, value in fields.items():
+        if getattr(record, key) != value:
+            setattr(record, key, value)
+            changed = True
+    return changed
+
+
+def _refresh_entity(ctx: SyncContext, changes: Changes) -> int:
+    """Apply one entity's changes to the cache; returns how many cached records changed."""
+    entity = changes.entity
+    cached = _cached(ctx, entity)
+    changed = 0
+    seen: set[str] = set()
+    for row in changes.rows:
+        ctx.check_cancel()
+        if row.get("Id") in (None, ""):
+            continue
+        seen.add(str(row["Id"]))
+        if _upsert(ctx, entity, row, cached):
+            changed += 1
+    if changes.full:
+        gone = [qbo_id for qbo_id in cached if qbo_id not in seen]
+        if gone:
+            ctx.session.execute(
+                delete(QboRecord).where(QboRecord.entity == entity, QboRecord.qbo_id.in_(gone))
+            )
+            changed += len(gone)
+    ctx.session.flush()
+    return changed
+
+
+def refresh_reference(ctx: SyncContext) -> None:
+    """Bring the QuickBooks reference cache up to date (one commit per entity).
+
+    Counts: `reference_refreshed` (cached records added, changed or removed) and
+    `reference_full_reads` (entities read in full rather than by change data capture).
+    """
+    for entity, changes in read_changes(ctx, REFERENCE_ENTITIES).items():
+        ctx.check_cancel()
+        changed = _refresh_entity(ctx, changes)
+        advance_cursor(ctx, entity)
+        ctx.session.commit()
+        ctx.counts["reference_refreshed"] += changed
+        if changes.full:
+            ctx.counts["reference_full_reads"] += 1
