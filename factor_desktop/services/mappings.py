@@ -50,7 +50,10 @@ EXPENSE_ACCOUNT_TYPES = ("Expense", "Cost of Goods Sold", "Other Expense")
 COVERAGE_KINDS = ("service_type", "expense_type", "tax_term")
 
 # The kinds where one QuickBooks record may stand for one Factor type only.
-_EXCLUSIVE_KINDS = ("expense_type", "expense_type_item")
+# An account stands for one expense type, so an expense QuickBooks books to it lands on exactly
+# one type. Items may be shared: several expense types are commonly invoiced under one
+# "Reimbursable Expenses" item; an expense QuickBooks books by a shared item waits for review.
+_EXCLUSIVE_KINDS = ("expense_type",)
 
 
 def mapped_qbo_id(session: Session, kind: str, local_id: int) -> str | None:

@@ -94,12 +94,13 @@ from factor_desktop.qbo.client import JsonDict
 from factor_desktop.qbo.errors import QboAuthError, QboError
 from factor_desktop.services.errors import Change, ServiceError
 from factor_desktop.services.expenses import ExpenseInput, billing_invoice, save_qbo_expense
-from factor_desktop.services.mappings import cached, local_for_qbo
+from factor_desktop.services.mappings import cached
 from factor_desktop.services.payments import refresh_invoice_balance
 from factor_desktop.store.models import (
     Attachment,
     Client,
     Expense,
+    ExpenseType,
     Invoice,
     Payment,
     PaymentApplication,
@@ -107,6 +108,7 @@ from factor_desktop.store.models import (
     QboRecord,
     SyncLogEntry,
 )
+from factor_desktop.store.models import Mapping as TypeMapping
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.reference import (
     Changes,
@@ -642,10 +644,38 @@ class _Puller:
         qbo_id = ref_value(ref)
         if qbo_id is None:
             raise _BadData(f"{label} line {line.line_id} names no {what}.")
-        expense_type_id = local_for_qbo(self.session, kind, qbo_id)
-        if expense_type_id is not None:
-            return expense_type_id
+        candidates = list(
+            self.session.scalars(
+                select(TypeMapping.local_id).where(
+                    TypeMapping.kind == kind, TypeMapping.qbo_id == qbo_id
+                )
+            )
+        )
+        if len(candidates) == 1:
+            return candidates[0]
         name = self._name_of(cache_entity, ref) or f"{what} {qbo_id}"
+        if len(candidates) > 1:
+            types = sorted(
+                t.name
+                for t in self.session.scalars(
+                    select(ExpenseType).where(ExpenseType.id.in_(candidates))
+                )
+            )
+            self._note(
+                entity_kind=entity.lower(),
+                label=label,
+                action="blocked",
+                level="warning",
+                reason=(
+                    f"The QuickBooks {what} '{name}' stands for several expense types "
+                    f"({', '.join(types)}), so this expense can't be placed. Book it to an "
+                    "expense account in QuickBooks, or map the item to one expense type."
+                ),
+                qbo_id=txn_id,
+                detail={f"{what}_id": qbo_id, f"{what}_name": name, "line_id": line.line_id},
+                once=True,
+            )
+            return None
         self._note(
             entity_kind=entity.lower(),
             label=label,

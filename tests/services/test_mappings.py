@@ -176,10 +176,12 @@ def test_one_account_stands_for_one_expense_type(session: Session, firm: Firm) -
     assert mapped_qbo_id(session, "expense_type", firm.printing_id) is None
 
 
-def test_one_item_stands_for_one_expense_type(session: Session, firm: Firm) -> None:
+def test_one_item_may_invoice_several_expense_types(session: Session, firm: Firm) -> None:
+    # Invoices commonly bill every reimbursable under one item; only accounts are exclusive.
     set_mapping(session, "expense_type_item", firm.printing_id, "20")
-    message = refused(session, "expense_type_item", firm.structural_id, "20")
-    assert "'Printing & Reproduction'" in message
+    set_mapping(session, "expense_type_item", firm.structural_id, "20")
+    assert mapped_qbo_id(session, "expense_type_item", firm.structural_id) == "20"
+    assert mapped_qbo_id(session, "expense_type_item", firm.printing_id) == "20"
 
 
 def test_a_refusal_leaves_the_earlier_mapping(session: Session, firm: Firm) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from factor_desktop.qbo.client import QboClient
@@ -23,11 +23,13 @@ from factor_desktop.store.models import (
     Attachment,
     ChangeCursor,
     Expense,
+    ExpenseType,
     Invoice,
     Payment,
     QboRecord,
     SyncLogEntry,
 )
+from factor_desktop.store.models import Mapping as TypeMapping
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.sync.pull import PULL_ENTITIES, WAITING, attachment_path, pull_changes
@@ -623,3 +625,63 @@ def test_a_capped_change_answer_falls_back_to_a_full_read(rig: PullRig) -> None:
     with rig.store.session() as session:
         cursor = session.get(ChangeCursor, "Purchase")
         assert cursor is not None and cursor.changed_since == ctx.now
+
+
+def test_an_item_shared_by_several_expense_types_holds_its_expense_for_review(
+    rig: PullRig,
+) -> None:
+    item_id = rig.qbo_id("Item", "Name", "Reimbursable Expenses")
+    account_id = rig.qbo_id("Account", "Name", "Checking")
+    project_customer = rig.customer("Tasting Room & Cellar")
+    with rig.store.session() as session:
+        types = {
+            name: id_ for name, id_ in session.execute(select(ExpenseType.name, ExpenseType.id))
+        }
+        for name in ("Printing & Reproduction", "Travel"):
+            session.add(TypeMapping(kind="expense_type_item", local_id=types[name], qbo_id=item_id))
+    rig.qbo.create(
+        "Purchase",
+        {
+            "PaymentType": "Cash",
+            "AccountRef": {"value": account_id},
+            "Line": [
+                {
+                    "Amount": 120.00,
+                    "Description": "Plots for the cellar review",
+                    "DetailType": "ItemBasedExpenseLineDetail",
+                    "ItemBasedExpenseLineDetail": {
+                        "ItemRef": {"value": item_id},
+                        "CustomerRef": {"value": project_customer["Id"]},
+                        "BillableStatus": "Billable",
+                        "Qty": 1,
+                        "UnitPrice": 120.00,
+                    },
+                }
+            ],
+        },
+    )
+
+    def plots(session: Session) -> list[Expense]:
+        return list(session.scalars(select(Expense).where(Expense.description.like("Plots for%"))))
+
+    ctx = rig.sync_pass([refresh_reference, pull_changes])
+    with rig.store.session() as session:
+        assert plots(session) == []
+        reasons = list(
+            session.scalars(select(SyncLogEntry.reason).where(SyncLogEntry.action == "blocked"))
+        )
+    assert any("stands for several expense types" in (r or "") for r in reasons)
+    assert ctx.counts["blocked"] >= 1
+    # Keep the item for one type only: the waiting expense comes in on the next pass.
+    with rig.store.session() as session:
+        session.execute(
+            delete(TypeMapping).where(
+                TypeMapping.kind == "expense_type_item", TypeMapping.local_id == types["Travel"]
+            )
+        )
+    rig.sync_pass([refresh_reference, pull_changes])
+    with rig.store.session() as session:
+        (expense,) = plots(session)
+        assert expense.expense_type_id == types["Printing & Reproduction"]
+        assert expense.cost == Decimal("120.00")
+        assert expense.billable_amount == Decimal("138.00")  # 15% markup
