@@ -27,8 +27,18 @@ from factor_desktop.importer import ImportRejected, import_demo
 from factor_desktop.paths import DataDir
 from factor_desktop.sandbox import SandboxConfig, SandboxServer
 from factor_desktop.secrets import keyring_problem
+from factor_desktop.services.errors import ServiceError
+from factor_desktop.services.mappings import (
+    QBO_ENTITY_FOR_KIND,
+    find_cached,
+    find_local,
+    mapped_qbo_id,
+    set_mapping,
+)
 from factor_desktop.store.models import Client
 from factor_desktop.sync.connection import ConnectionReport, ConnectionService
+from factor_desktop.sync.engine import SyncEngine
+from factor_desktop.sync.reference import refresh_reference
 from factor_desktop.ui.jobs import (
     Job,
     JobEnv,
@@ -44,6 +54,30 @@ log = logging.getLogger(__name__)
 DEMO_PROFILE = "demo"
 DEMO_FOLDER = "demo"
 SANDBOX_STATE = "sandbox.sqlite3"
+
+# How the demo firm's types meet the sandbox company's lists: (kind, Factor name, QBO name).
+DEMO_MAPPINGS: tuple[tuple[str, str, str], ...] = (
+    ("service_type", "Programming", "Programming"),
+    ("service_type", "Schematic Design", "Schematic Design"),
+    ("service_type", "Design Development", "Design Development"),
+    ("service_type", "Construction Documents", "Construction Documents"),
+    ("service_type", "Bidding & Negotiation", "Bidding & Negotiation"),
+    ("service_type", "Construction Administration", "Construction Administration"),
+    ("expense_type", "Structural Engineering", "Structural Engineering Consultants"),
+    ("expense_type", "MEP Engineering", "MEP Engineering Consultants"),
+    ("expense_type", "Landscape Architecture", "Landscape Architecture Consultants"),
+    ("expense_type", "Printing & Reproduction", "Printing and Reproduction"),
+    ("expense_type", "Travel", "Travel"),
+    ("expense_type", "Mileage", "Mileage"),
+    ("expense_type_item", "Structural Engineering", "Consultant Fees"),
+    ("expense_type_item", "MEP Engineering", "Consultant Fees"),
+    ("expense_type_item", "Landscape Architecture", "Consultant Fees"),
+    ("expense_type_item", "Printing & Reproduction", "Reimbursable Expenses"),
+    ("expense_type_item", "Travel", "Reimbursable Expenses"),
+    ("expense_type_item", "Mileage", "Reimbursable Expenses"),
+    ("tax_term", "NON", "NON"),
+    ("tax_term", "EXEMPT", "NON"),
+)
 # Seconds the demo waits for the sandbox's redirect to reach the loopback listener.
 REDIRECT_TIMEOUT = 30.0
 
@@ -132,6 +166,31 @@ class DemoSession:
         # The loopback listener has the redirect; finishing checks it and exchanges the code.
         return connection.connect_with_loopback(pending, timeout=REDIRECT_TIMEOUT)
 
+    def prepare_mappings(self, connection: ConnectionService) -> int:
+        """Read the sandbox company's lists and map the demo firm's types to them, as the
+        firm's administrator would have done on the Mappings tab. The city sales tax is left
+        unmapped on purpose, so the demo shows an invoice held back until it is mapped.
+        Returns how many mappings were made."""
+        engine = SyncEngine(
+            self.ctx.store,
+            connection,
+            self.ctx.data.attachments,
+            steps=[("Reading QuickBooks lists", refresh_reference)],
+        )
+        engine.run()
+        made = 0
+        with self.ctx.store.session() as session:
+            for kind, local_name, qbo_name in DEMO_MAPPINGS:
+                try:
+                    local = find_local(session, kind, local_name)
+                    record = find_cached(session, QBO_ENTITY_FOR_KIND[kind], qbo_name)
+                    if mapped_qbo_id(session, kind, local.id) is None:
+                        set_mapping(session, kind, local.id, record.qbo_id)
+                        made += 1
+                except ServiceError as exc:
+                    log.warning("Demo mapping %s -> %s skipped: %s", local_name, qbo_name, exc)
+        return made
+
     def stop(self) -> None:
         if self.sandbox is not None:
             self.sandbox.stop()
@@ -168,6 +227,10 @@ class DemoStartJob(Job):
         self.check_cancelled()
         report("Connecting to the sandbox company through the QuickBooks sign-in…")
         result = self.demo.connect(env.connection)
+        if imported:
+            self.check_cancelled()
+            report("Mapping the demo firm's types to the sandbox company's lists…")
+            self.demo.prepare_mappings(env.connection)
         return DemoStarted(result.company_name, result.realm_id, imported, tuple(result.warnings))
 
 

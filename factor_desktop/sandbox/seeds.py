@@ -407,6 +407,8 @@ DEMO_ITEMS: list[tuple[str, str, float, str]] = [
         155.0,
         "Services",
     ),
+    ("Programming", "Programming and pre-design services", 150.0, "Services"),
+    ("Bidding & Negotiation", "Bidding and negotiation phase services", 150.0, "Services"),
     ("Reimbursable Expenses", "Reimbursable project expenses", 0.0, "Billable Expense Income"),
     (
         "Consultant Fees",
@@ -440,7 +442,9 @@ def _seed_demo(sandbox: Sandbox) -> None:
     def day(offset: int) -> str:
         return (today - timedelta(days=offset)).isoformat()
 
-    sandbox.update_preferences({"custom_fields": {"1": "Project No."}})
+    sandbox.update_preferences(
+        {"custom_fields": {"1": "Project No.", "2": "PO Number", "3": "Project Phase"}}
+    )
     for account_name, sub_type in DEMO_EXPENSE_ACCOUNTS:
         try:
             _account(sandbox, account_name)

@@ -10,6 +10,8 @@ import pytest
 
 from factor_desktop.cli import build_parser, cmd_demo, cmd_gui
 from factor_desktop.demo import DemoController, DemoStarted, open_demo_window
+from factor_desktop.services.mappings import find_local, mapped_qbo_id, mapping_coverage
+from factor_desktop.store.db import open_store
 from factor_desktop.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
@@ -57,6 +59,18 @@ def test_demo_end_to_end(qtbot: Any, tmp_path: Path) -> None:
     assert first.firm_imported
     assert first.company_name == DEMO_COMPANY
     assert (tmp_path / "demo" / "sandbox.sqlite3").exists()
+    # The demo firm's types were mapped to the sandbox company's lists, all but the city tax.
+    store = open_store(tmp_path / "demo" / "demo.sqlite3")
+    try:
+        with store.session() as session:
+            coverage = mapping_coverage(session)
+            pa_city = find_local(session, "tax_term", "PA-CITY")
+            assert mapped_qbo_id(session, "tax_term", pa_city.id) is None
+    finally:
+        store.close()
+    assert coverage["service_type"] == (6, 6)
+    assert coverage["expense_type"] == (6, 6)
+    assert coverage["tax_term"] == (2, 3)
     # A second start keeps the firm and the sandbox company, and connects again.
     second, _ = run_demo_once(qtbot, tmp_path, fresh=False)
     assert not second.firm_imported
