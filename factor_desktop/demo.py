@@ -177,7 +177,7 @@ class DemoSession:
             self.ctx.data.attachments,
             steps=[("Reading QuickBooks lists", refresh_reference)],
         )
-        engine.run()
+        engine.run(kind="lists")
         made = 0
         with self.ctx.store.session() as session:
             for kind, local_name, qbo_name in DEMO_MAPPINGS:

@@ -117,19 +117,27 @@ class SyncEngine:
         full: bool = False,
         cancel: threading.Event | None = None,
         progress: Progress | None = None,
+        kind: str | None = None,
     ) -> SyncSummary:
+        """One pass. `kind` names a pass that is not a sync of records (for example "lists",
+        reading QuickBooks' lists only); such runs are not shown as the last sync."""
         lock = _profile_lock(self.store.path)
         if not lock.acquire(blocking=False):
             raise SyncBusyError("A sync is already running for this firm. Wait for it to finish.")
         try:
-            return self._run(preview, full, cancel or threading.Event(), progress)
+            return self._run(preview, full, cancel or threading.Event(), progress, kind)
         finally:
             lock.release()
 
     def _run(
-        self, preview: bool, full: bool, cancel: threading.Event, progress: Progress | None
+        self,
+        preview: bool,
+        full: bool,
+        cancel: threading.Event,
+        progress: Progress | None,
+        kind: str | None,
     ) -> SyncSummary:
-        kind = "preview" if preview else "full" if full else "sync"
+        kind = kind or ("preview" if preview else "full" if full else "sync")
         started = time.monotonic()
         client = self.connection.client()  # refuses first when not connected
         with self.store.session() as session:

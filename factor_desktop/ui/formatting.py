@@ -152,7 +152,9 @@ def sync_counts_text(counts: dict[str, int], limit: int | None = None) -> str:
     `limit` keeps the first few, but always those that went wrong; a preview's "would_create"
     reads "would create".
     """
-    present = {k: v for k, v in counts.items() if v}
+    # Only what happened to records; the passes' own tallies (cursors, CDC reads, records that
+    # are not the firm's) stay in the run's counts for support, not in the summary.
+    present = {k: v for k, v in counts.items() if v and k.removeprefix("would_") in _COUNT_ORDER}
 
     def order(key: str) -> tuple[int, str]:
         base = key.removeprefix("would_")

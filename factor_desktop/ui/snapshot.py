@@ -568,7 +568,10 @@ def _run_row(run: SyncRun) -> SyncRunRow:
 
 def _last_sync(session: Session) -> SyncRunRow | None:
     run = session.scalars(
-        select(SyncRun).where(SyncRun.kind != "preview").order_by(SyncRun.id.desc()).limit(1)
+        select(SyncRun)
+        .where(SyncRun.kind.not_in(("preview", "lists")))
+        .order_by(SyncRun.id.desc())
+        .limit(1)
     ).first()
     return _run_row(run) if run is not None else None
 
