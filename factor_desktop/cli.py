@@ -317,6 +317,18 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     from factor_desktop.mapping_cli import MapCommandError, sync_command
 
+    if args.retry and not args.preview:
+        from factor_desktop.app import open_context
+        from factor_desktop.sync.push import retry_outbox
+
+        ctx = open_context(args.data_dir, args.profile)
+        try:
+            with ctx.store.session() as session:
+                count = retry_outbox(session)
+        finally:
+            ctx.close()
+        if not args.json:
+            print(f"{count} failed or blocked invoice change(s) queued again.")
     try:
         return sync_command(
             args.data_dir, args.profile, preview=args.preview, full=args.full, as_json=args.json
@@ -406,6 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preview", action="store_true", help="show what would change, change nothing")
     p.add_argument("--full", action="store_true", help="re-read everything, not only changes")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--retry",
+        action="store_true",
+        help="first put failed and blocked invoices back in the queue (after fixing a mapping)",
+    )
     p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("import", help="import Factor records from a file, or the demo firm")

@@ -1602,3 +1602,25 @@ def _unknown_operation(ctx: SyncContext, item: OutboxItem) -> None:
         local_id=item.local_id,
     )
     _commit(ctx)
+
+
+def retry_outbox(session: Session) -> int:
+    """Put failed and blocked outbox rows back in the queue; returns how many.
+
+    They go back to pending, which the next pass sends whatever their earlier attempts (a
+    failed row otherwise stops after a few). Their `requestid` stays: a write QuickBooks did
+    receive is answered from its record, never doubled. A refused create of an invoice voided
+    since stays failed with its attempts forgotten, so the pass settles it without sending it.
+    """
+    rows = session.scalars(
+        select(OutboxItem).where(OutboxItem.status.in_(("failed", "blocked")))
+    ).all()
+    for row in rows:
+        invoice = session.get(Invoice, row.local_id) if row.entity_kind == "invoice" else None
+        voided = invoice is not None and invoice.status == "void"
+        if row.status == "failed" and row.operation == "create" and voided:
+            row.attempts = 0
+        else:
+            row.status = "pending"
+    session.flush()
+    return len(rows)

@@ -21,8 +21,6 @@ from typing import Any, ClassVar
 
 import keyring
 from PySide6.QtCore import QObject, QThread, Signal, Slot
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from factor_desktop.paths import DataDir
 from factor_desktop.qbo.oauth import OAuthFlowError
@@ -39,9 +37,9 @@ from factor_desktop.services.mappings import (
 )
 from factor_desktop.settings import SettingsError, update_setting
 from factor_desktop.store.db import Store, StoreError
-from factor_desktop.store.models import Invoice, OutboxItem
 from factor_desktop.sync.connection import ConnectError, ConnectionReport, ConnectionService
 from factor_desktop.sync.engine import SyncEngine, SyncSummary
+from factor_desktop.sync.push import retry_outbox
 from factor_desktop.ui.snapshot import Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
@@ -366,28 +364,6 @@ class RetryOutboxJob(Job):
     def run(self, env: JobEnv, report: Report) -> int:
         with env.store.session() as session:
             return retry_outbox(session)
-
-
-def retry_outbox(session: Session) -> int:
-    """Put failed and blocked outbox rows back in the queue; returns how many.
-
-    They go back to pending, which the next pass sends whatever their earlier attempts (a
-    failed row otherwise stops after a few). Their `requestid` stays: a write QuickBooks did
-    receive is answered from its record, never doubled. A refused create of an invoice voided
-    since stays failed with its attempts forgotten, so the pass settles it without sending it.
-    """
-    rows = session.scalars(
-        select(OutboxItem).where(OutboxItem.status.in_(("failed", "blocked")))
-    ).all()
-    for row in rows:
-        invoice = session.get(Invoice, row.local_id) if row.entity_kind == "invoice" else None
-        voided = invoice is not None and invoice.status == "void"
-        if row.status == "failed" and row.operation == "create" and voided:
-            row.attempts = 0
-        else:
-            row.status = "pending"
-    session.flush()
-    return len(rows)
 
 
 def install_session_keyring() -> MemoryKeyring:

@@ -24,7 +24,8 @@ from factor_desktop.store.db import Store
 from factor_desktop.store.models import Invoice, OutboxItem, SyncLogEntry, SyncRun
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncSummary
-from factor_desktop.ui.jobs import JobOutcome, SyncJob, SyncProgress, retry_outbox
+from factor_desktop.sync.push import retry_outbox
+from factor_desktop.ui.jobs import JobOutcome, SyncJob, SyncProgress
 from factor_desktop.ui.main_window import MainWindow, last_sync_text
 from factor_desktop.ui.models import RowRole
 from factor_desktop.ui.snapshot import SyncRunRow
