@@ -25,19 +25,6 @@ from factor_desktop.reports import run_report
 from factor_desktop.sandbox import SandboxConfig, SandboxServer
 
 
-class _Tokens:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
-        self.token = str(server.issue_tokens()["access_token"])
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        self.token = str(self.server.issue_tokens()["access_token"])
-        return self.token
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -66,7 +53,7 @@ def bench_import(scratch: Path) -> None:
 
 def bench_client(requests: int) -> None:
     with SandboxServer(SandboxConfig(seed="demo")) as qbo:
-        client = QboClient(qbo.base_url, qbo.realm_id, _Tokens(qbo))
+        client = QboClient(qbo.base_url, qbo.realm_id, qbo.token_source())
         reads, creates = [], []
         for _ in range(requests):
             started = time.perf_counter()

@@ -189,6 +189,29 @@ class SandboxServer:
     def state(self) -> JsonDict:
         return self.admin.state()
 
+    def token_source(self) -> SandboxTokens:
+        """Bearer tokens for a QBO client that skips the OAuth flow (tests, benchmarks)."""
+        return SandboxTokens(self)
+
+
+class SandboxTokens:
+    """A QBO client's token source backed by tokens the sandbox issues directly.
+
+    It has the shape of the client's `TokenSource` (`access_token`, `refresh_after_unauthorized`)
+    without importing it: the sandbox depends on nothing of the app.
+    """
+
+    def __init__(self, server: SandboxServer) -> None:
+        self._server = server
+        self._token = str(server.issue_tokens()["access_token"])
+
+    def access_token(self) -> str:
+        return self._token
+
+    def refresh_after_unauthorized(self, rejected_token: str) -> str:
+        self._token = str(self._server.issue_tokens()["access_token"])
+        return self._token
+
 
 def _url_host(host: str) -> str:
     if host in ("", "0.0.0.0"):

@@ -661,31 +661,23 @@ class _Puller:
                     select(ExpenseType).where(ExpenseType.id.in_(candidates))
                 )
             )
-            self._note(
-                entity_kind=entity.lower(),
-                label=label,
-                action="blocked",
-                level="warning",
-                reason=(
-                    f"The QuickBooks {what} '{name}' stands for several expense types "
-                    f"({', '.join(types)}), so this expense can't be placed. Book it to an "
-                    "expense account in QuickBooks, or map the item to one expense type."
-                ),
-                qbo_id=txn_id,
-                detail={f"{what}_id": qbo_id, f"{what}_name": name, "line_id": line.line_id},
-                once=True,
+            reason = (
+                f"The QuickBooks {what} '{name}' stands for several expense types "
+                f"({', '.join(types)}), so this expense can't be placed. Book it to an "
+                "expense account in QuickBooks, or map the item to one expense type."
             )
-            return None
+        else:
+            reason = (
+                f"The QuickBooks {what} '{name}' is not mapped to a Factor expense type, so "
+                f"this expense can't be brought in. Map the {what} to an expense type on the "
+                "Mappings tab; the next sync then brings the expense in."
+            )
         self._note(
             entity_kind=entity.lower(),
             label=label,
             action="blocked",
             level="warning",
-            reason=(
-                f"The QuickBooks {what} '{name}' is not mapped to a Factor expense type, so "
-                f"this expense can't be brought in. Map the {what} to an expense type on the "
-                "Mappings tab; the next sync then brings the expense in."
-            ),
+            reason=reason,
             qbo_id=txn_id,
             detail={f"{what}_id": qbo_id, f"{what}_name": name, "line_id": line.line_id},
             once=True,

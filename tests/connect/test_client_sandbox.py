@@ -19,19 +19,6 @@ from factor_desktop.qbo.query import select
 from factor_desktop.sandbox import SandboxConfig, SandboxServer
 
 
-class StaticTokens:
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
-        self.token = str(server.issue_tokens()["access_token"])
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        self.token = str(self.server.issue_tokens()["access_token"])
-        return self.token
-
-
 @pytest.fixture
 def qbo() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(seed="empty", random_seed=7)) as server:
@@ -46,7 +33,7 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def client(qbo: SandboxServer, sleeps: list[float]) -> Iterator[QboClient]:
     with QboClient(
-        qbo.base_url, qbo.realm_id, StaticTokens(qbo), sleep=sleeps.append, max_retries=3
+        qbo.base_url, qbo.realm_id, qbo.token_source(), sleep=sleeps.append, max_retries=3
     ) as c:
         yield c
 

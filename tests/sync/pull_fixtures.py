@@ -43,21 +43,6 @@ DEMO_MAPPINGS: dict[str, str] = {
 UNLINKED_PROJECT = "Kitchen Remodel"
 
 
-class StaticTokens:
-    """Tokens issued by the sandbox directly (the OAuth flow is tested elsewhere)."""
-
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
-        self.token = str(server.issue_tokens()["access_token"])
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        self.token = str(self.server.issue_tokens()["access_token"])
-        return self.token
-
-
 @dataclass
 class PullRig:
     sandbox: SandboxServer
@@ -70,7 +55,7 @@ class PullRig:
         return cls(
             self.sandbox.base_url,
             self.sandbox.realm_id,
-            StaticTokens(self.sandbox),
+            self.sandbox.token_source(),
             sleep=lambda _s: None,
             **kwargs,
         )
@@ -187,7 +172,7 @@ def bare_rig_fixture(demo_firm_db: Path, tmp_path: Path) -> Iterator[PullRig]:
     store = open_store(tmp_path / "firm.sqlite3")
     with SandboxServer(SandboxConfig(seed="demo", auto_approve=True, random_seed=5)) as sandbox:
         sandbox.advance_clock(3600)
-        tokens = StaticTokens(sandbox)
+        tokens = sandbox.token_source()
         with QboClient(sandbox.base_url, sandbox.realm_id, tokens) as qbo:
             try:
                 yield PullRig(sandbox, store, tmp_path / "attachments", qbo)

@@ -33,21 +33,6 @@ ISSUED = date(2025, 3, 3)
 ALDER_TAX_CODE = "2"  # the sandbox company's 8.5 % sales tax code
 
 
-class StaticTokens:
-    """Bearer tokens issued straight by the sandbox (the OAuth flow is tested elsewhere)."""
-
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
-        self.token = str(server.issue_tokens()["access_token"])
-
-    def access_token(self) -> str:
-        return self.token
-
-    def refresh_after_unauthorized(self, rejected_token: str) -> str:
-        self.token = str(self.server.issue_tokens()["access_token"])
-        return self.token
-
-
 def _no_sleep(_seconds: float) -> None:
     return None
 
@@ -76,7 +61,7 @@ class Rig:
         return QboClient(
             self.sandbox.base_url,
             self.sandbox.realm_id,
-            StaticTokens(self.sandbox),
+            self.sandbox.token_source(),
             sleep=_no_sleep,
             max_retries=max_retries,
         )
@@ -279,7 +264,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         client = QboClient(
             sandbox.base_url,
             sandbox.realm_id,
-            StaticTokens(sandbox),
+            sandbox.token_source(),
             sleep=_no_sleep,
             max_retries=2,
         )

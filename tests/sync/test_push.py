@@ -16,7 +16,7 @@ import pytest
 from factor_desktop import services as sv
 from factor_desktop.qbo.client import JsonDict, QboClient
 from factor_desktop.store.models import Client, Invoice, Project
-from tests.sync.push_fixtures import ALDER_TAX_CODE, Firm, Rig, StaticTokens, rig
+from tests.sync.push_fixtures import ALDER_TAX_CODE, Firm, Rig, rig
 
 __all__ = ["rig"]
 
@@ -379,7 +379,7 @@ def test_a_crash_between_the_create_and_the_commit_is_replayed_not_duplicated(ri
     rig.sync()
     invoice = rig.invoice(firm)
     crashing = _CrashingClient(
-        rig.sandbox.base_url, rig.sandbox.realm_id, StaticTokens(rig.sandbox), max_retries=0
+        rig.sandbox.base_url, rig.sandbox.realm_id, rig.sandbox.token_source(), max_retries=0
     )
     with pytest.raises(_PowerCut):
         rig.sync(client=crashing)
