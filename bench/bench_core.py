@@ -81,6 +81,39 @@ def bench_client(requests: int) -> None:
         client.close()
 
 
+def bench_sync(scratch: Path) -> None:
+    """The demo firm against the demo company: the first full pass, then a pass with no news."""
+    import keyring
+
+    from factor_desktop.demo import DemoSession
+    from factor_desktop.secrets import MemoryKeyring
+    from factor_desktop.sync.connection import ConnectionService
+    from factor_desktop.sync.engine import SyncEngine
+
+    keyring.set_keyring(MemoryKeyring())
+    demo = DemoSession(scratch, fresh=True)
+    try:
+        demo.start_sandbox()
+        demo.load_firm()
+        connection = ConnectionService(demo.ctx.store, demo.ctx.tokens)
+        demo.connect(connection)
+        demo.prepare_mappings(connection)
+        engine = SyncEngine(demo.ctx.store, connection, demo.ctx.data.attachments)
+        # The client paces itself at QBO's 10 requests per second, as it must against QBO.
+        for label in ("first sync pass (demo firm to demo company)", "next pass, nothing new"):
+            summary = engine.run()
+            done = {
+                k: v for k, v in summary.counts.items() if k in ("created", "linked", "blocked")
+            }
+            print(
+                f"{label}: {_ms(summary.duration_s)}, {summary.requests_used} requests, "
+                f"{summary.status}, {done}"
+            )
+        connection.http.close()
+    finally:
+        demo.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -88,6 +121,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         bench_import(Path(scratch))
     bench_client(args.requests)
+    with tempfile.TemporaryDirectory() as scratch:
+        bench_sync(Path(scratch))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"peak resident memory: {peak / 1024:.0f} MB")
     return 0
