@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -47,16 +48,36 @@ def ensure_environment(extras: str) -> Path:
     return python
 
 
+def _stop_on_term(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_child(command: list[str], env: dict[str, str] | None = None) -> int:
+    """Run a command in the project; stopping this script (Ctrl+C, SIGTERM) stops it too."""
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _stop_on_term)
+    child = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.send_signal(signal.SIGINT)
+        try:
+            return child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            return child.wait()
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "demo"
     rest = argv[1:]
     if command == "demo":
         python = ensure_environment("test")
-        return subprocess.call([str(python), "-m", "factor_desktop", "demo", *rest], cwd=ROOT)
+        return run_child([str(python), "-m", "factor_desktop", "demo", *rest])
     if command == "test":
         python = ensure_environment("test")
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-        return subprocess.call([str(python), "-m", "pytest", *rest], cwd=ROOT, env=env)
+        return run_child([str(python), "-m", "pytest", *rest], env=env)
     if command == "check":
         python = ensure_environment("test,dev")
         status = subprocess.call([str(python), "-m", "ruff", "check", "."], cwd=ROOT)
@@ -65,7 +86,7 @@ def main(argv: list[str]) -> int:
         return status
     if command == "--":
         python = ensure_environment("test")
-        return subprocess.call([str(python), "-m", "factor_desktop", *rest], cwd=ROOT)
+        return run_child([str(python), "-m", "factor_desktop", *rest])
     print(__doc__)
     return 2
 
