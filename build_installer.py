@@ -8,7 +8,8 @@ The build runs in the current environment, which must hold PySide6 only (PyInsta
 two Qt bindings are importable); `python3 run.py` environments qualify. The result is
 `dist/FactorDesktop/` plus `dist/FactorDesktop-<version>-<platform>.zip`. The smoke test starts
 the frozen program offscreen: `--version`, then `status --json` on a scratch data folder, which
-creates and migrates a database (proving the migrations and keyring metadata were bundled).
+creates and migrates a database (proving the migrations and keyring metadata were bundled),
+then imports the bundled demo firm and reads its invoices back.
 """
 
 from __future__ import annotations
@@ -56,9 +57,12 @@ def pyinstaller_args(onefile: bool) -> list[str]:
         str(ROOT / "resources" / "factor-desktop.png"),
         "--add-data",
         f"{ROOT / 'resources'}{sep}resources",
-        # Package data: migrations, the demo firm, the sandbox's seed files.
+        # Package data: the demo firm and other data files.
         "--collect-data",
         "factor_desktop",
+        # Alembic runs the migration scripts from disk, so they travel as source files.
+        "--add-data",
+        f"{ROOT / 'factor_desktop' / 'store' / 'migrations'}{sep}factor_desktop/store/migrations",
         "--collect-submodules",
         "factor_desktop",
         # keyring finds its backends through entry points; their metadata must travel along.
@@ -98,6 +102,21 @@ def smoke_test(executable: Path) -> None:
         )
         report = json.loads(out.stdout)
         assert report["connected"] is False and report["schema"], report
+        # The bundled demo firm loads and reads back (package data travelled along).
+        subprocess.run(
+            [str(executable), "--data-dir", scratch, "import", "demo"],
+            capture_output=True,
+            env=env,
+            check=True,
+        )
+        out = subprocess.run(
+            [str(executable), "--data-dir", scratch, "report", "invoices", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        assert len(json.loads(out.stdout)) == 44, "the demo firm's invoices"
     print(f"Smoke test passed: {executable}")
 
 
