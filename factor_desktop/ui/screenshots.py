@@ -61,31 +61,11 @@ def _sync(app: QApplication, window: Any, preview: bool = False) -> None:
         raise SystemExit(f"The sync did not finish within {SYNC_TIMEOUT:g} s")
 
 
-def _map_matching_names(app: QApplication, window: Any) -> None:
-    """Map each Factor type to the QuickBooks record of the same name, as drops would."""
+def _refused_drop(app: QApplication, window: Any) -> None:
+    """Drop an account already standing for one expense type onto another, as an administrator
+    might: the Mappings tab then shows why it was refused. (The demo maps the rest itself.)"""
     snapshot = window.snapshot
-    found = snapshot.candidates
-
-    def by_name(candidates: Any) -> dict[str, Any]:
-        return {c.name.casefold(): c for c in candidates}
-
-    items, accounts, codes = (
-        by_name(found.items),
-        by_name(found.expense_accounts),
-        by_name(found.tax_codes),
-    )
-    for row in snapshot.service_types:
-        if (item := items.get(row.name.casefold())) is not None:
-            window.request_mapping("service_type", row.id, item.qbo_id, item.entity)
-    for row in snapshot.expense_types:
-        if (account := accounts.get(row.name.casefold())) is not None:
-            window.request_mapping("expense_type", row.id, account.qbo_id, account.entity)
-    for row in snapshot.tax_terms:
-        if (code := codes.get(row.code.casefold())) is not None:
-            window.request_mapping("tax_term", row.id, code.qbo_id, code.entity)
-    _wait(app, lambda: _idle(window), START_TIMEOUT)
-    # One QuickBooks account stands for one expense type: a second drop of it is refused,
-    # and the Mappings tab says why.
+    accounts = {c.name.casefold(): c for c in snapshot.candidates.expense_accounts}
     travel = accounts.get("travel")
     mileage = next((r for r in snapshot.expense_types if r.name == "Mileage"), None)
     if travel is not None and mileage is not None:
@@ -127,8 +107,7 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
                 f"{banner.title.text()} {banner.message.text()}".strip()
             )
         out_dir.mkdir(parents=True, exist_ok=True)
-        _sync(app, window)
-        _map_matching_names(app, window)
+        _refused_drop(app, window)
         _sync(app, window, preview=True)
         dialog = window.preview_dialog
         if dialog is None:
