@@ -9,8 +9,10 @@ A preview pass runs the same steps against a scratch copy of the database and ma
 QuickBooks; what it would do comes back in `SyncSummary.planned`, and the real database only
 gains the record of the preview run.
 
-Only one pass runs at a time per firm profile. A run left "running" by a crash is closed as
-interrupted when the next pass starts.
+Only one pass runs at a time per firm profile, across processes too (the window's auto-sync and
+`factor-desktop sync` beside it): a lock file next to the database, held by the operating system
+and released by it if the process dies. A run left "running" by a crash is closed as interrupted
+when the next pass starts.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,11 +124,20 @@ class SyncEngine:
     ) -> SyncSummary:
         """One pass. `kind` names a pass that is not a sync of records (for example "lists",
         reading QuickBooks' lists only); such runs are not shown as the last sync."""
+        busy = SyncBusyError("A sync is already running for this firm. Wait for it to finish.")
         lock = _profile_lock(self.store.path)
         if not lock.acquire(blocking=False):
-            raise SyncBusyError("A sync is already running for this firm. Wait for it to finish.")
+            raise busy
         try:
-            return self._run(preview, full, cancel or threading.Event(), progress, kind)
+            other_processes = FileLock(f"{self.store.path}.sync-lock", timeout=0)
+            try:
+                other_processes.acquire()
+            except Timeout:
+                raise busy from None
+            try:
+                return self._run(preview, full, cancel or threading.Event(), progress, kind)
+            finally:
+                other_processes.release()
         finally:
             lock.release()
 

@@ -159,3 +159,40 @@ def test_a_step_that_raises_cancelled_directly(connected: Connected) -> None:
         raise SyncCancelled("stop")
 
     assert _engine(connected, [("stop", stop)]).run().status == "cancelled"
+
+
+def test_a_pass_in_another_process_is_refused(connected: Connected, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from filelock import FileLock
+                lock = FileLock({str(connected.store.path) + ".sync-lock"!r})
+                lock.acquire()
+                print("held", flush=True)
+                sys.stdin.readline()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(SyncBusyError):
+            _engine(connected, []).run()
+        assert _runs(connected) == []  # nothing recorded, nothing closed as interrupted
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(10)
+        holder.stdout.close()  # type: ignore[union-attr]
+    assert _engine(connected, []).run().status == "ok"  # the lock went with the process
