@@ -30,6 +30,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError as SqlOperationalError
 from sqlalchemy.orm import Session
 
 from factor_desktop.qbo.errors import QboAuthError, QboError
@@ -237,9 +238,11 @@ class SyncEngine:
         except QboError as exc:
             ctx.session.rollback()
             return "failed", str(exc)
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, SqlOperationalError) as exc:
+            # SQLAlchemy wraps SQLite's errors ("database is locked") in its own class.
             ctx.session.rollback()
-            return "failed", f"The firm database could not be written: {exc}"
+            reason = exc.orig if isinstance(exc, SqlOperationalError) else exc
+            return "failed", f"The firm database could not be written: {reason}"
         problems = ctx.counts.get("failed", 0) + ctx.counts.get("blocked", 0)
         return ("partial" if problems else "ok"), None
 

@@ -1610,7 +1610,9 @@ def retry_outbox(session: Session) -> int:
     They go back to pending, which the next pass sends whatever their earlier attempts (a
     failed row otherwise stops after a few). Their `requestid` stays: a write QuickBooks did
     receive is answered from its record, never doubled. A refused create of an invoice voided
-    since stays failed with its attempts forgotten, so the pass settles it without sending it.
+    since stays failed with its attempts forgotten, so the pass settles it without sending it;
+    a blocked one stays blocked, so the pass looks for it in QuickBooks by its number instead of
+    sending it.
     """
     rows = session.scalars(
         select(OutboxItem).where(OutboxItem.status.in_(("failed", "blocked")))
@@ -1620,6 +1622,8 @@ def retry_outbox(session: Session) -> int:
         voided = invoice is not None and invoice.status == "void"
         if row.status == "failed" and row.operation == "create" and voided:
             row.attempts = 0
+        elif row.operation == "create" and voided:
+            pass  # never sent again: `_void_create_goes` settles it
         else:
             row.status = "pending"
     session.flush()

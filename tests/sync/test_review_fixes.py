@@ -1,0 +1,74 @@
+"""Review fixes: each test pins a sync bug found in review, over the local sandbox."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy.exc import OperationalError
+
+from factor_desktop import services as sv
+from factor_desktop.sync.context import SyncContext
+from factor_desktop.sync.engine import SyncEngine
+from factor_desktop.sync.push import retry_outbox
+from tests.sync.push_fixtures import Rig, rig
+
+from .conftest import Connected
+
+__all__ = ["rig"]
+
+
+def test_a_locked_firm_database_fails_the_pass_with_its_reason(connected: Connected) -> None:
+    """SQLAlchemy wraps SQLite's "database is locked" in its own OperationalError: the pass is
+    closed as failed with the reason, not crashed out of the engine."""
+
+    def locked(ctx: SyncContext) -> None:
+        raise OperationalError("UPDATE outbox", {}, sqlite3.OperationalError("database is locked"))
+
+    engine = SyncEngine(
+        connected.store, connected.connection, connected.attachments, steps=[("locked", locked)]
+    )
+    summary = engine.run()
+    assert summary.status == "failed"
+    assert summary.error is not None and "could not be written" in summary.error
+    assert "database is locked" in summary.error
+
+
+def test_retrying_the_outbox_never_sends_an_invoice_voided_before_quickbooks_took_it(
+    rig: Rig,
+) -> None:
+    """A create blocked by a number QuickBooks had for someone else, then voided in Factor:
+    "retry" must not send it once the number is free; the pass settles it without a write."""
+    firm = rig.build_firm()
+    rig.map_all(firm)
+    other = rig.client.create("Customer", {"DisplayName": "Someone Else LLC"})
+    stray = rig.client.create(
+        "Invoice",
+        {
+            "DocNumber": "INV-0001",
+            "CustomerRef": {"value": other["Id"]},
+            "Line": [
+                {
+                    "Amount": 75,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": rig.item_id("Services")}},
+                }
+            ],
+        },
+    )
+    invoice = rig.invoice(firm)
+    rig.sync()
+    assert rig.outbox(invoice.id).status == "blocked"
+    assert rig.outbox(invoice.id).attempts == 1
+
+    sv.void_invoice(rig.session, invoice.id)
+    rig.session.commit()
+    rig.client.delete("Invoice", stray["Id"], stray["SyncToken"])  # the number is free again
+    retry_outbox(rig.session)
+    rig.session.commit()
+    rig.sync()
+
+    rig.session.expire_all()
+    assert rig.qbo("Invoice") == []
+    assert rig.client.requests_by_endpoint["POST invoice"] == 3  # stray, 6140, its delete
+    assert rig.outbox(invoice.id).status == "cancelled"
+    assert rig.outbox(invoice.id, "void").status == "done"
