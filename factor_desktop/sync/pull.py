@@ -28,9 +28,10 @@ Expenses
     Each expense line (account- or item-based) booked to a customer linked to a Factor project
     becomes an Expense through `save_qbo_expense`, which applies the expense type's markup and
     billable rule; the type is the one mapped to the line's account (`expense_type`) or item
-    (`expense_type_item`). BillableStatus "NotBillable" makes the expense not billable; otherwise
-    the type decides. A credit-card credit is a negative cost. Lines booked to a customer not
-    linked to a project are skipped (`expense_lines_unlinked`, an info entry once per customer);
+    (`expense_type_item`). BillableStatus "NotBillable" or "HasBeenBilled" (billed to the client
+    in QuickBooks already) makes the expense not billable; otherwise the type decides. A
+    credit-card credit is a negative cost. Lines booked to a customer not linked to a project
+    are skipped (`expense_lines_unlinked`, an info entry once per customer);
     lines with no customer are not project costs (`expense_lines_without_customer`). A line whose
     account or item is not mapped is blocked: a warning (one per transaction and account or
     item; the `blocked` count is per line) names it and asks for it to be mapped on the Mappings
@@ -601,7 +602,11 @@ class _Puller:
                 cost=-cost if credit else cost,
                 vendor=_text(vendor, 200),
                 description=_text(line.raw.get("Description"), 4000) or note or "",
-                billable=False if line.detail.get("BillableStatus") == "NotBillable" else None,
+                # Already billed to the client in QuickBooks: billing it again here would
+                # charge the client twice.
+                billable=False
+                if line.detail.get("BillableStatus") in ("NotBillable", "HasBeenBilled")
+                else None,
                 source="qbo",
                 qbo_txn_type=entity,
                 qbo_id=txn_id,
@@ -1069,7 +1074,13 @@ class _Puller:
             )
         old_status, old_balance = invoice.status, invoice.balance
         refresh_invoice_balance(self.session, invoice)
-        qbo_balance = _money(row.get("Balance", 0), f"a balance for {label}")
+        # A reply without a Balance says nothing about it (it must not read as fully paid).
+        raw_balance = row.get("Balance")
+        qbo_balance = (
+            invoice.balance
+            if raw_balance is None
+            else _money(raw_balance, f"a balance for {label}")
+        )
         if qbo_balance != invoice.balance:
             if Decimal("0.00") <= qbo_balance <= invoice.total:
                 invoice.balance = qbo_balance

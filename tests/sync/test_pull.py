@@ -685,3 +685,51 @@ def test_an_item_shared_by_several_expense_types_holds_its_expense_for_review(
         assert expense.expense_type_id == types["Printing & Reproduction"]
         assert expense.cost == Decimal("120.00")
         assert expense.billable_amount == Decimal("138.00")  # 15% markup
+
+
+def test_an_expense_already_billed_in_quickbooks_is_not_billable_again(rig: PullRig) -> None:
+    account_id = rig.qbo_id("Account", "Name", "Travel")
+    bank_id = rig.qbo_id("Account", "Name", "Checking")
+    project = rig.customer("Tasting Room & Cellar")
+    line = {
+        "DetailType": "AccountBasedExpenseLineDetail",
+        "AccountBasedExpenseLineDetail": {
+            "AccountRef": {"value": account_id},
+            "CustomerRef": {"value": project["Id"]},
+        },
+    }
+    rig.qbo.create(
+        "Purchase",
+        {
+            "PaymentType": "Cash",
+            "AccountRef": {"value": bank_id},
+            "Line": [
+                {
+                    **line,
+                    "Amount": 310.00,
+                    "Description": "Flight billed already",
+                    "AccountBasedExpenseLineDetail": {
+                        **line["AccountBasedExpenseLineDetail"],
+                        "BillableStatus": "HasBeenBilled",
+                    },
+                },
+                {
+                    **line,
+                    "Amount": 95.50,
+                    "Description": "Taxi to the site",
+                    "AccountBasedExpenseLineDetail": {
+                        **line["AccountBasedExpenseLineDetail"],
+                        "BillableStatus": "Billable",
+                    },
+                },
+            ],
+        },
+    )
+    rig.sync_pass([refresh_reference, pull_changes])
+    with rig.store.session() as session:
+        flight, taxi = (
+            session.scalars(select(Expense).where(Expense.description == text)).one()
+            for text in ("Flight billed already", "Taxi to the site")
+        )
+        assert flight.billable is False and flight.cost == Decimal("310.00")
+        assert taxi.billable is True and taxi.billable_amount == Decimal("95.50")
