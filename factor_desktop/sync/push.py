@@ -1572,6 +1572,11 @@ def push_outbox(ctx: SyncContext) -> None:
             raise
         except QboValidationError as error:
             _refused_read(ctx, "invoice", f"invoice {item.local_id}", item.local_id, error)
+            if not ctx.preview and item.attempts >= FAILED_RETRY_LIMIT:
+                # Refused pass after pass: it waits for the administrator's Retry now.
+                item.status = "failed"
+                item.last_error = str(error)
+                _commit(ctx)
         except QboError as error:
             if not ctx.preview:
                 item.last_error = str(error)

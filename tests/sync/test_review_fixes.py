@@ -72,3 +72,27 @@ def test_retrying_the_outbox_never_sends_an_invoice_voided_before_quickbooks_too
     assert rig.client.requests_by_endpoint["POST invoice"] == 3  # stray, 6140, its delete
     assert rig.outbox(invoice.id).status == "cancelled"
     assert rig.outbox(invoice.id, "void").status == "done"
+
+
+def test_a_void_refused_pass_after_pass_waits_for_retry(rig: Rig) -> None:
+    """A void whose QuickBooks read is refused every time (here a damaged link) stops being
+    tried after the retry limit, and the Retry action puts it back."""
+    from factor_desktop.sync.push import FAILED_RETRY_LIMIT
+
+    firm = rig.build_firm()
+    rig.map_all(firm)
+    invoice = rig.invoice(firm)
+    rig.sync()
+    assert invoice.qbo_id is not None
+    invoice.qbo_id = "not-a-number"  # QuickBooks answers 2030 to a read of this Id
+    sv.void_invoice(rig.session, invoice.id)
+    rig.session.commit()
+    item = rig.outbox(invoice.id, "void")
+    for _ in range(FAILED_RETRY_LIMIT):
+        rig.push()
+    assert item.status == "failed" and item.attempts == FAILED_RETRY_LIMIT
+    assert "2030" in (item.last_error or "") or "Invalid ID" in (item.last_error or "")
+    rig.push()
+    assert item.attempts == FAILED_RETRY_LIMIT  # not tried again on its own
+    assert retry_outbox(rig.session) == 1
+    assert item.status == "pending"
