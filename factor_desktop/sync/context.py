@@ -51,6 +51,9 @@ class SyncContext:
     progress: Progress = _no_progress
     counts: Counter[str] = field(default_factory=Counter)
     planned: list[dict[str, Any]] = field(default_factory=list)
+    # QuickBooks invoices this pass linked to Factor invoices rather than created: payments
+    # applied to them before the link are older than the change cursors, so the pull reads them.
+    linked_invoices: list[dict[str, Any]] = field(default_factory=list)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():

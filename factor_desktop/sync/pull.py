@@ -92,7 +92,12 @@ from factor_desktop.domain.invoices import next_status_for_balance
 from factor_desktop.domain.money import format_money, to_cents
 from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.qbo.client import JsonDict
-from factor_desktop.qbo.errors import QboAuthError, QboError
+from factor_desktop.qbo.errors import (
+    ObjectNotFoundError,
+    QboAuthError,
+    QboError,
+    QboValidationError,
+)
 from factor_desktop.services.errors import Change, ServiceError
 from factor_desktop.services.expenses import ExpenseInput, billing_invoice, save_qbo_expense
 from factor_desktop.services.mappings import cached
@@ -288,7 +293,38 @@ class _Puller:
             if entity == "Attachable":
                 self._retry_waiting(entity, feed[entity])
             self._apply_all(feed[entity])
+        self._payments_of_linked_invoices()
         self._retry_downloads()
+
+    def _read_then(self, entity: str) -> Callable[[JsonDict], None]:
+        """A handler that reads the record afresh from QuickBooks, then applies it."""
+        apply = self._handler(entity)
+
+        def handler(stub: JsonDict) -> None:
+            try:
+                row = self.ctx.client.read(entity, str(stub["Id"]))
+            except ObjectNotFoundError:
+                return  # deleted since; the deletion reaches Factor through the change feed
+            except QboValidationError as error:
+                raise _BadData(str(error)) from None
+            apply(row)
+
+        return handler
+
+    def _payments_of_linked_invoices(self) -> None:
+        """Payments QuickBooks applied to an invoice before this pass linked it to Factor's are
+        older than the change cursors: read them, and the invoice, explicitly."""
+        for linked in self.ctx.linked_invoices:
+            payment_ids = {
+                str(link.get("TxnId"))
+                for link in linked.get("LinkedTxn") or []
+                if isinstance(link, dict) and link.get("TxnType") == "Payment"
+            }
+            for payment_id in sorted(payment_ids):
+                self._one("Payment", {"Id": payment_id}, self._read_then("Payment"))
+            if payment_ids and linked.get("Id") is not None:
+                self._one("Invoice", {"Id": linked["Id"]}, self._read_then("Invoice"))
+        self.session.commit()
 
     def _handler(self, entity: str) -> Callable[[JsonDict], None]:
         if entity in _EXPENSE_TXNS:

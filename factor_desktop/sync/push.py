@@ -1250,6 +1250,7 @@ class _OutboxPush:
         self._done(item)
         self._log(invoice, item, "linked", reason=reason)
         _commit(self.ctx)
+        self.ctx.linked_invoices.append(row)
 
     # -- create -----------------------------------------------------------------------------------
 

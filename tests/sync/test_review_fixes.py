@@ -7,9 +7,10 @@ import sqlite3
 from sqlalchemy.exc import OperationalError
 
 from factor_desktop import services as sv
+from factor_desktop.store.models import Project
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.engine import SyncEngine
-from factor_desktop.sync.push import retry_outbox
+from factor_desktop.sync.push import push_customers, push_outbox, retry_outbox
 from tests.sync.push_fixtures import Rig, rig
 
 from .conftest import Connected
@@ -96,3 +97,75 @@ def test_a_void_refused_pass_after_pass_waits_for_retry(rig: Rig) -> None:
     assert item.attempts == FAILED_RETRY_LIMIT  # not tried again on its own
     assert retry_outbox(rig.session) == 1
     assert item.status == "pending"
+
+
+def test_payments_made_before_an_invoice_was_linked_still_reach_factor(rig: Rig) -> None:
+    """QuickBooks already had the invoice, paid in part, before Factor finalized its twin: the
+    pass that links the two brings that earlier payment in too, though it predates the cursors."""
+    from datetime import date
+    from decimal import Decimal
+
+    from factor_desktop.sync.pull import pull_changes
+    from factor_desktop.sync.reference import refresh_reference
+
+    firm = rig.build_firm()
+    rig.map_all(firm)
+    rig.sync()  # the client and project are in QuickBooks now
+    project = rig.session.get(Project, firm.project_id)
+    assert project is not None and project.qbo_id is not None
+    draft = sv.create_draft_invoice(
+        rig.session, firm.project_id, issue_date=date(2026, 11, 2), from_project=False
+    )
+    sv.edit_draft_invoice(
+        rig.session,
+        draft.id,
+        sv.DraftChanges(
+            lines=[
+                sv.LineInput(
+                    kind="service", service_type_id=firm.schematic_id, amount=Decimal("1200.00")
+                )
+            ]
+        ),
+    )
+    rig.session.commit()
+    qbo_invoice = rig.client.create(
+        "Invoice",
+        {
+            "DocNumber": "INV-0001",
+            "CustomerRef": {"value": project.qbo_id},
+            "Line": [
+                {
+                    "Amount": 1200,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": rig.item_id("Services")}},
+                }
+            ],
+        },
+    )
+    rig.client.create(
+        "Payment",
+        {
+            "CustomerRef": {"value": project.qbo_id},
+            "TotalAmt": 450,
+            "Line": [
+                {"Amount": 450, "LinkedTxn": [{"TxnId": qbo_invoice["Id"], "TxnType": "Invoice"}]}
+            ],
+        },
+    )
+    rig.sandbox.advance_clock(3600)  # the payment is now well before the feed's overlap
+    ctx = rig.context()
+    refresh_reference(ctx)
+    pull_changes(ctx)  # the payment is read now, and is not Factor's yet
+    rig.session.commit()
+    invoice = sv.finalize_invoice(rig.session, draft.id)
+    rig.session.commit()
+    assert invoice.number == "INV-0001"
+    ctx = rig.context()
+    refresh_reference(ctx)
+    push_customers(ctx)
+    push_outbox(ctx)
+    pull_changes(ctx)
+    rig.session.commit()
+    assert invoice.qbo_id == qbo_invoice["Id"]  # linked, not duplicated
+    assert invoice.status == "partially_paid"
+    assert invoice.balance == Decimal("750.00")
