@@ -39,7 +39,8 @@ Where Intuit documents no wording, the sandbox chooses (and tests pin) these ans
 * Deactivating a customer that, or one of whose sub-customers, has an open balance: QBO's
   "Delete List Has Balance Error" with code ``6000`` (the code QBO sends was never published).
 * A change of a customer's or vendor's Balance (invoices, payments, bills) is a change to it:
-  new SyncToken and LastUpdatedTime, and it shows in CDC.
+  new SyncToken and LastUpdatedTime, and it shows in CDC. An update that changes nothing keeps
+  both, as QBO does (recorded: a repeated deactivation).
 * No ``id_token`` is issued for OpenID scopes (the JWKS is empty); the refresh-token idle limit
   is 100 days while ``x_refresh_token_expires_in`` reports Intuit's 8726400.
 """

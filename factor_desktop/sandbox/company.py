@@ -201,6 +201,10 @@ class Company:
                 src = {k: v for k, v in body.items() if k not in ENVELOPE_FIELDS}
             old = copy.deepcopy(record.doc)
             doc = rule.build(ctx, src, record, options)
+            if doc == {k: v for k, v in old.items() if k not in ENVELOPE_FIELDS}:
+                # QBO leaves SyncToken and LastUpdatedTime alone when an update changes nothing
+                # (recordings deactivate/*.yml: the repeated deactivation keeps both).
+                return rule.present(ctx, record)
             envelope = {
                 "domain": "QBO",
                 "sparse": False,

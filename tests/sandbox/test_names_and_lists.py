@@ -493,3 +493,22 @@ def test_python_quickbooks_line_defaults_are_accepted(api: Api) -> None:
     assert invoice["TotalAmt"] == 100.0 and invoice["Line"][0]["Amount"] == 100.0
     echoed = api.create("Invoice", {**invoice, "PrivateNote": "saved back"})
     assert echoed["SyncToken"] == "1" and echoed["TotalAmt"] == 100.0
+
+
+def test_an_update_that_changes_nothing_keeps_the_synctoken(api: Api) -> None:
+    customer = api.create("Customer", {"DisplayName": "Quiet Update Co", "Notes": "first"})
+    same = api.ok(
+        api.post(
+            "customer",
+            {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "first"},
+        )
+    )["Customer"]
+    assert same["SyncToken"] == "0"
+    assert same["MetaData"]["LastUpdatedTime"] == customer["MetaData"]["LastUpdatedTime"]
+    changed = api.ok(
+        api.post(
+            "customer",
+            {"Id": customer["Id"], "SyncToken": "0", "sparse": True, "Notes": "second"},
+        )
+    )["Customer"]
+    assert changed["SyncToken"] == "1" and changed["Notes"] == "second"
