@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_UNAVAILABLE = 3
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -31,13 +30,6 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-def _not_available(feature: str) -> Handler:
-    def handler(_args: argparse.Namespace) -> int:
-        raise CliError(f"'{feature}' is not available in this version yet.", EXIT_UNAVAILABLE)
-
-    return handler
 
 
 def _print_json(data: Any) -> None:
@@ -348,11 +340,8 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "127.0.0.1. The first line printed is a JSON object with base_url, discovery_url, "
         "client_id, client_secret and realm_id.",
     )
-    try:
-        from factor_desktop.sandbox.cli import add_arguments, run_from_args
-    except ImportError:
-        p.set_defaults(handler=_not_available("sandbox"))
-        return
+    from factor_desktop.sandbox.cli import add_arguments, run_from_args
+
     add_arguments(p)
     p.set_defaults(handler=lambda a: run_from_args(a))
 

@@ -277,9 +277,3 @@ class TokenStore:
         with self._lock:
             self._delete("tokens")
             self._delete("app")
-
-    def refresh_token_age(self, now: datetime | None = None) -> timedelta | None:
-        tokens = self.load_tokens()
-        if tokens is None:
-            return None
-        return (now or datetime.now(UTC)) - tokens.refresh_issued_at

@@ -33,7 +33,7 @@ from factor_desktop.qbo.oauth import (
 )
 from factor_desktop.qbo.ratelimit import RateLimiter
 from factor_desktop.qbo.tokens import TokenManager, token_set_from_response
-from factor_desktop.secrets import REFRESH_IDLE_LIMIT, AppCredentials, TokenStore
+from factor_desktop.secrets import AppCredentials, TokenStore
 from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import Connection
@@ -113,6 +113,7 @@ class ConnectionService:
         self.http = http or requests.Session()
         self.clock = clock
         self.rate_limiter = RateLimiter()
+        self._endpoints: dict[str, Endpoints] = {}
 
     # -- connecting -----------------------------------------------------------------------
 
@@ -127,7 +128,7 @@ class ConnectionService:
             settings = load_settings(session)
         credentials = self._credentials(client_id, client_secret)
         env = resolve_environment(environment or settings.environment)
-        endpoints = discover(env, self.http)
+        endpoints = self._discover(env)
         state = new_state()
         receiver: LoopbackReceiver | None = None
         if settings.redirect_uri:
@@ -172,7 +173,7 @@ class ConnectionService:
             raise ConnectError("The connection started too long ago. Start connecting again.")
         credentials = self._credentials(None, None)
         env = resolve_environment(environment)
-        endpoints = discover(env, self.http)
+        endpoints = self._discover(env)
         oauth = IntuitOAuth(endpoints, credentials.client_id, credentials.client_secret, self.http)
         return PendingConnection(
             env,
@@ -256,7 +257,7 @@ class ConnectionService:
     def token_manager(self) -> TokenManager:
         env, _realm = self._connected()
         credentials = self._credentials(None, None)
-        endpoints = discover(env, self.http)
+        endpoints = self._discover(env)
         oauth = IntuitOAuth(endpoints, credentials.client_id, credentials.client_secret, self.http)
         return TokenManager(
             self.tokens,
@@ -280,7 +281,7 @@ class ConnectionService:
             environment = conn.environment
         if tokens is not None and credentials is not None and environment:
             try:
-                endpoints = discover(resolve_environment(environment), self.http)
+                endpoints = self._discover(resolve_environment(environment))
                 IntuitOAuth(
                     endpoints, credentials.client_id, credentials.client_secret, self.http
                 ).revoke(tokens.refresh_token)
@@ -296,13 +297,13 @@ class ConnectionService:
             # the company guard keeps a later connect from silently switching companies.
         return revoked
 
-    def refresh_token_idle_deadline(self) -> datetime | None:
-        with self.store.session() as session:
-            conn = self._connection(session)
-            used = conn.refresh_token_last_used_at
-        return used + REFRESH_IDLE_LIMIT if used else None
-
     # -- helpers --------------------------------------------------------------------------
+
+    def _discover(self, env: Environment) -> Endpoints:
+        """Intuit's endpoints for the environment, read once per service."""
+        if env.discovery_url not in self._endpoints:
+            self._endpoints[env.discovery_url] = discover(env, self.http)
+        return self._endpoints[env.discovery_url]
 
     def _credentials(self, client_id: str | None, client_secret: str | None) -> AppCredentials:
         stored = self.tokens.load_app()
