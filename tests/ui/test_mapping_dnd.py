@@ -253,10 +253,10 @@ def _drop_event(view: QTableView, index: QModelIndex, mime: QMimeData) -> QDropE
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    enter = QDragEnterEvent(QPointF(center), *args)
+    enter = QDragEnterEvent(center, *args)
     QApplication.sendEvent(view.viewport(), enter)
     assert enter.isAccepted(), "the view takes QuickBooks records"
-    move = QDragMoveEvent(QPointF(center), *args)
+    move = QDragMoveEvent(center, *args)
     QApplication.sendEvent(view.viewport(), move)
     assert move.isAccepted(), "and can drop them on this row"
     drop = QDropEvent(QPointF(center), *args)
