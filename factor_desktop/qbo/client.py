@@ -21,6 +21,7 @@ company, the status, the intuit_tid and the duration (DEBUG, logger ``factor_des
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -751,28 +752,32 @@ class QboClient:
         refreshed = False
         token: str | None = None
         while True:
-            if self._rate_limiter is not None:
-                self._rate_limiter.acquire(kind)
-            if token is None:  # asked after any wait, so a token due to expire is renewed first
-                token = self._tokens.access_token()
-            headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
-            if content_type is not None:
-                headers["Content-Type"] = content_type
-            started = self._clock()
-            failure: QboTransportError | None = None
-            try:
-                resp = self._session.request(
-                    method,
-                    url,
-                    data=body,
-                    files=files,
-                    headers=headers,
-                    timeout=self._timeout,
-                    allow_redirects=False,
-                )
-            except requests.exceptions.RequestException as exc:
-                failure = QboTransportError(f"{type(exc).__name__}: {exc}", secrets=(token,))
-                transient = isinstance(exc, _TRANSIENT_TRANSPORT_ERRORS)
+            pacing = (
+                self._rate_limiter.request(kind)
+                if self._rate_limiter is not None
+                else contextlib.nullcontext(0.0)
+            )
+            with pacing:
+                if token is None:  # asked after any wait, so a token about to expire is renewed
+                    token = self._tokens.access_token()
+                headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
+                if content_type is not None:
+                    headers["Content-Type"] = content_type
+                started = self._clock()
+                failure: QboTransportError | None = None
+                try:
+                    resp = self._session.request(
+                        method,
+                        url,
+                        data=body,
+                        files=files,
+                        headers=headers,
+                        timeout=self._timeout,
+                        allow_redirects=False,
+                    )
+                except requests.exceptions.RequestException as exc:
+                    failure = QboTransportError(f"{type(exc).__name__}: {exc}", secrets=(token,))
+                    transient = isinstance(exc, _TRANSIENT_TRANSPORT_ERRORS)
             # Raised here, outside the handler, so the requests exception (which holds the
             # prepared request and its Authorization header) is not kept as the context.
             if failure is not None:
@@ -812,7 +817,20 @@ class QboClient:
             if retries < self._max_retries:
                 if isinstance(error, QboThrottledError):
                     retries += 1
-                    self._wait_before_retry(target, error, error.retry_after, retries)
+                    if self._rate_limiter is not None:
+                        # The limiter holds every request to this company until there is room,
+                        # rather than this one sleeping a fixed minute while others carry on.
+                        asked = error.retry_after if "Retry-After" in resp.headers else 0.0
+                        pause = self._rate_limiter.throttled(at_least=asked)
+                        logger.info(
+                            "QBO %s throttled; requests paused %.1f s (retry %d of %d)",
+                            target,
+                            pause,
+                            retries,
+                            self._max_retries,
+                        )
+                    else:
+                        self._wait_before_retry(target, error, error.retry_after, retries)
                     token = None
                     continue
                 if isinstance(error, QboServerError) and resp.status_code >= 500:

@@ -31,7 +31,7 @@ from factor_desktop.qbo.oauth import (
     parse_redirect,
     resolve_environment,
 )
-from factor_desktop.qbo.ratelimit import RateLimiter
+from factor_desktop.qbo.ratelimit import RateLimiter, time_scale_from_environment
 from factor_desktop.qbo.tokens import TokenManager, token_set_from_response
 from factor_desktop.secrets import AppCredentials, TokenStore
 from factor_desktop.settings import load_settings
@@ -112,7 +112,7 @@ class ConnectionService:
         self.tokens = tokens
         self.http = http or requests.Session()
         self.clock = clock
-        self.rate_limiter = RateLimiter()
+        self.rate_limiter = RateLimiter(time_scale=time_scale_from_environment())
         self._endpoints: dict[str, Endpoints] = {}
 
     # -- connecting -----------------------------------------------------------------------

@@ -316,6 +316,19 @@ def test_throttled_429_xml_waits_60_seconds_then_retries(
     assert fake_time.sleeps == [60.0]
 
 
+def test_with_a_limiter_a_429_pauses_the_limiter_instead_of_a_minute(
+    rsps: responses.RequestsMock, make_client: MakeClient, fake_time: FakeTime
+) -> None:
+    limiter = RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep)
+    client = make_client(rate_limiter=limiter)
+    rsps.add("GET", f"{COMPANY}/preferences", body=THROTTLE_XML, status=429)
+    rsps.add("GET", f"{COMPANY}/preferences", json={"Preferences": {"Id": "1"}})
+    client.preferences()
+    assert fake_time.sleeps == [1.0]  # the limiter's pause: QuickBooks' second has turned over
+    assert limiter.stats().throttled == 1
+    assert client.request_count == 2
+
+
 def test_retry_after_header_is_honoured(
     rsps: responses.RequestsMock, client: QboClient, fake_time: FakeTime
 ) -> None:
@@ -456,20 +469,20 @@ def test_request_count_includes_retries_and_counts_per_endpoint(
     assert client.requests_by_endpoint == {"POST customer": 2, "GET customer": 1, "GET query": 1}
 
 
-def test_rate_limiter_makes_the_eleventh_request_in_a_second_wait(
+def test_rate_limiter_makes_the_tenth_request_in_a_second_wait(
     rsps: responses.RequestsMock, make_client: MakeClient, fake_time: FakeTime
 ) -> None:
     limiter = RateLimiter(clock=fake_time.clock, sleep=fake_time.sleep)
     client = make_client(rate_limiter=limiter)
-    for _ in range(11):
+    for _ in range(10):
         rsps.add("GET", f"{COMPANY}/preferences", json={"Preferences": {"Id": "1"}})
     started = fake_time.now
-    for _ in range(11):
+    for _ in range(10):
         client.preferences()
     assert fake_time.sleeps == [1.0]
     assert fake_time.now - started == 1.0
-    assert limiter.stats().requests_last_minute == 11
-    assert client.request_count == 11
+    assert limiter.stats().requests_last_minute == 10
+    assert client.request_count == 10
 
 
 def test_a_client_made_session_is_closed_on_exit(tokens: FakeTokens) -> None:
