@@ -1198,6 +1198,14 @@ class _Puller:
         attachment.qbo_txn_id = txn_id
         attachment.file_name = str(row["FileName"])[:1000]
         attachment.content_type = _text(row.get("ContentType"), 100) or attachment.content_type
+        size = row.get("Size")
+        if (
+            attachment.downloaded_at is None
+            and isinstance(size, int)
+            and not isinstance(size, bool)
+        ):
+            # Known before the file is here, so the window can say what is waiting.
+            attachment.size = size
         attachment.qbo_sync_token = str(token) if token is not None else None
         self.session.flush()
         self._forget("Attachable", qbo_id)
