@@ -1,7 +1,7 @@
 """Receipt files for the demo company, generated at seed time: a PNG and a PDF.
 
 The PNG is drawn pixel by pixel with a small 5x7 bitmap font and written with zlib and struct;
-the PDF is a one-page document written by hand, with a correct cross-reference table.
+the PDF (one page or more) is written by hand, with a correct cross-reference table.
 """
 
 from __future__ import annotations
@@ -136,22 +136,49 @@ def _pdf_text(value: str) -> str:
     return encoded.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def receipt_pdf(title: str, lines: Sequence[str], total_line: str) -> bytes:
-    """A one-page PDF invoice/receipt in Helvetica."""
-    content_lines = ["BT", "/F2 18 Tf", "72 740 Td", f"({_pdf_text(title)}) Tj", "/F1 11 Tf"]
+def _pdf_page_stream(title: str, lines: Sequence[str], total_line: str | None) -> bytes:
+    """One page's drawing: a green band, the title in bold, the lines, the total in bold."""
+    drawing = [
+        "q 0.17 0.63 0.11 rg 0 772 612 20 re f Q",
+        "q 0.8 0.8 0.8 RG 1 w 72 700 m 540 700 l S Q",
+        "BT",
+        "/F2 18 Tf",
+        "72 740 Td",
+        f"({_pdf_text(title)}) Tj",
+        "/F1 11 Tf",
+        "0 -22 Td",
+    ]
     for line in lines:
-        content_lines += ["0 -18 Td", f"({_pdf_text(line)}) Tj"]
-    content_lines += ["/F2 12 Tf", "0 -30 Td", f"({_pdf_text(total_line)}) Tj", "ET"]
-    stream = "\n".join(content_lines).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        drawing += ["0 -18 Td", f"({_pdf_text(line)}) Tj"]
+    if total_line:
+        drawing += ["/F2 12 Tf", "0 -30 Td", f"({_pdf_text(total_line)}) Tj"]
+    drawing.append("ET")
+    return "\n".join(drawing).encode("latin-1")
+
+
+def pdf_document(pages: Sequence[bytes]) -> bytes:
+    """A PDF of US Letter pages drawn by the given content streams, in Helvetica (F1) and
+    Helvetica-Bold (F2), with a correct cross-reference table."""
+    fonts = [
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
     ]
+    # Objects: 1 catalog, 2 page tree, 3-4 fonts, then a page and its content per page.
+    kids = " ".join(f"{5 + 2 * n} 0 R" for n in range(len(pages)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+        *fonts,
+    ]
+    for n, stream in enumerate(pages):
+        content = 6 + 2 * n
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R "
+            "/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> >>".encode()
+        )
+        objects.append(
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"
+        )
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets: list[int] = []
     for number, body in enumerate(objects, start=1):
@@ -166,3 +193,18 @@ def receipt_pdf(title: str, lines: Sequence[str], total_line: str) -> bytes:
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
     ).encode()
     return bytes(out)
+
+
+def receipt_pdf(
+    title: str,
+    lines: Sequence[str],
+    total_line: str,
+    more_pages: Sequence[tuple[str, Sequence[str]]] = (),
+) -> bytes:
+    """A PDF invoice/receipt: the first page with the lines and the total, then one page per
+    (title, lines) in `more_pages` (terms, remittance details, a time sheet)."""
+    streams = [_pdf_page_stream(title, lines, total_line)]
+    streams += [
+        _pdf_page_stream(page_title, page_lines, None) for page_title, page_lines in more_pages
+    ]
+    return pdf_document(streams)

@@ -665,6 +665,7 @@ def _seed_demo(sandbox: Sandbox) -> None:
                 [f"Date: {day(age)}", f"Bill to: {sandbox.company_name}"]
                 + [f"{line['Description']}: ${float(line['Amount']):,.2f}" for line in lines],
                 f"Amount due: ${total:,.2f}",
+                more_pages=_bill_detail_pages(vendor_name, doc_number, lines),
             )
             _attach(sandbox, "Bill", str(bill["Id"]), f"{doc_number}.pdf", "application/pdf", pdf)
     card = {"value": _account(sandbox, "Visa Business Card")}
@@ -871,6 +872,27 @@ def _seed_demo(sandbox: Sandbox) -> None:
         },
     )
     sandbox.store.set_meta("demo_seeded_at", format_datetime(sandbox.clock.now()))
+
+
+def _bill_detail_pages(
+    vendor_name: str, doc_number: str, lines: list[JsonDict]
+) -> list[tuple[str, list[str]]]:
+    """A sub-consultant's invoice runs to a second page: hours by task, then the terms."""
+    if len(lines) != 1:
+        return []
+    amount = float(lines[0]["Amount"])
+    hours = [("Principal review", 0.1), ("Engineer", 0.55), ("Designer / drafting", 0.35)]
+    rate = 185.0
+    rows = [
+        f"{task}: {amount * share / rate:,.1f} h at ${rate:,.2f} = ${amount * share:,.2f}"
+        for task, share in hours
+    ]
+    return [
+        (
+            f"{doc_number} - Hours by task",
+            [*rows, "", f"Total: ${amount:,.2f}", "", f"Remit to: {vendor_name}", "Net 30."],
+        )
+    ]
 
 
 def _by_term(sandbox: Sandbox, name: str) -> str:
