@@ -1,8 +1,17 @@
 """The QuickBooks reference cache, and how a sync pass reads what changed in QuickBooks.
 
 `refresh_reference` keeps `qbo_cache` in step with the company's customers (sub-customers and
-projects included), vendors, items, accounts, tax codes and terms: the lists the mapping and
-linking screens offer, and the names the sync log shows.
+projects included), vendors, items, accounts, tax codes, tax rates and terms: the lists the mapping
+and linking screens offer, and the names the sync log shows. It also keeps the company's
+Preferences (one row, entity "Preferences"): whether Automated Sales Tax is on, and the sales-form
+custom fields.
+
+Tax rates
+---------
+A US tax code's sales rate is the sum of the rates it combines: each entry of
+`SalesTaxRateList.TaxRateDetail` names a TaxRate (`TaxRateRef`), whose `RateValue` is a percent
+("8.5" for 8.5%). `effective_sales_rate` adds them up from the cached TaxRate rows. TaxCode and
+TaxRate are not covered by change data capture, so both are read in full on every pass.
 
 How changes are read (shared with the pull step, see `read_changes`)
 --------------------------------------------------------------------
@@ -11,7 +20,7 @@ entity are committed. A pass reads an entity
 
 * in full (a paged query, inactive names included) on the first pass, on a full sync, when the
   cursor is older than QuickBooks's 30-day change window, and for entities change data capture
-  does not cover (TaxCode);
+  does not cover (TaxCode, TaxRate);
 * otherwise by change data capture (CDC) since the cursor less `CDC_OVERLAP`, so a change saved
   in QuickBooks while the previous pass was reading is not missed (reading it twice is harmless:
   applying a change is idempotent).
@@ -44,6 +53,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -59,16 +69,20 @@ __all__ = [
     "CDC_OVERLAP",
     "CDC_WINDOW",
     "NAME_ENTITIES",
+    "PREFERENCES",
     "REFERENCE_ENTITIES",
     "Changes",
     "advance_cursor",
+    "automated_sales_tax",
     "cursor_of",
+    "effective_sales_rate",
     "full_read",
     "is_deleted",
     "last_updated",
     "read_changes",
     "ref_name",
     "ref_value",
+    "refresh_preferences",
     "refresh_reference",
 ]
 
@@ -80,7 +94,18 @@ CDC_WINDOW = timedelta(days=30) - timedelta(hours=1)
 CDC_CAP = 1000
 
 #: The lists cached for the mapping and linking screens, in the order they are refreshed.
-REFERENCE_ENTITIES: tuple[str, ...] = ("Customer", "Vendor", "Item", "Account", "TaxCode", "Term")
+REFERENCE_ENTITIES: tuple[str, ...] = (
+    "Customer",
+    "Vendor",
+    "Item",
+    "Account",
+    "TaxCode",
+    "TaxRate",
+    "Term",
+)
+#: The cache's entity (and Id) for the company's Preferences.
+PREFERENCES = "Preferences"
+PREFERENCES_ID = "1"
 #: Name lists: QuickBooks deactivates rather than deletes them, and a query returns inactive ones
 #: only when asked for `Active IN (true, false)`.
 NAME_ENTITIES = frozenset({"Customer", "Vendor", "Employee", "Item", "Account", "TaxCode", "Term"})
@@ -333,8 +358,9 @@ def _refresh_entity(ctx: SyncContext, changes: Changes) -> int:
 def refresh_reference(ctx: SyncContext) -> None:
     """Bring the QuickBooks reference cache up to date (one commit per entity).
 
-    Counts: `reference_refreshed` (cached records added, changed or removed) and
-    `reference_full_reads` (entities read in full rather than by change data capture).
+    Counts: `reference_refreshed` (cached records added, changed or removed; the Preferences
+    count as one) and `reference_full_reads` (entities read in full rather than by change data
+    capture).
     """
     for entity, changes in read_changes(ctx, REFERENCE_ENTITIES).items():
         ctx.check_cancel()
@@ -344,3 +370,95 @@ def refresh_reference(ctx: SyncContext) -> None:
         ctx.counts["reference_refreshed"] += changed
         if changes.full:
             ctx.counts["reference_full_reads"] += 1
+    ctx.check_cancel()
+    refresh_preferences(ctx)
+
+
+def refresh_preferences(ctx: SyncContext) -> None:
+    """Cache the company's Preferences (one read, one row); counted in `reference_refreshed`
+    when they changed."""
+    preferences = ctx.client.preferences()
+    fields = {
+        "name": PREFERENCES,
+        "fully_qualified_name": PREFERENCES,
+        "parent_qbo_id": None,
+        "kind": None,
+        "active": True,
+        "sync_token": str(preferences["SyncToken"])[:16]
+        if preferences.get("SyncToken") is not None
+        else None,
+        "data": dict(preferences),
+        "last_updated": last_updated(preferences),
+    }
+    record = ctx.session.scalar(
+        select(QboRecord).where(QboRecord.entity == PREFERENCES, QboRecord.qbo_id == PREFERENCES_ID)
+    )
+    if record is None:
+        ctx.session.add(QboRecord(entity=PREFERENCES, qbo_id=PREFERENCES_ID, **fields))
+        changed = True
+    else:
+        changed = False
+        for key, value in fields.items():
+            if getattr(record, key) != value:
+                setattr(record, key, value)
+                changed = True
+    ctx.session.commit()
+    if changed:
+        ctx.counts["reference_refreshed"] += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Tax rates and Automated Sales Tax, from cached QuickBooks JSON
+# --------------------------------------------------------------------------------------------
+
+
+def _percent(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def effective_sales_rate(
+    tax_code: Mapping[str, Any], rate_values: Mapping[str, Any]
+) -> Decimal | None:
+    """A tax code's sales rate in percent: the sum of the `RateValue`s of the TaxRates its
+    `SalesTaxRateList.TaxRateDetail` entries name. `rate_values` maps a TaxRate Id to its
+    `RateValue`. A code that combines no sales rates (QuickBooks' "NON") is 0%; None when a
+    rate it names is unknown (not read, or without a value)."""
+    rate_list = tax_code.get("SalesTaxRateList")
+    details = rate_list.get("TaxRateDetail") if isinstance(rate_list, Mapping) else None
+    total = Decimal(0)
+    for detail in details if isinstance(details, list) else []:
+        if not isinstance(detail, Mapping):
+            continue
+        rate_id = ref_value(detail.get("TaxRateRef"))
+        if rate_id is None:
+            continue
+        value = _percent(rate_values.get(rate_id))
+        if value is None:
+            return None
+        total += value
+    return _plain(total)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """8.50 as 8.5 and 10.0 as 10 (never 1E+1)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def automated_sales_tax(preferences: Mapping[str, Any]) -> bool | None:
+    """Whether Automated Sales Tax is on (`TaxPrefs.PartnerTaxEnabled`); None when the
+    Preferences do not say."""
+    tax = preferences.get("TaxPrefs")
+    value = tax.get("PartnerTaxEnabled") if isinstance(tax, Mapping) else None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None

@@ -33,7 +33,10 @@ def test_the_first_refresh_fills_the_cache_with_every_list(bare_rig: PullRig) ->
 
     cache = _cache(bare_rig)
     per_entity = Counter(entity for entity, _ in cache)
-    assert per_entity == {entity: _in_qbo(bare_rig, entity) for entity in REFERENCE_ENTITIES}
+    assert per_entity == {
+        **{entity: _in_qbo(bare_rig, entity) for entity in REFERENCE_ENTITIES},
+        "Preferences": 1,
+    }
     assert per_entity["Customer"] == 15 and per_entity["Account"] >= 40
     assert ctx.counts["reference_refreshed"] == len(cache)
     assert ctx.counts["reference_full_reads"] == len(REFERENCE_ENTITIES)
@@ -89,9 +92,10 @@ def test_later_refreshes_read_only_what_changed(bare_rig: PullRig) -> None:
     client = bare_rig.new_client()
     ctx = bare_rig.sync_pass([refresh_reference], client=client)
 
-    # One change request for the lists it covers; tax codes (not covered) are read in full.
-    assert client.requests_by_endpoint == {"GET cdc": 1, "GET query": 1}
-    assert ctx.counts["reference_full_reads"] == 1
+    # One change request for the lists it covers; tax codes and rates (not covered) are read in
+    # full, and the Preferences once.
+    assert client.requests_by_endpoint == {"GET cdc": 1, "GET query": 2, "GET preferences": 1}
+    assert ctx.counts["reference_full_reads"] == 2
     cache = _cache(bare_rig)
     renamed = cache[("Customer", "Tanaka Family Home")]
     assert renamed.qbo_id == tanaka["Id"]
@@ -106,7 +110,7 @@ def test_later_refreshes_read_only_what_changed(bare_rig: PullRig) -> None:
     assert (
         ctx.counts["reference_refreshed"] == 3
     )  # the customer, its project (renamed with it), the item
-    assert len(cache) == sum(_in_qbo(bare_rig, entity) for entity in REFERENCE_ENTITIES)
+    assert len(cache) == 1 + sum(_in_qbo(bare_rig, entity) for entity in REFERENCE_ENTITIES)
 
     # Nothing changed since: the overlap reads the same changes again and changes nothing.
     again = bare_rig.sync_pass([refresh_reference])
