@@ -1,11 +1,18 @@
-"""Starting the desktop app: the QApplication, the chosen profile's store, and the main window."""
+"""Starting the desktop app: the QApplication, the chosen profile's store, and the main window.
+
+The window runs on qasync's event loop: Qt's own loop, which also runs asyncio coroutines, so a
+slot can `await runner.run(job)` and carry on in the GUI thread when the worker has finished.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
@@ -13,14 +20,22 @@ from PySide6.QtWidgets import QApplication
 
 from factor_desktop import __version__
 from factor_desktop.paths import resource_path
-from factor_desktop.ui.qtfix import protect_none
+from factor_desktop.ui.qt import UnusableQt, ensure_usable_qt, new_event_loop
+
+if TYPE_CHECKING:
+    from factor_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
+EXIT_UNUSABLE_QT = 1
+
 
 def make_application() -> QApplication:
-    """The process's QApplication (created once), named and with the app icon."""
-    protect_none()
+    """The process's QApplication (created once), named and with the app icon.
+
+    Raises UnusableQt on a PySide6 build that would crash the app.
+    """
+    ensure_usable_qt()
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing
@@ -52,25 +67,55 @@ def _let_python_run() -> None:
     """Nothing to do: returning to Python is the point."""
 
 
+def run_window(build: Callable[[], MainWindow]) -> int:
+    """Build the main window and run it on qasync's loop until it is closed.
+
+    Returns the exit status; a PySide6 build that would crash the app is refused with a message
+    on stderr before any window opens.
+    """
+    try:
+        app = make_application()
+    except UnusableQt as exc:
+        print(f"factor-desktop: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE_QT
+    loop = new_event_loop(app)
+    previous_sigint: Any = signal.getsignal(signal.SIGINT)
+    window: MainWindow | None = None
+    timer: QTimer | None = None
+    try:
+        asyncio.set_event_loop(loop)
+        window = build()
+        app.aboutToQuit.connect(window.shutdown)
+        timer = quit_on_interrupt(app)
+        window.show()
+        status = loop.run_forever()
+        return int(status) if isinstance(status, int) else 0
+    finally:
+        if window is not None:
+            window.shutdown()
+        if timer is not None:
+            timer.stop()
+            timer.deleteLater()
+        signal.signal(signal.SIGINT, previous_sigint)
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
 def run_gui(data_dir: Path | None, profile: str) -> int:
     """Open the main window on `profile` and run until it is closed."""
     from factor_desktop.app import open_context
     from factor_desktop.ui.jobs import install_session_keyring
     from factor_desktop.ui.main_window import MainWindow
 
-    app = make_application()
-    ctx = open_context(data_dir, profile)
-    if ctx.settings().secret_storage == "session":
-        # Chosen earlier, explicitly: secrets live in memory and the connection is renewed.
-        install_session_keyring()
-    title = "Factor Desktop" if profile == "default" else f"Factor Desktop — {profile}"
-    window = MainWindow(ctx.store, ctx.tokens, title=title)
-    window.add_shutdown_hook(ctx.close)
-    app.aboutToQuit.connect(window.shutdown)
-    quit_on_interrupt(app)
-    window.show()
-    log.info("Main window open on profile %s (%s)", profile, ctx.store.path)
-    try:
-        return app.exec()
-    finally:
-        window.shutdown()
+    def build() -> MainWindow:
+        ctx = open_context(data_dir, profile)
+        if ctx.settings().secret_storage == "session":
+            # Chosen earlier, explicitly: secrets live in memory and the connection is renewed.
+            install_session_keyring()
+        title = "Factor Desktop" if profile == "default" else f"Factor Desktop — {profile}"
+        window = MainWindow(ctx.store, ctx.tokens, title=title)
+        window.add_shutdown_hook(ctx.close)
+        log.info("Main window open on profile %s (%s)", profile, ctx.store.path)
+        return window
+
+    return run_window(build)

@@ -30,13 +30,15 @@ from factor_desktop.store.models import (
 )
 from factor_desktop.ui.jobs import JobRunner, default_env_factory
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.qtfix import protect_none
+from factor_desktop.ui.qt import qt_build_problem
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _none_is_safe() -> None:
-    """The app guards None against PySide6 6.12's lost references (qtfix); so do its tests."""
-    protect_none()
+def _usable_qt() -> None:
+    """The app refuses a PySide6 build that would crash it; so do its tests, with the reason."""
+    problem = qt_build_problem()
+    if problem is not None:
+        pytest.exit(problem, returncode=3)
 
 
 @pytest.fixture
