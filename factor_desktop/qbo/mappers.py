@@ -19,6 +19,17 @@ QuickBooks checks each sales line's ``Amount`` against ``Qty * UnitPrice`` and r
 whose quantity and rate do not multiply to its amount *exactly* is sent with its amount only:
 the amount is what the client owes and what Factor's totals add up. US companies mark each line
 ``TAX`` or ``NON`` and name the invoice's tax code in ``TxnTaxDetail.TxnTaxCodeRef``.
+
+Tax
+---
+Given only the tax code, QuickBooks computes the tax itself, at the code's rates (or, with
+Automated Sales Tax on, from the addresses). It keeps the tax amount a client sends when the
+invoice carries both ``TxnTaxDetail.TxnTaxCodeRef`` and ``TxnTaxDetail.TotalTax`` (Intuit's SDK
+maintainer: "The only case it matters is when you override the tax, in which case you will
+provide TxnTaxDetail.TxnTaxCodeRef and TxnTaxDetail.TotalTax", intuit/QuickBooks-V3-PHP-SDK
+issue 199). :func:`invoice_payload` sends Factor's tax that way when asked (``tax_override``), so
+QuickBooks' total equals Factor's whatever the code's rate. A code's rate is the sum of its sales
+tax rates (:func:`effective_sales_rate`).
 """
 
 from __future__ import annotations
@@ -38,10 +49,12 @@ __all__ = [
     "MAX_PRIVATE_NOTE_LENGTH",
     "InvoiceForQbo",
     "InvoiceLineForQbo",
+    "automated_sales_tax",
     "custom_field_definitions",
     "customer_matches",
     "customer_payload",
     "decimal_of",
+    "effective_sales_rate",
     "invoice_payload",
     "invoice_private_note",
     "line_payload",
@@ -65,6 +78,7 @@ MAX_CUSTOM_FIELDS = 3
 #: What QuickBooks appends to the name of a customer, vendor or employee made inactive.
 DELETED_SUFFIX = " (deleted)"
 
+_CENT = Decimal("0.01")
 _WHITESPACE = re.compile(r"\s+")
 _CUSTOM_NAME_KEY = re.compile(r"^SalesFormsPrefs\.SalesCustomName(\d+)$")
 _CUSTOM_USE_KEY = re.compile(r"^SalesFormsPrefs\.UseSalesCustom(\d+)$")
@@ -291,9 +305,28 @@ def _customer_memo(inv: InvoiceForQbo) -> str | None:
     return "\n\n".join(parts)[:MAX_CUSTOMER_MEMO_LENGTH]
 
 
-def invoice_payload(inv: InvoiceForQbo) -> JsonDict:
+def invoice_payload(inv: InvoiceForQbo, *, tax_override: Decimal | None = None) -> JsonDict:
     """The Invoice to create in QuickBooks: the same DocNumber, customer, dates, lines, tax
-    code, custom fields and notes as the Factor invoice."""
+    code, custom fields and notes as the Factor invoice.
+
+    `tax_override`: Factor's tax amount for the invoice, sent as ``TxnTaxDetail.TotalTax`` beside
+    the tax code so that QuickBooks keeps it rather than computing its own (see the module's
+    notes). It needs the invoice's tax code and is a non-negative amount in whole cents. None
+    lets QuickBooks compute the tax.
+    """
+    if tax_override is not None:
+        if inv.tax_code_id is None:
+            raise ValueError(
+                f"Invoice {inv.doc_number}: a tax amount goes to QuickBooks only with a tax code."
+            )
+        if not tax_override.is_finite() or tax_override < 0:
+            raise ValueError(
+                f"Invoice {inv.doc_number}: the tax amount {tax_override} is not valid."
+            )
+        if tax_override != tax_override.quantize(_CENT):
+            raise ValueError(
+                f"Invoice {inv.doc_number}: the tax amount {tax_override} has fractions of a cent."
+            )
     if not inv.doc_number.strip():
         raise ValueError("An invoice goes to QuickBooks with its number.")
     if not inv.lines:
@@ -317,6 +350,8 @@ def invoice_payload(inv: InvoiceForQbo) -> JsonDict:
         payload["DueDate"] = inv.due_date.isoformat()
     if inv.tax_code_id is not None:
         payload["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": str(inv.tax_code_id)}}
+        if tax_override is not None:
+            payload["TxnTaxDetail"]["TotalTax"] = _json_number(tax_override.quantize(_CENT))
     if inv.custom_fields:
         payload["CustomField"] = [
             {"DefinitionId": str(definition_id), "Type": "StringType", "StringValue": value}
@@ -407,3 +442,59 @@ def decimal_of(value: Any) -> Decimal | None:
     if not number.is_finite():
         return None
     return number.quantize(Decimal("0.01"))
+
+
+# --- tax rates ----------------------------------------------------------------------------------
+
+
+def _percent(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _plain(value: Decimal) -> Decimal:
+    """8.50 as 8.5 and 10.0 as 10 (never 1E+1)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def effective_sales_rate(
+    tax_code: Mapping[str, Any], rate_values: Mapping[str, Any]
+) -> Decimal | None:
+    """A tax code's sales rate in percent: the sum of the ``RateValue``s of the TaxRates its
+    ``SalesTaxRateList.TaxRateDetail`` entries name (``TaxRateRef``). `rate_values` maps a
+    TaxRate Id to its ``RateValue``. A code that combines no sales rates (QuickBooks' "NON") is
+    0%; None when a rate it names is unknown (not read, or without a value)."""
+    rate_list = tax_code.get("SalesTaxRateList")
+    details = rate_list.get("TaxRateDetail") if isinstance(rate_list, Mapping) else None
+    total = Decimal(0)
+    for detail in details if isinstance(details, list) else []:
+        if not isinstance(detail, Mapping):
+            continue
+        ref = detail.get("TaxRateRef")
+        rate_id = ref.get("value") if isinstance(ref, Mapping) else None
+        if rate_id in (None, ""):
+            continue
+        value = _percent(rate_values.get(str(rate_id)))
+        if value is None:
+            return None
+        total += value
+    return _plain(total)
+
+
+def automated_sales_tax(preferences: Mapping[str, Any]) -> bool | None:
+    """Whether Automated Sales Tax is on (``TaxPrefs.PartnerTaxEnabled``); None when the
+    Preferences do not say."""
+    tax = preferences.get("TaxPrefs")
+    value = tax.get("PartnerTaxEnabled") if isinstance(tax, Mapping) else None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None

@@ -10,8 +10,9 @@ Tax rates
 ---------
 A US tax code's sales rate is the sum of the rates it combines: each entry of
 `SalesTaxRateList.TaxRateDetail` names a TaxRate (`TaxRateRef`), whose `RateValue` is a percent
-("8.5" for 8.5%). `effective_sales_rate` adds them up from the cached TaxRate rows. TaxCode and
-TaxRate are not covered by change data capture, so both are read in full on every pass.
+("8.5" for 8.5%); `qbo.mappers.effective_sales_rate` adds them up from the cached TaxRate rows.
+TaxCode and TaxRate are not covered by change data capture, so both are read in full on every
+pass.
 
 How changes are read (shared with the pull step, see `read_changes`)
 --------------------------------------------------------------------
@@ -53,7 +54,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -73,9 +73,7 @@ __all__ = [
     "REFERENCE_ENTITIES",
     "Changes",
     "advance_cursor",
-    "automated_sales_tax",
     "cursor_of",
-    "effective_sales_rate",
     "full_read",
     "is_deleted",
     "last_updated",
@@ -405,60 +403,3 @@ def refresh_preferences(ctx: SyncContext) -> None:
     ctx.session.commit()
     if changed:
         ctx.counts["reference_refreshed"] += 1
-
-
-# --------------------------------------------------------------------------------------------
-# Tax rates and Automated Sales Tax, from cached QuickBooks JSON
-# --------------------------------------------------------------------------------------------
-
-
-def _percent(value: Any) -> Decimal | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def effective_sales_rate(
-    tax_code: Mapping[str, Any], rate_values: Mapping[str, Any]
-) -> Decimal | None:
-    """A tax code's sales rate in percent: the sum of the `RateValue`s of the TaxRates its
-    `SalesTaxRateList.TaxRateDetail` entries name. `rate_values` maps a TaxRate Id to its
-    `RateValue`. A code that combines no sales rates (QuickBooks' "NON") is 0%; None when a
-    rate it names is unknown (not read, or without a value)."""
-    rate_list = tax_code.get("SalesTaxRateList")
-    details = rate_list.get("TaxRateDetail") if isinstance(rate_list, Mapping) else None
-    total = Decimal(0)
-    for detail in details if isinstance(details, list) else []:
-        if not isinstance(detail, Mapping):
-            continue
-        rate_id = ref_value(detail.get("TaxRateRef"))
-        if rate_id is None:
-            continue
-        value = _percent(rate_values.get(rate_id))
-        if value is None:
-            return None
-        total += value
-    return _plain(total)
-
-
-def _plain(value: Decimal) -> Decimal:
-    """8.50 as 8.5 and 10.0 as 10 (never 1E+1)."""
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
-
-
-def automated_sales_tax(preferences: Mapping[str, Any]) -> bool | None:
-    """Whether Automated Sales Tax is on (`TaxPrefs.PartnerTaxEnabled`); None when the
-    Preferences do not say."""
-    tax = preferences.get("TaxPrefs")
-    value = tax.get("PartnerTaxEnabled") if isinstance(tax, Mapping) else None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None

@@ -192,6 +192,29 @@ def test_an_untaxed_invoice_sends_no_tax_code_and_optional_parts_are_left_out() 
     )
 
 
+def test_a_tax_override_sends_factors_tax_beside_the_tax_code() -> None:
+    payload = invoice_payload(_invoice(), tax_override=Decimal("20.63"))
+    json.dumps(payload)
+    assert payload["TxnTaxDetail"] == {"TxnTaxCodeRef": {"value": "2"}, "TotalTax": 20.63}
+    # The lines are as without the override: QuickBooks still knows what is taxable.
+    assert payload["Line"] == invoice_payload(_invoice())["Line"]
+    whole = invoice_payload(_invoice(), tax_override=Decimal("21.00"))
+    assert whole["TxnTaxDetail"]["TotalTax"] == 21
+    zero = invoice_payload(_invoice(), tax_override=Decimal("0"))
+    assert zero["TxnTaxDetail"] == {"TxnTaxCodeRef": {"value": "2"}, "TotalTax": 0}
+
+
+def test_a_tax_override_needs_a_tax_code_and_an_amount_in_cents() -> None:
+    with pytest.raises(ValueError, match="only with a tax code"):
+        invoice_payload(_invoice(tax_code_id=None), tax_override=Decimal("1.00"))
+    with pytest.raises(ValueError, match="fractions of a cent"):
+        invoice_payload(_invoice(), tax_override=Decimal("20.625"))
+    with pytest.raises(ValueError, match="not valid"):
+        invoice_payload(_invoice(), tax_override=Decimal("-0.01"))
+    with pytest.raises(ValueError, match="not valid"):
+        invoice_payload(_invoice(), tax_override=Decimal("NaN"))
+
+
 def test_invoice_payload_refuses_what_quickbooks_would_refuse() -> None:
     with pytest.raises(ValueError, match="at most 3"):
         invoice_payload(_invoice(custom_fields=(("1", "a"), ("2", "b"), ("3", "c"), ("4", "d"))))

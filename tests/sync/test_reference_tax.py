@@ -7,13 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from factor_desktop.qbo.mappers import automated_sales_tax, effective_sales_rate
 from factor_desktop.store.models import QboRecord
-from factor_desktop.sync.reference import (
-    PREFERENCES,
-    automated_sales_tax,
-    effective_sales_rate,
-    refresh_reference,
-)
+from factor_desktop.sync.reference import PREFERENCES, refresh_reference
 
 from .pull_fixtures import PullRig
 from .pull_fixtures import bare_rig_fixture as bare_rig_fixture
