@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +13,52 @@ import platformdirs
 
 APP_NAME = "FactorDesktop"
 APP_AUTHOR = "Factor"
+
+# The firm's records, tokens' whereabouts and logs are for the person running the app only,
+# whatever the umask: folders rwx------, files rw-------. (On Windows the per-user folders
+# already keep other users out; the modes below are then mostly ignored by the OS.)
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+# A profile names a database file inside the data folder, so it is one plain name.
+_PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}")
+
+
+class ProfileNameError(ValueError):
+    """A firm profile name that cannot be used as a file name inside the data folder."""
+
+
+def check_profile(name: str) -> str:
+    """The profile name, refused when it is not one plain name (no folders, no '..')."""
+    if not _PROFILE.fullmatch(name) or ".." in name or name.endswith((".", " ")):
+        raise ProfileNameError(
+            f"{name!r} is not a usable firm profile name: use letters, digits, spaces, '-', "
+            "'_' or '.', starting with a letter or digit (at most 64 characters, no '..')."
+        )
+    return name
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) and make it private to this user."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    _tighten(path, PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` empty if it is missing, and make it readable by this user only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE_MODE)
+    os.close(fd)
+    _tighten(path, PRIVATE_FILE_MODE)
+    return path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):  # a file we do not own keeps its mode; SQLite decides
+        if path.stat().st_mode & 0o777 & ~mode:
+            path.chmod(mode)
 
 
 def default_data_dir() -> Path:
@@ -47,7 +96,7 @@ class DataDir:
         return cls(root, log_dir or root / "logs")
 
     def database(self, profile: str = "default") -> Path:
-        return self.root / f"{profile}.sqlite3"
+        return self.root / f"{check_profile(profile)}.sqlite3"
 
     @property
     def settings_file(self) -> Path:
@@ -61,6 +110,11 @@ class DataDir:
     def attachments(self) -> Path:
         return self.root / "attachments"
 
+    @property
+    def scratch(self) -> Path:
+        """Short-lived copies of a database (a preview pass works on one)."""
+        return self.root / "scratch"
+
     def ensure(self) -> None:
         for folder in (self.root, self.log_dir, self.backups, self.attachments):
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)
