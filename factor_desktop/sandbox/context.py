@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import SandboxClock, format_datetime
+from .keys import party_entity
 from .store import JsonDict, Record, Store
 
 
@@ -19,6 +20,10 @@ class Ctx:
     user_name: str
     download_uri: Callable[[str, str], str]
     """``download_uri(attachable_id, file_name)`` -> a fresh temporary download URL."""
+    touched: dict[str, set[str]] = field(default_factory=dict)
+    """Customers and vendors whose balances this operation may have changed (by entity):
+    the party of every invoice, payment or bill saved, before and after, and every customer
+    saved with its parents before and after (a moved sub-tree changes both branches)."""
 
     def get(self, entity: str, entity_id: str) -> Record | None:
         return self.store.get(self.realm, entity, entity_id)
@@ -28,7 +33,27 @@ class Ctx:
 
     def save(self, record: Record) -> None:
         record.updated = self.clock.timestamp()
+        self._note(record)
         self.store.put(self.realm, record)
+
+    def _note(self, record: Record) -> None:
+        party = party_entity(record.entity)
+        if party is not None:
+            before = self.store.indexed(self.realm, record.entity, record.id, "party")
+            after = None
+            if not record.deleted:
+                ref_key = "CustomerRef" if party == "Customer" else "VendorRef"
+                ref = record.doc.get(ref_key)
+                after = ref.get("value") if isinstance(ref, dict) else ref
+            found = self.touched.setdefault(party, set())
+            found.update(str(value) for value in (before, after) if value not in (None, ""))
+        elif record.entity == "Customer":
+            before = self.store.indexed(self.realm, "Customer", record.id, "parent")
+            ref = record.doc.get("ParentRef")
+            after = ref.get("value") if isinstance(ref, dict) else ref
+            found = self.touched.setdefault("Customer", set())
+            found.add(record.id)
+            found.update(str(value) for value in (before, after) if value not in (None, ""))
 
     def now_str(self) -> str:
         return format_datetime(self.clock.now())

@@ -98,8 +98,12 @@ __all__ = [
     "QueryError",
     "Value",
     "ValueKind",
+    "default_order",
+    "is_active",
+    "matches",
     "parse_query",
     "run_query",
+    "sort_key",
 ]
 
 DEFAULT_MAX_RESULTS: Final = 100
@@ -808,6 +812,29 @@ def run_query(q: Query, rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]
     return ordered[start : start + q.max_results], len(matched)
 
 
+def default_order(entity: str) -> tuple[tuple[str, ...], bool]:
+    """QBO's order without ORDERBY: (properties, the first a row has sorts it; descending)."""
+    default = _DEFAULT_ORDER.get(entity)
+    return (default, False) if default else ((_DEFAULT_ORDER_FALLBACK,), True)
+
+
+def is_active(row: dict[str, Any]) -> bool:
+    """Whether a row passes the implicit ``Active = true`` filter of name-list queries."""
+    return _is_active(row)
+
+
+def sort_key(row: dict[str, Any], prop: str) -> tuple[int, Decimal, float, str] | None:
+    """The key ORDERBY ``prop`` sorts ``row`` by (None: the row lacks it and sorts last)."""
+    return _sort_key(row, prop)
+
+
+def matches(q: Query, row: dict[str, Any]) -> bool:
+    """Whether ``row`` satisfies every condition of ``q`` and its implicit active filter."""
+    if q.entity in NAME_LIST_ENTITIES and not q.mentions_active and not _is_active(row):
+        return False
+    return all(_holds(c, row) for c in q.conditions)
+
+
 def _is_active(row: dict[str, Any]) -> bool:
     active = _get(row, "Active")
     if isinstance(active, bool):
@@ -1041,8 +1068,7 @@ def _ordered(q: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ((item.field,), item.descending) for item in q.order_by
     ]
     if not keys:
-        default = _DEFAULT_ORDER.get(q.entity)
-        keys = [(default, False)] if default else [((_DEFAULT_ORDER_FALLBACK,), True)]
+        keys = [default_order(q.entity)]
     out = sorted(rows, key=functools.partial(_placed, props=("Id",), descending=False))
     for props, descending in reversed(keys):
         out.sort(

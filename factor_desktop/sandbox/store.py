@@ -1,7 +1,9 @@
 """SQLite persistence for the sandbox company.
 
 Entities are kept as JSON documents keyed by (realm, entity, Id), next to the per-object
-bookkeeping the API never shows (the ``internal`` document). One connection is shared by all
+bookkeeping the API never shows (the ``internal`` document) and the indexed columns
+:mod:`.keys` computes from each document, which keep duplicate checks, balances and query pages
+from reading a whole entity. One connection is shared by all
 server threads; a re-entrant lock serialises every access, and ``transaction()`` makes a
 business operation atomic.
 """
@@ -16,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from . import keys
 
 JsonDict = dict[str, Any]
 
@@ -78,6 +82,25 @@ class Record:
     updated: float = 0.0
 
 
+# Partial indexes over live objects: (name, columns, extra condition).
+_INDEXES: tuple[tuple[str, str, str], ...] = (
+    ("ix_num", "realm, entity, num, active", ""),
+    ("ix_k_default", "realm, entity, k_default, num, active", "k_default IS NOT NULL"),
+    ("ix_k_updated", "realm, entity, k_updated, num, active", "k_updated IS NOT NULL"),
+    ("ix_k_docnum", "realm, entity, k_docnum, num, active", "k_docnum IS NOT NULL"),
+    ("ix_f_docnum", "realm, entity, f_docnum", "f_docnum IS NOT NULL"),
+    ("ix_f_display", "realm, entity, f_display", "f_display IS NOT NULL"),
+    ("ix_f_name", "realm, entity, f_name", "f_name IS NOT NULL"),
+    ("ix_f_fqn", "realm, entity, f_fqn", "f_fqn IS NOT NULL"),
+    ("ix_uniq", "realm, entity, uniq", "uniq IS NOT NULL"),
+    ("ix_party", "realm, entity, party, amount", "party IS NOT NULL"),
+    ("ix_parent", "realm, entity, parent", "parent IS NOT NULL"),
+)
+_KEY_LIST = ", ".join(keys.COLUMNS)
+_KEY_MARKS = ", ".join("?" for _ in keys.COLUMNS)
+_KEY_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in keys.COLUMNS)
+
+
 def _num(entity_id: str) -> int:
     return int(entity_id) if entity_id.isdigit() else 0
 
@@ -95,6 +118,34 @@ class Store:
             self._conn.executescript(_SCHEMA)
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
+            self._prepare_index()
+
+    def _prepare_index(self) -> None:
+        """Add the indexed columns (a company file from an older sandbox gets them filled)."""
+        present = {row[1] for row in self._conn.execute("PRAGMA table_info(entities)")}
+        for name in keys.COLUMNS:
+            if name not in present:
+                kind = keys.COLUMN_TYPES.get(name, "TEXT")
+                self._conn.execute(f"ALTER TABLE entities ADD COLUMN {name} {kind}")
+        for name, cols, extra in _INDEXES:
+            condition = "deleted = 0" + (f" AND {extra}" if extra else "")
+            self._conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON entities ({cols}) WHERE {condition}"
+            )
+        if self.get_meta("index_version") == keys.INDEX_VERSION:
+            return
+        with self.transaction():
+            rows = self._conn.execute(
+                "SELECT realm, entity, id, doc, deleted FROM entities"
+            ).fetchall()
+            for realm, entity, entity_id, doc, deleted in rows:
+                values = keys.columns(entity, json.loads(doc), bool(deleted))
+                assignments = ", ".join(f"{name} = ?" for name in keys.COLUMNS)
+                self._conn.execute(
+                    f"UPDATE entities SET {assignments} WHERE realm = ? AND entity = ? AND id = ?",
+                    (*values, realm, entity, entity_id),
+                )
+            self.set_meta("index_version", keys.INDEX_VERSION)
 
     @property
     def lock(self) -> threading.RLock:
@@ -157,13 +208,14 @@ class Store:
         )
 
     def put(self, realm: str, record: Record) -> None:
+        indexed = keys.columns(record.entity, record.doc, record.deleted)
         with self._lock:
             self._conn.execute(
-                "INSERT INTO entities (realm, entity, id, num, doc, internal, deleted, updated) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                f"INSERT INTO entities (realm, entity, id, num, doc, internal, deleted, updated, "
+                f"{_KEY_LIST}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, {_KEY_MARKS}) "
                 "ON CONFLICT (realm, entity, id) DO UPDATE SET doc = excluded.doc, "
                 "internal = excluded.internal, deleted = excluded.deleted, "
-                "updated = excluded.updated",
+                f"updated = excluded.updated, {_KEY_UPDATES}",
                 (
                     realm,
                     record.entity,
@@ -173,8 +225,70 @@ class Store:
                     json.dumps(record.internal, ensure_ascii=False),
                     int(record.deleted),
                     record.updated,
+                    *indexed,
                 ),
             )
+
+    def get_many(self, realm: str, entity: str, ids: list[str]) -> list[Record]:
+        """The live objects with these ids, in the order given (missing ones left out)."""
+        found: dict[str, Record] = {}
+        with self._lock:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                rows = self._conn.execute(
+                    "SELECT id, doc, internal, deleted, updated FROM entities "
+                    f"WHERE realm = ? AND entity = ? AND deleted = 0 AND id IN ({marks})",
+                    (realm, entity, *chunk),
+                ).fetchall()
+                for r in rows:
+                    found[r[0]] = Record(
+                        entity, r[0], json.loads(r[1]), json.loads(r[2]), bool(r[3]), r[4]
+                    )
+        return [found[i] for i in ids if i in found]
+
+    def find(self, realm: str, entities: tuple[str, ...], column: str, value: str) -> list[Record]:
+        """Live objects of ``entities`` whose indexed ``column`` (see :mod:`.keys`) is ``value``."""
+        if column not in keys.COLUMNS:
+            raise ValueError(f"not an indexed column: {column}")
+        marks = ", ".join("?" for _ in entities)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT entity, id, doc, internal, deleted, updated FROM entities "
+                f"WHERE realm = ? AND entity IN ({marks}) AND deleted = 0 AND {column} = ? "
+                "ORDER BY num, id",
+                (realm, *entities, value),
+            ).fetchall()
+        return [
+            Record(r[0], r[1], json.loads(r[2]), json.loads(r[3]), bool(r[4]), r[5]) for r in rows
+        ]
+
+    def indexed(self, realm: str, entity: str, entity_id: str, column: str) -> Any:
+        """The indexed ``column`` of one stored object (None when it is not stored)."""
+        if column not in keys.COLUMNS:
+            raise ValueError(f"not an indexed column: {column}")
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {column} FROM entities WHERE realm = ? AND entity = ? AND id = ?",
+                (realm, entity, entity_id),
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def amounts(self, realm: str, entities: tuple[str, ...], party: str) -> list[str]:
+        """The ``amount`` column of every live object of ``entities`` counted toward ``party``."""
+        marks = ", ".join("?" for _ in entities)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT amount FROM entities WHERE realm = ? AND entity IN ({marks}) "
+                "AND deleted = 0 AND party = ?",
+                (realm, *entities, party),
+            ).fetchall()
+        return [str(r[0]) for r in rows if r[0] is not None]
+
+    def select(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Run a read-only statement over the store (query paging builds these)."""
+        with self._lock:
+            return [tuple(row) for row in self._conn.execute(sql, params).fetchall()]
 
     def all(self, realm: str, entity: str, *, include_deleted: bool = False) -> list[Record]:
         sql = (

@@ -8,12 +8,13 @@ from typing import Any, ClassVar
 
 from .. import faults
 from ..context import Ctx
+from ..keys import DELETED_SUFFIX
+from ..keys import NAME_ENTITIES as NAME_ENTITIES
+from ..keys import live_name as live_name
 from ..store import JsonDict, Record
 
 ENVELOPE_FIELDS = frozenset({"Id", "SyncToken", "domain", "sparse", "MetaData", "status"})
 USD = {"value": "USD", "name": "United States Dollar"}
-NAME_ENTITIES = ("Customer", "Vendor", "Employee")
-DELETED_SUFFIX = " (deleted)"
 
 # The properties QBO's schema knows on a transaction line and on the detail objects the sandbox
 # reads (Intuit's XSD types Line, SalesItemLineDetail, DiscountOverride/DiscountLineDetail,
@@ -238,14 +239,6 @@ def list_name(name: str, active: bool, existing: Record | None) -> tuple[str, st
     ):
         base = base[: -len(DELETED_SUFFIX)].rstrip()
     return base, base if active else f"{base}{DELETED_SUFFIX}"
-
-
-def live_name(doc: JsonDict, key: str) -> str:
-    """A name-list record's name without the " (deleted)" QBO shows while it is inactive."""
-    name = str(doc.get(key) or "")
-    if doc.get("Active") is False and name.endswith(DELETED_SUFFIX):
-        return name[: -len(DELETED_SUFFIX)]
-    return name
 
 
 # -- references -------------------------------------------------------------------------------

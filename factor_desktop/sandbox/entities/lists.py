@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from .. import faults
 from ..context import Ctx
+from ..keys import name_key
 from ..store import JsonDict, Record
 from .base import (
     USD,
@@ -16,13 +17,11 @@ from .base import (
     dec,
     is_true,
     list_name,
-    live_name,
     number,
     ref_value,
     resolve,
     text,
 )
-from .names import name_key
 
 ACCOUNT_CLASSIFICATION = {
     "Bank": "Asset",
@@ -101,9 +100,8 @@ ITEM_TYPES = {
 
 def _unique_name(ctx: Ctx, entity: str, own_id: str | None, fqn: str) -> None:
     """Names are unique within the list, inactive records' plain names included."""
-    key = name_key(fqn)
-    for record in ctx.all(entity):
-        if record.id != own_id and name_key(live_name(record.doc, "FullyQualifiedName")) == key:
+    for record in ctx.store.find(ctx.realm, (entity,), "uniq", name_key(fqn)):
+        if record.id != own_id:
             raise faults.duplicate_name()
 
 

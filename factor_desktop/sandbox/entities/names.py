@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from .. import faults
 from ..context import Ctx
+from ..keys import name_key
 from ..store import JsonDict, Record
 from .base import (
     NAME_ENTITIES,
@@ -17,7 +18,6 @@ from .base import (
     dec,
     is_true,
     list_name,
-    live_name,
     money,
     ref_value,
     resolve,
@@ -85,20 +85,13 @@ def display_name(src: JsonDict) -> str:
     return name
 
 
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def check_unique_display_name(ctx: Ctx, entity: str, own_id: str | None, name: str) -> None:
     """DisplayName is unique across customers, vendors and employees, inactive ones included
     (an inactive record keeps its name reserved under the " (deleted)" QBO shows)."""
-    key = name_key(name)
-    for other_entity in NAME_ENTITIES:
-        for record in ctx.all(other_entity):
-            if other_entity == entity and record.id == own_id:
-                continue
-            if name_key(live_name(record.doc, "DisplayName")) == key:
-                raise faults.duplicate_name()
+    for record in ctx.store.find(ctx.realm, NAME_ENTITIES, "uniq", name_key(name)):
+        if record.entity == entity and record.id == own_id:
+            continue
+        raise faults.duplicate_name()
 
 
 def _active(src: JsonDict) -> bool:
@@ -285,7 +278,7 @@ def _default_tax_code(ctx: Ctx, src: JsonDict, taxable: bool) -> JsonDict | None
 
 
 def _children(ctx: Ctx, customer_id: str) -> list[Record]:
-    return [r for r in ctx.all("Customer") if ref_value(r.doc.get("ParentRef")) == customer_id]
+    return ctx.store.find(ctx.realm, ("Customer",), "parent", customer_id)
 
 
 def _ancestors(ctx: Ctx, record: Record) -> list[str]:
@@ -322,39 +315,48 @@ def _cascade_names(ctx: Ctx, parent: Record) -> None:
 def recompute_customer_balances(ctx: Ctx) -> None:
     """Balance = open invoices less unapplied payments; BalanceWithJobs adds the sub-tree.
 
+    Only the customers this operation touched (see ``Ctx.touched``) and their ancestors can
+    have changed, so only they are recomputed, each from its own transactions (indexed).
     A changed balance is a change to the customer, as in QBO: new SyncToken and LastUpdatedTime,
     so it shows in CDC and a client holding the old SyncToken gets 5010.
     """
+    pending = sorted(ctx.touched.get("Customer", set()))
+    if not pending:
+        return
+    targets: list[str] = []
+    seen: set[str] = set()
+    for cid in pending:
+        current: str | None = cid
+        while current is not None and current not in seen:
+            seen.add(current)
+            targets.append(current)
+            record = ctx.get("Customer", current)
+            current = None if record is None else ref_value(record.doc.get("ParentRef"))
     own: dict[str, Decimal] = {}
-    for invoice in ctx.all("Invoice"):
-        cid = ref_value(invoice.doc.get("CustomerRef"))
-        if cid is not None:
-            own[cid] = own.get(cid, Decimal(0)) + dec(invoice.doc.get("Balance", 0))
-    for payment in ctx.all("Payment"):
-        cid = ref_value(payment.doc.get("CustomerRef"))
-        if cid is not None:
-            own[cid] = own.get(cid, Decimal(0)) - dec(payment.doc.get("UnappliedAmt", 0))
-    customers = ctx.all("Customer")
-    children: dict[str, list[str]] = {}
-    for record in customers:
-        parent_id = ref_value(record.doc.get("ParentRef"))
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(record.id)
     totals: dict[str, Decimal] = {}
 
-    def with_jobs(cid: str, seen: frozenset[str]) -> Decimal:
+    def own_balance(cid: str) -> Decimal:
+        if cid not in own:
+            amounts = ctx.store.amounts(ctx.realm, ("Invoice", "Payment"), cid)
+            own[cid] = sum((Decimal(a) for a in amounts), Decimal(0))
+        return own[cid]
+
+    def with_jobs(cid: str, path: frozenset[str]) -> Decimal:
         if cid in totals:
             return totals[cid]
-        total = own.get(cid, Decimal(0))
-        for child in children.get(cid, []):
-            if child not in seen:
-                total += with_jobs(child, seen | {child})
+        total = own_balance(cid)
+        for child in _children(ctx, cid):
+            if child.id not in path:
+                total += with_jobs(child.id, path | {child.id})
         totals[cid] = total
         return total
 
-    for record in customers:
-        balance = money(own.get(record.id, Decimal(0)))
-        jobs = money(with_jobs(record.id, frozenset({record.id})))
+    for cid in targets:
+        record = ctx.get("Customer", cid)
+        if record is None or record.deleted:
+            continue
+        balance = money(own_balance(cid))
+        jobs = money(with_jobs(cid, frozenset({cid})))
         if record.doc.get("Balance") != balance or record.doc.get("BalanceWithJobs") != jobs:
             record.doc["Balance"] = balance
             record.doc["BalanceWithJobs"] = jobs
@@ -362,14 +364,14 @@ def recompute_customer_balances(ctx: Ctx) -> None:
 
 
 def recompute_vendor_balances(ctx: Ctx) -> None:
-    """Balance = open bills; a change bumps the vendor like any other change."""
-    own: dict[str, Decimal] = {}
-    for bill in ctx.all("Bill"):
-        vid = ref_value(bill.doc.get("VendorRef"))
-        if vid is not None:
-            own[vid] = own.get(vid, Decimal(0)) + dec(bill.doc.get("Balance", 0))
-    for record in ctx.all("Vendor"):
-        balance = money(own.get(record.id, Decimal(0)))
+    """Balance = open bills; a change bumps the vendor like any other change. Only vendors
+    whose bills this operation saved are recomputed."""
+    for vid in sorted(ctx.touched.get("Vendor", set())):
+        record = ctx.get("Vendor", vid)
+        if record is None or record.deleted:
+            continue
+        amounts = ctx.store.amounts(ctx.realm, ("Bill",), vid)
+        balance = money(sum((Decimal(a) for a in amounts), Decimal(0)))
         if record.doc.get("Balance") != balance:
             record.doc["Balance"] = balance
             ctx.bump(record)

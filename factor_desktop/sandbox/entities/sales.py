@@ -155,7 +155,8 @@ def _check_duplicate_doc_number(
 ) -> None:
     if "allowduplicatedocnum" in options:
         return
-    for record in ctx.all(entity):
+    # The store indexes DocNumber casefolded; the comparison itself is exact.
+    for record in ctx.store.find(ctx.realm, (entity,), "f_docnum", doc_number.casefold()):
         if record.id != own_id and str(record.doc.get("DocNumber", "")) == doc_number:
             raise faults.duplicate_doc_number(doc_number, entity, record.id)
 
