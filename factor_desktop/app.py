@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factor_desktop.paths import DataDir
-from factor_desktop.secrets import TokenStore
-from factor_desktop.settings import Settings, load_settings
-from factor_desktop.store.db import Store, open_store
+from filelock import FileLock, Timeout
+from sqlalchemy.exc import DBAPIError
+
+from factor_desktop.paths import DataDir, ProfileNameError, preview_scratch_prefix
+from factor_desktop.secrets import KeyringUnavailable, SecretStoreError, TokenStore
+from factor_desktop.settings import Settings, load_settings, store_identity
+from factor_desktop.store.db import Store, StoreError, describe_store_fault, open_store
+from factor_desktop.store.models import Connection
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,48 @@ class AppContext:
 def open_context(data_dir: Path | None, profile: str = "default") -> AppContext:
     """Open the profile's store (creating and migrating it) and its token store."""
     data = DataDir.resolve(data_dir)
-    data.ensure()
-    store = open_store(data.database(profile), data.backups)
-    return AppContext(data=data, profile=profile, store=store, tokens=TokenStore(profile))
+    try:
+        path = data.database(profile)
+    except ProfileNameError as exc:
+        raise StoreError(str(exc)) from None
+    try:
+        data.ensure()
+    except OSError as exc:
+        raise StoreError(describe_store_fault(exc, path)) from None
+    store = open_store(path, data.backups)
+    try:
+        with store.session() as session:
+            identity = store_identity(session, path)
+            conn = session.get(Connection, 1)
+            realm = conn.realm_id if conn is not None and conn.state != "disconnected" else None
+    except DBAPIError as exc:
+        store.close()
+        raise StoreError(describe_store_fault(exc, path)) from None
+    tokens = TokenStore(profile, store_id=identity)
+    try:
+        if tokens.adopt_legacy(realm):
+            log.info("The QuickBooks connection of profile %s now belongs to %s", profile, path)
+    except (KeyringUnavailable, SecretStoreError) as exc:
+        log.debug("Keyring not read at start: %s", exc)
+    remove_stale_previews(path)
+    return AppContext(data=data, profile=profile, store=store, tokens=tokens)
+
+
+def remove_stale_previews(database: Path) -> None:
+    """Delete preview copies of this database that a crash left, unless a pass is running."""
+    folder = database.parent / "scratch"
+    leftovers = list(folder.glob(f"{preview_scratch_prefix(database)}*")) if folder.is_dir() else []
+    if not leftovers:
+        return
+    lock = FileLock(f"{database}.sync-lock", timeout=0)
+    try:
+        lock.acquire()
+    except (Timeout, OSError):
+        return  # a preview may be using its copy right now
+    try:
+        for leftover in leftovers:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(leftover)
+                log.info("Removed a preview copy left by an interrupted pass: %s", leftover)
+    finally:
+        lock.release()

@@ -85,6 +85,13 @@ def cmd_status(args: argparse.Namespace) -> int:
                     ),
                 )
             connected = state == "connected" and tokens is not None
+            if state == "connected" and tokens is None and keyring_state == "ok":
+                # This database's tokens are not in the keyring (another computer, a copied
+                # data folder): it is not connected, whatever the row says.
+                token_info["problem"] = (
+                    "This firm's QuickBooks tokens are not in this computer's keyring; "
+                    "connect again."
+                )
             report: dict[str, Any] = {
                 "connected": connected,
                 "state": state if (connected or state != "connected") else "reconnect_needed",
@@ -117,10 +124,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         if report["connected"]:
             print(f"Connected to {report['company_name']} (realm {report['realm_id']}).")
+        elif report["state"] == "reconnect_needed" and state == "connected":
+            print(f"Not connected to QuickBooks Online: {token_info.get('problem', '')}".rstrip())
         elif report["state"] == "reconnect_needed":
-            print(
-                f"Reconnect needed for {report['company_name']}: {conn.last_error if conn else ''}"
-            )
+            reason = conn.last_error if conn else None
+            company = report["company_name"] or "QuickBooks Online"
+            print(f"Reconnect needed for {company}" + (f": {reason}" if reason else "."))
         else:
             print("Not connected to QuickBooks Online.")
         print(f"Data: {report['database']}")

@@ -53,6 +53,16 @@ def private_file(path: Path) -> Path:
     return path
 
 
+def preview_scratch_prefix(database: Path) -> str:
+    """How the preview copies of `database` are named in the data folder's scratch folder."""
+    return f"{database.stem}-preview-"
+
+
+def preview_scratch_dir(database: Path) -> Path:
+    """The private folder beside `database` where preview passes keep their copies."""
+    return private_dir(database.parent / "scratch")
+
+
 def _tighten(path: Path, mode: int) -> None:
     if os.name != "posix":
         return

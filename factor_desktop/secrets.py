@@ -1,10 +1,16 @@
 """Tokens and the Intuit app's client secret, kept in the OS keyring and nowhere else.
 
-Two keyring entries per firm profile, each one JSON document written in a single call:
+Two keyring entries per firm database, each one JSON document written in a single call:
 `tokens` (refresh token, access token, its expiry, realm id, issue times) and `app` (client id
-and secret). Writing the whole token set at once is what makes a rotated refresh token replace
-the old one atomically: there is never a moment where the new access token is stored beside the
-old refresh token.
+and secret). They are filed under the database's own identity (a UUID kept in it), not under the
+profile name alone, so two data folders with a profile of the same name never share, overwrite
+or revoke each other's connection. Entries filed by earlier versions under the profile name are
+moved to the database they belong to (the one connected to the same QuickBooks company) the
+first time it is opened.
+
+Writing the whole token set at once is what makes a rotated refresh token replace the old one
+atomically: there is never a moment where the new access token is stored beside the old refresh
+token.
 
 When the machine has no keyring (headless Linux resolves to `keyring.backends.fail.Keyring`),
 `KeyringUnavailable` says so plainly; the administrator may then choose, explicitly, to keep the
@@ -189,14 +195,54 @@ def keyring_problem() -> str | None:
 
 
 class TokenStore:
-    """Reads and writes one firm profile's secrets in a keyring backend."""
+    """Reads and writes one firm database's secrets in a keyring backend.
+
+    `store_id` is the database's identity; without it (tests, tools) the entries are filed under
+    the profile name, as earlier versions did.
+    """
 
     def __init__(
-        self, profile: str = "default", backend: keyring.backend.KeyringBackend | None = None
+        self,
+        profile: str = "default",
+        backend: keyring.backend.KeyringBackend | None = None,
+        *,
+        store_id: str | None = None,
     ) -> None:
-        self.service = f"{SERVICE_PREFIX}/{profile}"
+        self.profile = profile
+        self.store_id = store_id
+        self.service = (
+            f"{SERVICE_PREFIX}/{profile}/{store_id}" if store_id else f"{SERVICE_PREFIX}/{profile}"
+        )
         self._backend = backend
         self._lock = threading.Lock()
+
+    def adopt_legacy(self, realm_id: str | None) -> bool:
+        """Move the entries an earlier version filed under the profile name to this database.
+
+        Only when this database has none of its own and the old tokens are for the QuickBooks
+        company this database is connected to (`realm_id`); the old entries are then removed,
+        so no other data folder can pick them up. Returns whether anything was moved.
+        """
+        if self.store_id is None or not realm_id:
+            return False
+        legacy = TokenStore(self.profile, self._backend)
+        if self._get("tokens") is not None:
+            return False
+        raw = legacy._get("tokens")
+        if raw is None:
+            return False
+        try:
+            tokens = TokenSet.from_json(raw)
+        except (ValueError, TypeError, KeyError):
+            return False
+        if tokens.realm_id != realm_id:
+            return False
+        app = legacy._get("app")
+        if app is not None:
+            self._set("app", app)
+        self._set("tokens", raw)
+        legacy.clear_all()
+        return True
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:

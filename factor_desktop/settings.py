@@ -6,8 +6,13 @@ the setting and says what is allowed. Settings that later features add are decla
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import sqlite3
+import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -163,3 +168,56 @@ def update_setting(session: Session, dotted_name: str, raw: Any) -> Settings:
         updated = dataclasses.replace(current, **{head: value})
     save_settings(session, updated)
     return updated
+
+
+# --- the database's identity ------------------------------------------------------------------
+
+# Kept in the settings table beside the settings (not one of them: `Settings` ignores it).
+STORE_IDENTITY_KEY = "store_identity"
+
+
+def store_identity(session: Session, path: Path) -> str:
+    """This database's identity, a UUID kept in it; the keyring files its secrets under it.
+
+    The identity remembers where the file was when it was given. Opened somewhere else, the
+    file was moved (the original is gone: the identity follows it) or copied (the original is
+    still there with the same identity: the copy gets a new one, so a copy of a data folder
+    never uses, rotates or revokes the original's QuickBooks connection).
+    """
+    here = str(path.resolve())
+    row = session.get(Setting, STORE_IDENTITY_KEY)
+    value = row.value if row is not None else None
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        known, where = str(value["id"]), value.get("path")
+        if where == here:
+            return known
+        if not (isinstance(where, str) and _identity_in(Path(where)) == known):
+            assert row is not None
+            row.value = {"id": known, "path": here}
+            return known
+    fresh = str(uuid.uuid4())
+    if row is None:
+        session.add(Setting(key=STORE_IDENTITY_KEY, value={"id": fresh, "path": here}))
+    else:
+        row.value = {"id": fresh, "path": here}
+    session.flush()
+    return fresh
+
+
+def _identity_in(path: Path) -> str | None:
+    """The identity recorded in the database at `path`, if there is one there."""
+    if not path.is_file():
+        return None
+    with contextlib.suppress(sqlite3.Error, ValueError, TypeError):
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=2)
+        try:
+            found = conn.execute(
+                "SELECT value FROM settings WHERE key = ?", (STORE_IDENTITY_KEY,)
+            ).fetchone()
+        finally:
+            conn.close()
+        if found is not None:
+            value = json.loads(found[0])
+            if isinstance(value, dict) and isinstance(value.get("id"), str):
+                return str(value["id"])
+    return None
