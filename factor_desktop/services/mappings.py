@@ -7,19 +7,55 @@ one expense type, so an expense pulled from QuickBooks always lands on exactly o
 Mappings are checked against the local cache of QuickBooks lists (`qbo_cache`), which each sync
 refreshes: a record that is not there, is inactive, or cannot be used the way the kind needs it
 is refused with a reason the administrator can act on.
+
+Tax terms and tax rates
+-----------------------
+A tax code's rate is the sum of its sales tax rates (`tax_code_rate`). Mapping a tax term to a
+code of another rate is refused, naming both rates, unless the administrator says how invoices
+of that term reconcile with QuickBooks (a *tax rule*):
+
+* `override` (the default and the recommendation): Factor's tax amount is sent with the invoice
+  (`TxnTaxDetail.TotalTax` beside `TxnTaxCodeRef`), so QuickBooks' total equals Factor's;
+* `accept`: QuickBooks computes the tax at its own rate, and its figure is accepted for the term.
+
+The choice is kept per tax-term mapping in the profile's settings table (key `tax_rules`), with
+the tax code it was made for: mapping the term to another code asks again. `tax_rule()` says
+which rule applies to a term's invoices.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from decimal import Decimal
+from typing import Any, Literal, cast, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factor_desktop.qbo.mappers import automated_sales_tax, effective_sales_rate
 from factor_desktop.services._fields import get_record
 from factor_desktop.services.errors import ServiceError
-from factor_desktop.store.models import ExpenseType, Mapping, QboRecord, ServiceType, TaxTerm
+from factor_desktop.store.models import (
+    ExpenseType,
+    Mapping,
+    QboRecord,
+    ServiceType,
+    Setting,
+    TaxTerm,
+)
+
+#: How a tax term's invoices reconcile with QuickBooks when its tax code's rate differs.
+TaxRule = Literal["override", "accept"]
+TAX_RULES: tuple[TaxRule, ...] = get_args(TaxRule)
+#: The default and recommended rule: send Factor's tax amount.
+DEFAULT_TAX_RULE: TaxRule = "override"
+TAX_RULE_TEXT: dict[str, str] = {
+    "override": "Factor's tax amount is sent to QuickBooks",
+    "accept": "QuickBooks' tax figure is accepted",
+}
+# The settings row that keeps the rules, and the cache rows the rates come from.
+_TAX_RULES_KEY = "tax_rules"
+_PREFERENCES = "Preferences"
 
 QBO_ENTITY_FOR_KIND = {
     "service_type": "Item",
@@ -177,13 +213,26 @@ def find_cached(session: Session, entity: str, name_or_id: str) -> QboRecord:
 
 
 def set_mapping(
-    session: Session, kind: str, local_id: int, qbo_id: str, *, entity: str | None = None
+    session: Session,
+    kind: str,
+    local_id: int,
+    qbo_id: str,
+    *,
+    entity: str | None = None,
+    tax_rule: str | None = None,
 ) -> Mapping:
     """Map a Factor type to a cached QuickBooks record, replacing its earlier mapping.
 
     `entity`, when given, is the QuickBooks entity the caller picked the record from (a dropped
     record says what it is): one that does not suit the kind is refused by name.
+
+    `tax_rule` ("override" or "accept", tax terms only) says how the term's invoices reconcile
+    with QuickBooks when the code's rate differs from the term's. Without it such a mapping is
+    refused with `TaxRateMismatch`, naming both rates, unless a rule was already chosen for this
+    term and code.
     """
+    if tax_rule is not None:
+        _check_tax_rule(kind, tax_rule)
     local = _local(session, kind, local_id)
     wanted = QBO_ENTITY_FOR_KIND[kind]
     if entity is not None and entity != wanted:
@@ -206,6 +255,15 @@ def set_mapping(
         raise ServiceError(reason, field="qbo_id")
     if kind in _EXCLUSIVE_KINDS:
         _refuse_shared(session, kind, local_id, record)
+    if isinstance(local, TaxTerm):
+        kept = _stored_rule(session, local.id, record.qbo_id)
+        difference = tax_rate_difference(session, local, record)
+        if difference is not None and tax_rule is None and kept is None:
+            raise TaxRateMismatch(local, record, *difference)
+        if tax_rule is not None:
+            _store_rule(session, local.id, record.qbo_id, cast(TaxRule, tax_rule))
+        elif kept is None:
+            _store_rule(session, local.id, None, None)
     mapping = session.scalar(
         select(Mapping).where(Mapping.kind == kind, Mapping.local_id == local.id)
     )
@@ -228,6 +286,8 @@ def clear_mapping(session: Session, kind: str, local_id: int) -> bool:
         _local(session, kind, local_id)
         return False
     session.delete(mapping)
+    if kind == "tax_term":
+        _store_rule(session, local_id, None, None)
     session.flush()
     return True
 
@@ -275,6 +335,165 @@ def find_local(session: Session, kind: str, name: str) -> LocalType:
     raise ServiceError(
         f"Several {label}s match {name.strip()!r}: {listed}. Use the exact spelling."
     )
+
+
+# --- tax rates and rules ---------------------------------------------------------------------
+
+
+class TaxRateMismatch(ServiceError):
+    """A tax term was mapped to a tax code of another rate without saying how to reconcile."""
+
+    def __init__(
+        self, term: TaxTerm, record: QboRecord, term_rate: Decimal, code_rate: Decimal | None
+    ) -> None:
+        self.term_id = term.id
+        self.qbo_id = record.qbo_id
+        self.term_rate = term_rate
+        self.code_rate = code_rate
+        if code_rate is None:
+            theirs = (
+                f"the rate of the QuickBooks {describe(record)} is not known (its tax rates are "
+                "not in the lists read so far; refreshing the QuickBooks lists reads them)"
+            )
+        else:
+            theirs = f"the QuickBooks {describe(record)} is {percent_text(code_rate)}"
+        super().__init__(
+            f"The tax term {term.code} ({term.name}) is {percent_text(term_rate)}, but {theirs}: "
+            "its invoices would not total the same in QuickBooks. Choose how to reconcile them: "
+            "send Factor's tax amount to QuickBooks (override, recommended), or accept "
+            "QuickBooks' figure for this term (accept).",
+            field="tax_rule",
+            code="tax_rate_mismatch",
+        )
+
+
+def percent_text(value: Decimal | None) -> str:
+    """8.25 → "8.25%", 8.50 → "8.5%", None → "rate unknown"."""
+    if value is None:
+        return "rate unknown"
+    text = format(value.normalize() if value != value.to_integral_value() else value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def tax_rate_values(session: Session) -> dict[str, Any]:
+    """The cached TaxRates' `RateValue`s by Id."""
+    rows = session.scalars(select(QboRecord).where(QboRecord.entity == "TaxRate"))
+    return {row.qbo_id: row.data.get("RateValue") for row in rows if isinstance(row.data, dict)}
+
+
+def tax_code_rate(
+    session: Session, record: QboRecord, rates: dict[str, Any] | None = None
+) -> Decimal | None:
+    """A cached tax code's effective sales rate in percent (the sum of its sales tax rates);
+    None when a rate it combines has not been read. `rates` saves reading the TaxRates again
+    when many codes are asked about."""
+    if record.entity != "TaxCode" or not isinstance(record.data, dict):
+        return None
+    return effective_sales_rate(
+        record.data, rates if rates is not None else tax_rate_values(session)
+    )
+
+
+def automated_sales_tax_on(session: Session) -> bool | None:
+    """Whether Automated Sales Tax is on in QuickBooks, by the Preferences last read; None when
+    they have not been read."""
+    record = session.scalar(select(QboRecord).where(QboRecord.entity == _PREFERENCES))
+    if record is None or not isinstance(record.data, dict):
+        return None
+    return automated_sales_tax(record.data)
+
+
+def tax_rate_difference(
+    session: Session, term: TaxTerm, record: QboRecord, rates: dict[str, Any] | None = None
+) -> tuple[Decimal, Decimal | None] | None:
+    """(the term's rate, the code's rate) when they differ or the code's is unknown; None when
+    they are the same."""
+    code_rate = tax_code_rate(session, record, rates)
+    if code_rate is not None and code_rate == term.rate_percent:
+        return None
+    return term.rate_percent, code_rate
+
+
+def _stored_rules(session: Session) -> dict[str, Any]:
+    row = session.get(Setting, _TAX_RULES_KEY)
+    return dict(row.value) if row is not None and isinstance(row.value, dict) else {}
+
+
+def _stored_rule(session: Session, tax_term_id: int, qbo_id: str) -> TaxRule | None:
+    """The rule chosen for this term mapped to this tax code, if one was."""
+    entry = _stored_rules(session).get(str(tax_term_id))
+    if not isinstance(entry, dict) or entry.get("qbo_id") != qbo_id:
+        return None
+    rule = entry.get("rule")
+    return cast(TaxRule, rule) if rule in TAX_RULES else None
+
+
+def _store_rule(
+    session: Session, tax_term_id: int, qbo_id: str | None, rule: TaxRule | None
+) -> None:
+    """Keep (or, with `rule` None, forget) the rule of a term's mapping."""
+    rules = _stored_rules(session)
+    key = str(tax_term_id)
+    if rule is None:
+        if key not in rules:
+            return
+        del rules[key]
+    else:
+        rules[key] = {"qbo_id": qbo_id, "rule": rule}
+    row = session.get(Setting, _TAX_RULES_KEY)
+    if row is None:
+        session.add(Setting(key=_TAX_RULES_KEY, value=rules))
+    else:
+        row.value = rules
+    session.flush()
+
+
+def chosen_tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:
+    """The rule the administrator chose for the term's current mapping; None when none was
+    chosen (or the term is not mapped)."""
+    qbo_id = mapped_qbo_id(session, "tax_term", tax_term_id)
+    return _stored_rule(session, tax_term_id, qbo_id) if qbo_id is not None else None
+
+
+def tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:
+    """How invoices of a tax term reconcile their tax with QuickBooks.
+
+    "override": send Factor's tax amount with the invoice (`TxnTaxDetail.TotalTax`), so
+    QuickBooks' total is Factor's; "accept": let QuickBooks compute the tax and accept its
+    figure. The rule chosen for the term's mapping, else the default "override" (which also
+    keeps totals equal when the rates agree but QuickBooks rounds otherwise, or Automated Sales
+    Tax is on). None when the term is not mapped to a tax code.
+    """
+    qbo_id = mapped_qbo_id(session, "tax_term", tax_term_id)
+    if qbo_id is None:
+        return None
+    return _stored_rule(session, tax_term_id, qbo_id) or DEFAULT_TAX_RULE
+
+
+def set_tax_rule(session: Session, tax_term_id: int, rule: str) -> None:
+    """Choose how a mapped tax term's invoices reconcile with QuickBooks."""
+    _check_tax_rule("tax_term", rule)
+    term = cast(TaxTerm, _local(session, "tax_term", tax_term_id))
+    qbo_id = mapped_qbo_id(session, "tax_term", term.id)
+    if qbo_id is None:
+        raise ServiceError(
+            f"The tax term {term.code} is not mapped to a QuickBooks tax code yet; map it first.",
+            field="tax_rule",
+        )
+    _store_rule(session, term.id, qbo_id, cast(TaxRule, rule))
+
+
+def _check_tax_rule(kind: str, rule: str) -> None:
+    if kind != "tax_term":
+        raise ServiceError("A tax rule applies to tax terms only.", field="tax_rule")
+    if rule not in TAX_RULES:
+        raise ServiceError(
+            f"Unknown tax rule {rule!r}: 'override' (send Factor's tax amount) or 'accept' "
+            "(accept QuickBooks' figure).",
+            field="tax_rule",
+        )
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -341,6 +560,11 @@ class MappingLine:
     qbo_id: str | None
     qbo_name: str | None
     problem: str | None
+    # Tax terms: the term's rate, the mapped code's effective rate (None when unknown) and the
+    # rule chosen for the mapping (None: none chosen; "override" applies).
+    rate: Decimal | None = None
+    qbo_rate: Decimal | None = None
+    tax_rule: str | None = None
 
 
 def mapping_lines(session: Session) -> list[MappingLine]:
@@ -356,6 +580,7 @@ def mapping_lines(session: Session) -> list[MappingLine]:
             select(QboRecord).where(QboRecord.entity.in_(set(QBO_ENTITY_FOR_KIND.values())))
         )
     }
+    rates = tax_rate_values(session)
     lines: list[MappingLine] = []
     for kind in QBO_ENTITY_FOR_KIND:
         model, _label = LOCAL_FOR_KIND[kind]
@@ -364,6 +589,7 @@ def mapping_lines(session: Session) -> list[MappingLine]:
             qbo_id = mappings.get((kind, local.id))
             qbo_name: str | None = None
             problem: str | None = None
+            qbo_rate: Decimal | None = None
             if qbo_id is not None:
                 record = cache.get((QBO_ENTITY_FOR_KIND[kind], qbo_id))
                 if record is None:
@@ -371,9 +597,25 @@ def mapping_lines(session: Session) -> list[MappingLine]:
                 else:
                     qbo_name = display_name(record)
                     problem = unusable_reason(record, kind)
+                    if isinstance(local, TaxTerm):
+                        qbo_rate = tax_code_rate(session, record, rates)
+            is_term = isinstance(local, TaxTerm)
             lines.append(
                 MappingLine(
-                    kind, local.id, local_name(local), local.active, qbo_id, qbo_name, problem
+                    kind,
+                    local.id,
+                    local_name(local),
+                    local.active,
+                    qbo_id,
+                    qbo_name,
+                    problem,
+                    rate=local.rate_percent if isinstance(local, TaxTerm) else None,
+                    qbo_rate=qbo_rate,
+                    tax_rule=(
+                        _stored_rule(session, local.id, qbo_id)
+                        if is_term and qbo_id is not None
+                        else None
+                    ),
                 )
             )
     return lines

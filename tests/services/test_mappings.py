@@ -49,6 +49,12 @@ def _record(
     )
 
 
+def _rates(*rate_ids: str) -> dict[str, Any]:
+    """A tax code's SalesTaxRateList naming these TaxRates."""
+    details = [{"TaxRateRef": {"value": rate_id}} for rate_id in rate_ids]
+    return {"SalesTaxRateList": {"TaxRateDetail": details}}
+
+
 @pytest.fixture
 def cache(session: Session) -> None:
     session.add_all(
@@ -66,7 +72,8 @@ def cache(session: Session) -> None:
             _record("Account", "35", "Checking", AccountType="Bank"),
             _record("Account", "40", "Services", AccountType="Income"),
             _record("Account", "84", "Old travel", AccountType="Expense", active=False),
-            _record("TaxCode", "2", "Alder County", Taxable=True),
+            _record("TaxRate", "1", "City", RateValue=8.25),
+            _record("TaxCode", "2", "Alder County", Taxable=True, **_rates("1")),
             _record("TaxCode", "NON", "NON", Taxable=False),
         ]
     )
@@ -290,7 +297,8 @@ def data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
                     _record("Item", "9", "fees", fqn="Design:fees", Type="Service"),
                     _record("Account", "81", "Travel", AccountType="Expense"),
                     _record("Account", "35", "Checking", AccountType="Bank"),
-                    _record("TaxCode", "2", "Alder County", Taxable=True),
+                    _record("TaxRate", "1", "Alder County", RateValue=8.5),
+                    _record("TaxCode", "2", "Alder County", Taxable=True, **_rates("1")),
                 ]
             )
     finally:
@@ -313,8 +321,17 @@ def test_map_commands(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     code, out, _ = _map(data, capsys, "expense-type", "Travel", "travel", "--item", "8")
     assert code == 0 and len(out.strip().splitlines()) == 2
-    code, out, _ = _map(data, capsys, "tax-term", "pa-city", "Alder County")
-    assert code == 0 and "tax code 'Alder County' (Id 2)" in out
+    # PA-CITY is 8.25%, Alder County 8.5%: refused until the administrator picks a rule.
+    code, out, err = _map(data, capsys, "tax-term", "pa-city", "Alder County")
+    assert code == 1 and out == ""
+    assert "PA-CITY (Port Alder city sales tax) is 8.25%" in err
+    assert "tax code 'Alder County' (Id 2) is 8.5%" in err
+    assert "--tax-rule override (recommended) or --tax-rule accept" in err
+    code, out, _ = _map(data, capsys, "tax-term", "pa-city", "Alder County", "--tax-rule", "override")
+    assert code == 0 and out.strip() == (
+        "Mapped the tax term 'PA-CITY' to the QuickBooks tax code 'Alder County' (Id 2) (8.5%); "
+        "Factor's tax amount is sent to QuickBooks (override)."
+    )
 
     code, out, _ = _map(data, capsys, "list", "--json")
     listing = json.loads(out)
@@ -324,6 +341,21 @@ def test_map_commands(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert travel["account"]["name"] == "Travel" and travel["item"]["id"] == "8"
     assert listing["coverage"]["service_type"] == {"mapped": 1, "total": 6}
     assert [c["id"] for c in listing["candidates"]["expense_type"]] == ["81"]
+    assert listing["candidates"]["tax_term"] == [
+        {"id": "2", "name": "Alder County", "type": None, "rate": "8.5"}
+    ]
+    city = next(r for r in listing["tax_terms"] if r["code"] == "PA-CITY")
+    assert city["rate"] == "8.25"
+    assert city["tax_code"] == {
+        "id": "2",
+        "name": "Alder County",
+        "problem": None,
+        "rate": "8.5",
+        "rates_differ": True,
+        "rule": "override",
+        "rule_chosen": True,
+    }
+    assert listing["automated_sales_tax"] is None  # the Preferences have not been read
     assert "1" not in {c["id"] for c in listing["candidates"]["service_type"]}
 
     code, out, _ = _map(data, capsys, "list")
@@ -331,6 +363,11 @@ def test_map_commands(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "Programming" in out and "not mapped" in out
     assert "Design:DD (Id 7)" in out
     assert "Expense accounts: Travel (Id 81)" in out
+    assert "Tax codes: Alder County (Id 2, 8.5%)" in out
+    assert (
+        "PA-CITY (8.25%)  Alder County (Id 2, 8.5%); the rates differ: Factor's tax amount is "
+        "sent to QuickBooks (override)"
+    ) in out
 
     code, out, _ = _map(data, capsys, "clear", "expense-type", "travel")
     assert out.strip() == (
