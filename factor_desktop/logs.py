@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
 from pathlib import Path
+from typing import Any
+
+from factor_desktop.paths import PRIVATE_FILE_MODE, private_dir
 
 REDACTED = "[redacted]"
 
@@ -73,6 +77,17 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files only their owner can read, whatever the umask."""
+
+    def _open(self) -> Any:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self.baseFilename, flags, PRIVATE_FILE_MODE)
+        if os.name == "posix":
+            os.fchmod(fd, PRIVATE_FILE_MODE)  # a log an earlier version left readable
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 _installed: list[logging.Handler] = []
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
@@ -80,14 +95,14 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
 def setup_logging(log_dir: Path, verbose: int = 0) -> Path:
     """Send logs to a rotating file (5 x 2 MB) and warnings to stderr. Returns the log file."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(log_dir)
     log_file = log_dir / "factor-desktop.log"
     root = logging.getLogger()
     while _installed:
         old = _installed.pop()
         root.removeHandler(old)
         old.close()
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = PrivateRotatingFileHandler(
         log_file, maxBytes=2_000_000, backupCount=5, encoding="utf-8", delay=True
     )
     file_handler.setFormatter(_RedactingFormatter(LOG_FORMAT))
