@@ -327,7 +327,9 @@ def test_map_commands(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "PA-CITY (Port Alder city sales tax) is 8.25%" in err
     assert "tax code 'Alder County' (Id 2) is 8.5%" in err
     assert "--tax-rule override (recommended) or --tax-rule accept" in err
-    code, out, _ = _map(data, capsys, "tax-term", "pa-city", "Alder County", "--tax-rule", "override")
+    code, out, _ = _map(
+        data, capsys, "tax-term", "pa-city", "Alder County", "--tax-rule", "override"
+    )
     assert code == 0 and out.strip() == (
         "Mapped the tax term 'PA-CITY' to the QuickBooks tax code 'Alder County' (Id 2) (8.5%); "
         "Factor's tax amount is sent to QuickBooks (override)."
