@@ -243,7 +243,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from factor_desktop.demo import run_demo
+    from factor_desktop.ui.demo_window import run_demo
 
     return run_demo(args.data_dir, fresh=args.fresh)
 

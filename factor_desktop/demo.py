@@ -7,8 +7,8 @@ flow: discovery, the sign-in page (which the sandbox approves at once), the redi
 loopback listener, the code exchange and the company checks. Only the browser is replaced, by a
 plain HTTP request that follows the redirects.
 
-`DemoSession` holds the Qt-free steps; `DemoStartJob` runs them on the window's worker thread
-while the window says "Starting the demo…".
+This module is the demo's Qt-free core (`DemoSession`); `ui/demo_window.py` runs its steps on the
+window's worker thread while the window says "Starting the demo…".
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from PySide6.QtCore import QObject, Slot
 from sqlalchemy import func, select
 
 from factor_desktop.app import AppContext, open_context
 from factor_desktop.importer import ImportRejected, import_demo
 from factor_desktop.paths import DataDir
 from factor_desktop.sandbox import SandboxConfig, SandboxServer
-from factor_desktop.secrets import keyring_problem
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mappings import (
     QBO_ENTITY_FOR_KIND,
@@ -39,15 +37,6 @@ from factor_desktop.store.models import Client
 from factor_desktop.sync.connection import ConnectionReport, ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.sync.reference import refresh_reference
-from factor_desktop.ui.jobs import (
-    Job,
-    JobEnv,
-    JobOutcome,
-    JobProgress,
-    Report,
-    install_session_keyring,
-)
-from factor_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -99,19 +88,6 @@ class DemoSession:
             shutil.rmtree(self.root)
         self.ctx: AppContext = open_context(self.root, DEMO_PROFILE)
         self.sandbox: SandboxServer | None = None
-        self.memory_keyring = False
-
-    def use_keyring(self) -> bool:
-        """Use the system keyring if there is one, else memory for this demo process only.
-
-        A keyring that writes plain files does not count as one.
-
-        Returns True when the demo keeps its secrets in memory.
-        """
-        if keyring_problem() is not None:
-            install_session_keyring()
-            self.memory_keyring = True
-        return self.memory_keyring
 
     def start_sandbox(self) -> SandboxServer:
         if self.sandbox is None:
@@ -207,106 +183,3 @@ class DemoStarted:
     realm_id: str
     firm_imported: bool
     warnings: tuple[str, ...]
-
-
-class DemoStartJob(Job):
-    kind = "demo_start"
-    title = "Starting the demo…"
-    expected_errors = (DemoError, OSError)
-
-    def __init__(self, demo: DemoSession) -> None:
-        super().__init__()
-        self.demo = demo
-
-    def run(self, env: JobEnv, report: Report) -> DemoStarted:
-        report("Starting the local QuickBooks sandbox…")
-        self.demo.start_sandbox()
-        self.check_cancelled()
-        report("Loading the demo firm…")
-        imported = self.demo.load_firm()
-        self.check_cancelled()
-        report("Connecting to the sandbox company through the QuickBooks sign-in…")
-        result = self.demo.connect(env.connection)
-        if imported:
-            self.check_cancelled()
-            report("Mapping the demo firm's types to the sandbox company's lists…")
-            self.demo.prepare_mappings(env.connection)
-        return DemoStarted(result.company_name, result.realm_id, imported, tuple(result.warnings))
-
-
-class DemoController(QObject):
-    """Shows the demo's start in the window. Lives in the GUI thread; slots only."""
-
-    def __init__(self, window: MainWindow, demo: DemoSession) -> None:
-        super().__init__(window)
-        self.window = window
-        self.demo = demo
-        self.job: DemoStartJob | None = None
-        window.runner.jobProgress.connect(self._on_progress)
-        window.runner.jobFinished.connect(self._on_finished)
-
-    def start(self) -> DemoStartJob:
-        self.job = DemoStartJob(self.demo)
-        banner = self.window.connection_tab.activity_banner
-        banner.show_message("Starting the demo…", "Waiting for the worker…", "info")
-        self.window.runner.submit(self.job)
-        return self.job
-
-    @Slot(object)
-    def _on_progress(self, event: JobProgress) -> None:
-        if self.job is None or event.job_id != self.job.id:
-            return
-        self.window.connection_tab.activity_banner.show_message(
-            "Starting the demo…", str(event.payload), "info"
-        )
-
-    @Slot(object)
-    def _on_finished(self, outcome: JobOutcome) -> None:
-        if self.job is None or outcome.job_id != self.job.id:
-            return
-        self.job = None
-        banner = self.window.connection_tab.activity_banner
-        if outcome.cancelled:
-            banner.clear()
-        elif outcome.error is not None:
-            banner.show_message("The demo could not start", outcome.error, "error")
-        else:
-            started: DemoStarted = outcome.result
-            banner.clear()
-            self.window.statusBar().showMessage(
-                f"Demo ready: the demo firm is connected to {started.company_name}.", 15_000
-            )
-
-
-def open_demo_window(
-    data_dir: Path | None, fresh: bool = False
-) -> tuple[MainWindow, DemoController]:
-    """Build the demo's window and start the demo on its worker. The caller shows it."""
-    demo = DemoSession(data_dir, fresh)
-    in_memory = demo.use_keyring()
-    note = (
-        "Demo: tokens kept in memory for this session (no system keyring)"
-        if in_memory
-        else "Demo: local QuickBooks sandbox"
-    )
-    window = MainWindow(
-        demo.ctx.store, demo.ctx.tokens, title="Factor Desktop — Demo", status_note=note
-    )
-    window.add_shutdown_hook(demo.close)
-    controller = DemoController(window, demo)
-    controller.start()
-    return window, controller
-
-
-def run_demo(data_dir: Path | None, fresh: bool = False) -> int:
-    from factor_desktop.ui.application import make_application, quit_on_interrupt
-
-    app = make_application()
-    window, _controller = open_demo_window(data_dir, fresh)
-    app.aboutToQuit.connect(window.shutdown)
-    quit_on_interrupt(app)
-    window.show()
-    try:
-        return app.exec()
-    finally:
-        window.shutdown()

@@ -10,6 +10,7 @@ the runner's slots in the GUI thread. Errors cross as messages, never as excepti
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import queue
@@ -107,6 +108,8 @@ class Job:
     title: ClassVar[str] = "Working…"
     # Further failures whose message is written for the administrator.
     expected_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    # Whether the window reads the store again afterwards (False: the job changes nothing listed).
+    refreshes_snapshot: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.id = next(_job_ids)
@@ -473,6 +476,29 @@ class JobRunner(QObject):
         self._thread.put(job)
         return job
 
+    async def run(self, job: Job) -> JobOutcome:
+        """Submit `job` and wait for its outcome without blocking the GUI thread.
+
+        For coroutines on the window's qasync loop: the Future is resolved by `jobFinished`,
+        which the runner emits in the GUI thread, so the coroutine goes on there. Cancelling the
+        coroutine cancels the job.
+        """
+        outcome: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+
+        def resolve(finished: JobOutcome) -> None:
+            if finished.job_id == job.id and not outcome.done():
+                outcome.set_result(finished)
+
+        self.jobFinished.connect(resolve)
+        try:
+            self.submit(job)
+            return await outcome
+        except asyncio.CancelledError:
+            job.cancel()
+            raise
+        finally:
+            self.jobFinished.disconnect(resolve)
+
     def refresh(self) -> SnapshotJob | None:
         """Queue a snapshot unless one is already waiting to start."""
         if self._stopped:
@@ -518,13 +544,13 @@ class JobRunner(QObject):
 
     @Slot(object)
     def _on_done(self, outcome: JobOutcome) -> None:
-        self._jobs.pop(outcome.job_id, None)
+        queued = self._jobs.pop(outcome.job_id, None)
         if outcome.kind == "snapshot" and outcome.ok:
             self.snapshotReady.emit(outcome.result)
         self.jobFinished.emit(outcome)
         if self._stopped:
             return
-        if outcome.kind != "snapshot":
+        if outcome.kind != "snapshot" and (queued is None or queued.job.refreshes_snapshot):
             self.refresh()
         busy = next((q.job.title for q in self._jobs.values() if q.started), "")
         self.busyChanged.emit(busy)

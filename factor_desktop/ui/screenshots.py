@@ -8,8 +8,10 @@ works the window the way an administrator would: a first sync reads QuickBooks's
 service types, expense types and tax terms whose names match a QuickBooks record are mapped
 through the window's own requests (one drop is refused, to show why), a preview is taken
 (`OUTDIR/sync-preview.png`, the dialog), and a second sync sends what it can. Finally it saves
-`OUTDIR/<tab>.png` for each tab. Secrets are kept in memory for the run and never drawn: the
-connect dialog is not opened.
+`OUTDIR/<tab>.png` for each tab (the Expenses tab with a PDF receipt in its pane), and the
+receipt viewer on a PDF receipt and on an image receipt (`receipt-pdf.png`,
+`receipt-image.png`). Secrets are kept in memory for the run and never drawn: the connect dialog
+is not opened.
 """
 
 from __future__ import annotations
@@ -73,6 +75,45 @@ def _refused_drop(app: QApplication, window: Any) -> None:
     _wait(app, lambda: _idle(window), START_TIMEOUT)
 
 
+def _receipt_expenses(window: Any) -> tuple[Any, Any]:
+    """The demo expenses whose first receipt is a downloaded PDF (one with the most pages'
+    worth: the sub-consultant's invoice), and a downloaded image."""
+    snapshot = window.snapshot
+    found: dict[str, Any] = {}
+    for row in snapshot.expenses if snapshot is not None else ():
+        files = [r for r in row.receipt_files if r.path is not None]
+        if files and files[0].kind not in found:
+            found[files[0].kind] = row
+    if "pdf" not in found or "image" not in found:
+        raise SystemExit("The demo sync brought no PDF or no image receipt")
+    return found["pdf"], found["image"]
+
+
+def _show_receipt(app: QApplication, window: Any, expense: Any) -> None:
+    """Select the expense on the Expenses tab and wait until its receipt is drawn."""
+    tab = window.expenses_tab
+    tab.select_expense(expense.id)
+    if not _wait(app, lambda: tab.receipt_pane.page is not None, START_TIMEOUT):
+        raise SystemExit(f"The receipt of expense {expense.id} was not drawn")
+
+
+def _receipt_dialog(app: QApplication, window: Any, expense: Any, path: Path) -> Path:
+    """The larger receipt viewer on `expense`, saved to `path`."""
+    _show_receipt(app, window, expense)
+    dialog = window.expenses_tab.open_receipt_dialog()
+    if dialog is None:
+        raise SystemExit(f"The receipt viewer did not open for expense {expense.id}")
+    try:
+        dialog.resize(900, 820)
+        if not _wait(app, lambda: dialog.viewer.page is not None, START_TIMEOUT):
+            raise SystemExit(f"The receipt viewer drew nothing for expense {expense.id}")
+        _settle(app)
+        return _save(dialog, path)
+    finally:
+        dialog.reject()
+        _settle(app, 0.1)
+
+
 def _save(widget: Any, path: Path) -> Path:
     if not widget.grab().save(str(path)):
         raise SystemExit(f"Could not write {path}")
@@ -80,8 +121,8 @@ def _save(widget: Any, path: Path) -> Path:
 
 
 def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
-    from factor_desktop.demo import open_demo_window
     from factor_desktop.ui.application import make_application
+    from factor_desktop.ui.demo_window import open_demo_window
     from factor_desktop.ui.jobs import install_session_keyring
 
     app = make_application()
@@ -118,10 +159,16 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
         _sync(app, window)
         _settle(app)
         window.statusBar().clearMessage()
+        pdf, image = _receipt_expenses(window)
         for index, name in enumerate(window.TAB_NAMES):
             window.tabs.setCurrentIndex(index)
+            if index == window.TAB_EXPENSES:
+                _show_receipt(app, window, pdf)
             _settle(app)
             saved.append(_save(window, out_dir / f"{name}.png"))
+        window.tabs.setCurrentIndex(window.TAB_EXPENSES)
+        for expense, name in ((pdf, "receipt-pdf.png"), (image, "receipt-image.png")):
+            saved.append(_receipt_dialog(app, window, expense, out_dir / name))
     finally:
         window.close()
     return saved

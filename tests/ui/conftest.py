@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +31,7 @@ from factor_desktop.store.models import (
 )
 from factor_desktop.ui.jobs import JobRunner, default_env_factory
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.qt import qt_build_problem
+from factor_desktop.ui.qt import new_event_loop, qt_build_problem
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -39,6 +40,16 @@ def _usable_qt() -> None:
     problem = qt_build_problem()
     if problem is not None:
         pytest.exit(problem, returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _window_settings_in_tmp(tmp_path: Path) -> None:
+    """The window's remembered size and columns go to the test's folder, not the user's."""
+    from PySide6.QtCore import QSettings
+
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
+    )
 
 
 @pytest.fixture
@@ -232,6 +243,9 @@ def make_window(qtbot: Any, ctx: AppContext) -> Iterator[Callable[..., MainWindo
         window = MainWindow(ctx.store, ctx.tokens, **kwargs)
         qtbot.addWidget(window)
         windows.append(window)
+        # The offscreen screen is 800 px wide, and the window never opens larger than its
+        # screen; the tests lay it out at its usual size.
+        window.resize(1280, 800)
         window.show()
         return window
 
@@ -254,3 +268,15 @@ def wait_for_snapshot(qtbot: Any, window: MainWindow, timeout: int = 10_000) -> 
     with qtbot.waitSignal(window.snapshotApplied, timeout=timeout) as blocker:
         window.refresh()
     return blocker.args[0]
+
+
+@pytest.fixture
+def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """The app's event loop as the window runs it: Qt's loop driving asyncio (qasync)."""
+    loop = new_event_loop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from factor_desktop.cli import build_parser, cmd_demo, cmd_gui
-from factor_desktop.demo import DemoController, DemoStarted, open_demo_window
+from factor_desktop.demo import DemoStarted
 from factor_desktop.services.mappings import find_local, mapped_qbo_id, mapping_coverage
 from factor_desktop.store.db import open_store
+from factor_desktop.ui.demo_window import DemoController, open_demo_window
 from factor_desktop.ui.main_window import MainWindow
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]

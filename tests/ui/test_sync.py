@@ -18,13 +18,14 @@ from sqlalchemy import func, select
 
 from factor_desktop.app import AppContext
 from factor_desktop.cli import main
-from factor_desktop.demo import DemoController, DemoSession, open_demo_window
+from factor_desktop.demo import DemoSession
 from factor_desktop.settings import update_setting
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import Invoice, OutboxItem, SyncLogEntry, SyncRun
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncSummary
 from factor_desktop.sync.push import retry_outbox
+from factor_desktop.ui.demo_window import DemoController, open_demo_window
 from factor_desktop.ui.jobs import JobOutcome, SyncJob, SyncProgress
 from factor_desktop.ui.main_window import MainWindow, last_sync_text
 from factor_desktop.ui.models import RowRole
