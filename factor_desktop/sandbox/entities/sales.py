@@ -313,7 +313,7 @@ class InvoiceRule(EntityRule):
                 "SubTotalLineDetail": {},
             }
         )
-        tax_detail, total_tax = self._tax(ctx, src, customer.doc, taxable)
+        tax_detail, total_tax = self._tax(ctx, src, customer.doc, taxable, existing)
         total = subtotal - discount_total + total_tax
         doc: JsonDict = {
             "AllowIPNPayment": is_true(src.get("AllowIPNPayment", False)),
@@ -374,9 +374,35 @@ class InvoiceRule(EntityRule):
         return doc
 
     def _tax(
-        self, ctx: Ctx, src: JsonDict, customer: JsonDict, taxable: Decimal
+        self,
+        ctx: Ctx,
+        src: JsonDict,
+        customer: JsonDict,
+        taxable: Decimal,
+        existing: Record | None = None,
     ) -> tuple[JsonDict, Decimal]:
-        requested = ref_value((src.get("TxnTaxDetail") or {}).get("TxnTaxCodeRef"))
+        """The invoice's `TxnTaxDetail` and its total tax.
+
+        QuickBooks computes the tax from the tax code named in `TxnTaxDetail.TxnTaxCodeRef`: one
+        TaxLine per sales rate of the code, each the taxable amount times the rate, to the cent.
+        A client overrides that by sending `TxnTaxDetail.TotalTax` with the code: "The only case
+        it matters is when you override the tax, in which case you will provide
+        TxnTaxDetail.TxnTaxCodeRef and TxnTaxDetail.TotalTax" (Intuit's SDK maintainer,
+        https://github.com/intuit/QuickBooks-V3-PHP-SDK/issues/199; a client sending Factor's
+        figure that way, with its TaxLine, in https://github.com/ruckus/quickbooks-ruby/issues/547).
+        The amount sent is kept: the TaxLines are computed as usual and the difference goes on
+        the last one, which says so in `TaxLineDetail.OverrideDeltaAmount` ("the difference
+        between the actual tax and the overridden amount supplied by the user", Intuit's
+        TaxLineDetail field reference). Spreading the difference on the last line is an
+        inference: the sources do not say which line QuickBooks adjusts.
+
+        `TotalTax` without a code, or no `TotalTax`, is computed. An update that sends back the
+        `TxnTaxDetail` it read (a full update echoing a computed tax, or a sparse update, which
+        carries the stored one) is computed again from the new lines, unless the stored tax was
+        itself an override, which stays.
+        """
+        sent = src.get("TxnTaxDetail") or {}
+        requested = ref_value(sent.get("TxnTaxCodeRef"))
         if requested is None and taxable > 0 and ctx.preference("TaxPrefs", "UsingSalesTax"):
             requested = ref_value(customer.get("DefaultTaxCodeRef"))
         if requested is None or not requested.isdigit():
@@ -384,36 +410,58 @@ class InvoiceRule(EntityRule):
         code = ctx.get("TaxCode", requested)
         if code is None:
             raise faults.invalid_reference("TxnTaxDetail.TxnTaxCodeRef")
+        override = self._override(sent, existing)
         detail: JsonDict = {"TxnTaxCodeRef": {"value": code.id}}
-        if taxable <= 0:
-            detail["TotalTax"] = 0
-            return detail, Decimal(0)
         tax_lines: list[JsonDict] = []
         total = Decimal(0)
-        rate_list = (code.doc.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
-        for rate_detail in rate_list:
-            rate_id = ref_value(rate_detail.get("TaxRateRef"))
-            rate = ctx.get("TaxRate", rate_id) if rate_id else None
-            if rate is None:
-                continue
-            percent = dec(rate.doc.get("RateValue", 0))
-            amount = (taxable * percent / 100).quantize(CENT)
-            total += amount
-            tax_lines.append(
-                {
-                    "Amount": money(amount),
-                    "DetailType": "TaxLineDetail",
-                    "TaxLineDetail": {
-                        "TaxRateRef": {"value": rate.id},
-                        "PercentBased": True,
-                        "TaxPercent": number(percent),
-                        "NetAmountTaxable": money(taxable),
-                    },
-                }
-            )
+        if taxable > 0:
+            rate_list = (code.doc.get("SalesTaxRateList") or {}).get("TaxRateDetail") or []
+            for rate_detail in rate_list:
+                rate_id = ref_value(rate_detail.get("TaxRateRef"))
+                rate = ctx.get("TaxRate", rate_id) if rate_id else None
+                if rate is None:
+                    continue
+                percent = dec(rate.doc.get("RateValue", 0))
+                amount = (taxable * percent / 100).quantize(CENT)
+                total += amount
+                tax_lines.append(
+                    {
+                        "Amount": money(amount),
+                        "DetailType": "TaxLineDetail",
+                        "TaxLineDetail": {
+                            "TaxRateRef": {"value": rate.id},
+                            "PercentBased": True,
+                            "TaxPercent": number(percent),
+                            "NetAmountTaxable": money(taxable),
+                        },
+                    }
+                )
+        if override is not None and override != total:
+            delta = override - total
+            if tax_lines:
+                last = tax_lines[-1]
+                last["Amount"] = money(dec(last["Amount"]) + delta)
+                last["TaxLineDetail"]["OverrideDeltaAmount"] = money(delta)
+            total = override
         detail["TotalTax"] = money(total)
-        detail["TaxLine"] = tax_lines
+        if taxable > 0:
+            detail["TaxLine"] = tax_lines
         return detail, total
+
+    @staticmethod
+    def _override(sent: JsonDict, existing: Record | None) -> Decimal | None:
+        """The tax amount the client overrides with, if it does (see `_tax`)."""
+        if sent.get("TotalTax") is None or ref_value(sent.get("TxnTaxCodeRef")) is None:
+            return None
+        amount = dec(sent["TotalTax"], "TxnTaxDetail.TotalTax").quantize(CENT)
+        stored = existing.doc.get("TxnTaxDetail") if existing is not None else None
+        if isinstance(stored, dict) and sent == stored:
+            overridden = any(
+                "OverrideDeltaAmount" in (line.get("TaxLineDetail") or {})
+                for line in stored.get("TaxLine") or []
+            )
+            return amount if overridden else None
+        return amount
 
     def _custom_fields(self, prefs: JsonDict, src: JsonDict) -> list[JsonDict]:
         values: dict[str, Any] = {}

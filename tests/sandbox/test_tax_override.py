@@ -1,0 +1,142 @@
+"""Sales tax on invoices: computed from the tax code's rates, or the amount the client sends.
+
+QuickBooks keeps a transaction's tax amount when the invoice carries both
+`TxnTaxDetail.TxnTaxCodeRef` and `TxnTaxDetail.TotalTax` (intuit/QuickBooks-V3-PHP-SDK issue 199;
+a client doing so in ruckus/quickbooks-ruby issue 547), and computes it otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from factor_desktop.sandbox import SandboxServer
+from factor_desktop.sandbox.seeds import _put
+
+from .conftest import Api, invoice_body, new_customer
+
+ALDER_COUNTY = "2"  # the empty company's tax code: one rate, 8.5%
+
+
+def _taxed(api: Api, *amounts: float, **tax: Any) -> dict[str, Any]:
+    customer = new_customer(api, f"Taxed {len(amounts)} {sorted(tax)}")
+    body = invoice_body(customer["Id"], *amounts)
+    for line in body["Line"]:
+        line["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "TAX"}
+    body["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": ALDER_COUNTY}, **tax}
+    return body
+
+
+def test_without_a_total_the_tax_is_computed_from_the_codes_rate(api: Api) -> None:
+    invoice = api.create("Invoice", _taxed(api, 3529.41))
+    tax = invoice["TxnTaxDetail"]
+    assert tax["TotalTax"] == 300.0  # 3529.41 * 8.5% = 299.99985
+    assert "OverrideDeltaAmount" not in tax["TaxLine"][0]["TaxLineDetail"]
+    assert invoice["TotalAmt"] == 3829.41
+
+
+def test_a_total_sent_with_the_code_is_kept(api: Api) -> None:
+    # Factor's 8.25% on 3529.41 is 291.18; the code's 8.5% would be 300.00.
+    invoice = api.create("Invoice", _taxed(api, 3529.41, TotalTax=291.18))
+    tax = invoice["TxnTaxDetail"]
+    assert tax["TxnTaxCodeRef"] == {"value": ALDER_COUNTY}
+    assert tax["TotalTax"] == 291.18
+    (line,) = tax["TaxLine"]
+    assert line["Amount"] == 291.18
+    assert line["TaxLineDetail"]["OverrideDeltaAmount"] == -8.82
+    assert line["TaxLineDetail"]["TaxPercent"] == 8.5
+    assert invoice["TotalAmt"] == 3820.59 and invoice["Balance"] == 3820.59
+
+
+def test_a_total_without_a_code_is_not_an_override(api: Api) -> None:
+    body = _taxed(api, 100.0)
+    body["TxnTaxDetail"] = {"TotalTax": 5}
+    invoice = api.create("Invoice", body)
+    # Computed, from the customer's default tax code, as without the amount.
+    assert invoice["TxnTaxDetail"]["TotalTax"] == 8.5
+    assert invoice["TotalAmt"] == 108.5
+
+
+def test_an_update_keeps_an_override_and_recomputes_a_computed_tax(api: Api) -> None:
+    computed = api.create("Invoice", _taxed(api, 100.0))
+    overridden = api.create("Invoice", _taxed(api, 100.0, TotalTax=8.25))
+
+    # A full update sending back what it read, with a changed line: computed again.
+    body = {k: v for k, v in computed.items() if k not in ("MetaData", "domain", "sparse")}
+    body["Line"] = [line for line in body["Line"] if line["DetailType"] != "SubTotalLineDetail"]
+    body["Line"][0]["Amount"] = 200.0
+    again = api.create("Invoice", body)
+    assert again["TxnTaxDetail"]["TotalTax"] == 17.0 and again["TotalAmt"] == 217.0
+
+    # A sparse update of the note: the override stays.
+    noted = api.create(
+        "Invoice",
+        {
+            "Id": overridden["Id"],
+            "SyncToken": overridden["SyncToken"],
+            "sparse": True,
+            "PrivateNote": "Checked",
+        },
+    )
+    assert noted["TxnTaxDetail"]["TotalTax"] == 8.25 and noted["TotalAmt"] == 108.25
+
+    # A new amount sent with the code replaces it.
+    changed = api.create(
+        "Invoice",
+        {
+            "Id": noted["Id"],
+            "SyncToken": noted["SyncToken"],
+            "sparse": True,
+            "TxnTaxDetail": {"TxnTaxCodeRef": {"value": ALDER_COUNTY}, "TotalTax": 8.0},
+        },
+    )
+    assert changed["TxnTaxDetail"]["TotalTax"] == 8.0 and changed["TotalAmt"] == 108.0
+
+
+def test_with_several_rates_the_difference_goes_on_the_last_line(
+    qbo: SandboxServer, api: Api
+) -> None:
+    sandbox = qbo.sandbox
+    with sandbox.store.transaction():
+        for rate_id, name, value in (("7", "State", 6.25), ("8", "City", 2)):
+            _put(sandbox, "TaxRate", rate_id, {"Name": name, "Active": True, "RateValue": value})
+        _put(
+            sandbox,
+            "TaxCode",
+            "9",
+            {
+                "Name": "State and City",
+                "Active": True,
+                "Taxable": True,
+                "TaxGroup": True,
+                "SalesTaxRateList": {
+                    "TaxRateDetail": [
+                        {"TaxRateRef": {"value": "7"}, "TaxTypeApplicable": "TaxOnAmount"},
+                        {"TaxRateRef": {"value": "8"}, "TaxTypeApplicable": "TaxOnAmount"},
+                    ]
+                },
+            },
+        )
+    body = _taxed(api, 1000.0, 234.56)
+    body["TxnTaxDetail"]["TxnTaxCodeRef"] = {"value": "9"}
+    computed = api.create("Invoice", body)["TxnTaxDetail"]
+    assert [line["Amount"] for line in computed["TaxLine"]] == [77.16, 24.69]
+    assert computed["TotalTax"] == 101.85
+
+    body["TxnTaxDetail"]["TotalTax"] = 101.84  # Factor rounds the sum once, at 8.25%
+    kept = api.create("Invoice", body)
+    lines = kept["TxnTaxDetail"]["TaxLine"]
+    assert [line["Amount"] for line in lines] == [77.16, 24.68]
+    assert "OverrideDeltaAmount" not in lines[0]["TaxLineDetail"]
+    assert lines[1]["TaxLineDetail"]["OverrideDeltaAmount"] == -0.01
+    assert kept["TxnTaxDetail"]["TotalTax"] == 101.84 and kept["TotalAmt"] == 1336.40
+
+
+def test_an_override_on_an_invoice_with_nothing_taxable(api: Api) -> None:
+    body = _taxed(api, 100.0, TotalTax=0)
+    body["Line"][0]["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "NON"}
+    invoice = api.create("Invoice", body)
+    assert invoice["TxnTaxDetail"] == {
+        "TxnTaxCodeRef": {"value": ALDER_COUNTY},
+        "TotalTax": 0,
+    }
+    assert invoice["TotalAmt"] == 100.0
