@@ -16,6 +16,7 @@ from .clock import SandboxClock, format_datetime
 from .context import Ctx
 from .entities import BY_LOWER_NAME, BY_NAME, EntityRule
 from .entities.base import ENVELOPE_FIELDS, check_line_properties, is_true
+from .paging import indexed_query, present_fresh
 from .query import QueryError, parse_query, run_query
 from .store import JsonDict, Record, Store
 
@@ -290,10 +291,14 @@ class Company:
             parsed = parse_query(text)
             rule = BY_NAME.get(parsed.entity)
             ctx = self.ctx()
-            rows: list[dict[str, Any]] = []
-            if rule is not None:
-                rows = [rule.present(ctx, record) for record in ctx.all(rule.name)]
-            page, total = run_query(parsed, rows)
+            answer = None if rule is None else indexed_query(ctx, rule, parsed)
+            if answer is not None:
+                page, total = answer
+            else:
+                rows: list[dict[str, Any]] = []
+                if rule is not None:
+                    rows = [present_fresh(ctx, rule, record) for record in ctx.all(rule.name)]
+                page, total = run_query(parsed, rows)
         except QueryError as exc:
             raise faults.query_fault(exc.code, exc.message, exc.detail) from None
         if parsed.count:
@@ -351,7 +356,7 @@ class Company:
                         }
                     )
                 else:
-                    rows.append(rule.present(ctx, record))
+                    rows.append(present_fresh(ctx, rule, record))
             total += len(rows)
             if rows:
                 answers.append({rule.name: rows, "startPosition": 1, "maxResults": len(rows)})

@@ -104,6 +104,7 @@ __all__ = [
     "parse_query",
     "run_query",
     "sort_key",
+    "temporal",
 ]
 
 DEFAULT_MAX_RESULTS: Final = 100
@@ -826,6 +827,11 @@ def is_active(row: dict[str, Any]) -> bool:
 def sort_key(row: dict[str, Any], prop: str) -> tuple[int, Decimal, float, str] | None:
     """The key ORDERBY ``prop`` sorts ``row`` by (None: the row lacks it and sorts last)."""
     return _sort_key(row, prop)
+
+
+def temporal(text: str) -> date | datetime | None:
+    """The date or date-time a literal or stored text stands for, as conditions read it."""
+    return _temporal(text)
 
 
 def matches(q: Query, row: dict[str, Any]) -> bool:

@@ -96,6 +96,7 @@ _INDEXES: tuple[tuple[str, str, str], ...] = (
     ("ix_party", "realm, entity, party, amount", "party IS NOT NULL"),
     ("ix_parent", "realm, entity, parent", "parent IS NOT NULL"),
 )
+_LOOKUP_COLUMNS = frozenset({"f_docnum", "f_display", "f_name", "f_fqn", "uniq", "parent"})
 _KEY_LIST = ", ".join(keys.COLUMNS)
 _KEY_MARKS = ", ".join("?" for _ in keys.COLUMNS)
 _KEY_UPDATES = ", ".join(f"{name} = excluded.{name}" for name in keys.COLUMNS)
@@ -249,12 +250,13 @@ class Store:
 
     def find(self, realm: str, entities: tuple[str, ...], column: str, value: str) -> list[Record]:
         """Live objects of ``entities`` whose indexed ``column`` (see :mod:`.keys`) is ``value``."""
-        if column not in keys.COLUMNS:
-            raise ValueError(f"not an indexed column: {column}")
+        if column not in _LOOKUP_COLUMNS:
+            raise ValueError(f"no index looks up {column}")
         marks = ", ".join("?" for _ in entities)
         with self._lock:
             rows = self._conn.execute(
-                "SELECT entity, id, doc, internal, deleted, updated FROM entities "
+                f"SELECT entity, id, doc, internal, deleted, updated FROM entities "
+                f"INDEXED BY ix_{column} "
                 f"WHERE realm = ? AND entity IN ({marks}) AND deleted = 0 AND {column} = ? "
                 "ORDER BY num, id",
                 (realm, *entities, value),
@@ -279,8 +281,8 @@ class Store:
         marks = ", ".join("?" for _ in entities)
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT amount FROM entities WHERE realm = ? AND entity IN ({marks}) "
-                "AND deleted = 0 AND party = ?",
+                f"SELECT amount FROM entities INDEXED BY ix_party WHERE realm = ? "
+                f"AND entity IN ({marks}) AND deleted = 0 AND party = ?",
                 (realm, *entities, party),
             ).fetchall()
         return [str(r[0]) for r in rows if r[0] is not None]
