@@ -277,8 +277,13 @@ def _type_suggestions(
                     )
                 continue
             if len(matches) > 1:
-                own = {name.casefold() for name in _names_of(local)}
-                closest = [m for m in matches.values() if m[0].name.casefold() in own]
+                # Several match: the one spelt exactly as the Factor type, else the one that
+                # differs only by case, when there is just one such.
+                names = _names_of(local)
+                own = {name.casefold() for name in names}
+                closest = [m for m in matches.values() if m[0].name in names]
+                if len(closest) != 1:
+                    closest = [m for m in matches.values() if m[0].name.casefold() in own]
                 if len(closest) != 1:
                     unmatched.append(
                         Unmatched(
