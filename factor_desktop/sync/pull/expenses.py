@@ -202,7 +202,7 @@ def _expense_type(p: PullPass, entity: str, txn_id: str, label: str, line: _Line
         level="warning",
         reason=reason,
         qbo_id=txn_id,
-        detail={f"{what}read_id": qbo_id, f"{what}_name": name, "line_id": line.line_id},
+        detail={f"{what}_id": qbo_id, f"{what}_name": name, "line_id": line.line_id},
         once=True,
     )
     return None
