@@ -2,16 +2,23 @@
 
 The dialog runs the connection as jobs on the worker: `ConnectJob` opens the loopback listener
 and waits for the browser's redirect; pasting the redirect address instead cancels that wait and
-runs `FinishConnectJob`. The client secret is read from its field once, handed to the job, and the
+runs `FinishConnectJob`. When no browser can be launched here (or the administrator asks not to
+use one), the sign-in link is shown with a Copy button, what to do with it, the redirect URI the
+Intuit app must list, and the field for the address QuickBooks sends the browser back to.
+The client secret is read from its field once, handed to the job, and the
 field is cleared at that moment; the job drops it as soon as the sign-in has begun.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -27,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.sync.connection import ConnectionReport
+from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
 from factor_desktop.ui.jobs import (
     AuthorizeUrl,
     AwaitingPaste,
@@ -39,6 +47,8 @@ from factor_desktop.ui.jobs import (
 )
 from factor_desktop.ui.snapshot import ConnectionInfo
 from factor_desktop.ui.widgets import muted_label
+
+log = logging.getLogger(__name__)
 
 ENV_PRODUCTION = 0
 ENV_SANDBOX = 1
@@ -58,6 +68,12 @@ def _title(text: str = "") -> QLabel:
     return label
 
 
+def redirect_uri_of(authorize_url: str) -> str:
+    """The redirect URI a sign-in link asks QuickBooks to send the browser back to."""
+    values = parse_qs(urlsplit(authorize_url).query).get("redirect_uri", [])
+    return values[0] if values else ""
+
+
 def _text(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setTextFormat(Qt.TextFormat.PlainText)
@@ -73,7 +89,7 @@ class ConnectDialog(QDialog):
         self,
         runner: JobRunner,
         info: ConnectionInfo | None,
-        open_url: Callable[[str], None],
+        open_url: Callable[[str], object],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -83,6 +99,7 @@ class ConnectDialog(QDialog):
         self._open_url = open_url
         self._job: Job | None = None
         self._authorize_url: str | None = None
+        self._loopback = True
         self._closed = False
 
         self.pages = QStackedWidget()
@@ -115,8 +132,14 @@ class ConnectDialog(QDialog):
             | Qt.InputMethodHint.ImhNoPredictiveText
         )
         self.form_error = _text()
-        self.form_error.setStyleSheet("color: #b00020;")
+        self.form_error.setStyleSheet(css(ERROR_COLOR))
         self.form_error.hide()
+        self.no_browser_check = QCheckBox(
+            "Don't open a browser here: show the sign-in link to copy"
+        )
+        self.no_browser_check.setToolTip(
+            "For a computer without a browser, or to sign in from another computer."
+        )
 
         environment = (info.environment or info.settings_environment) if info else "production"
         if environment == "production":
@@ -142,6 +165,7 @@ class ConnectDialog(QDialog):
         form.addRow("Discovery URL:", self.url_edit)
         form.addRow("Client ID:", self.client_id_edit)
         form.addRow("Client Secret:", self.secret_edit)
+        form.addRow("", self.no_browser_check)
 
         buttons = QDialogButtonBox()
         self.start_button = buttons.addButton("Connect", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -189,8 +213,28 @@ class ConnectDialog(QDialog):
         paste_row.addWidget(self.paste_edit, 1)
         paste_row.addWidget(self.paste_button)
         self.paste_error = _text()
-        self.paste_error.setStyleSheet("color: #b00020;")
+        self.paste_error.setStyleSheet(css(ERROR_COLOR))
         self.paste_error.hide()
+
+        # The sign-in link, for when no browser opens here.
+        self.link_box = QWidget()
+        self.link_edit = QLineEdit()
+        self.link_edit.setReadOnly(True)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the sign-in link to the clipboard.")
+        self.copy_button.clicked.connect(self.copy_link)
+        link_row = QHBoxLayout()
+        link_row.addWidget(self.link_edit, 1)
+        link_row.addWidget(self.copy_button)
+        self.link_steps = _text()
+        link_layout = QVBoxLayout(self.link_box)
+        link_layout.setContentsMargins(0, 0, 0, 0)
+        link_layout.addWidget(QLabel("Sign-in link:"))
+        link_layout.addLayout(link_row)
+        link_layout.addWidget(self.link_steps)
+        self.link_box.hide()
+        self.redirect_label = _text()
+        self.redirect_label.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         bottom = QHBoxLayout()
@@ -198,19 +242,20 @@ class ConnectDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(self.cancel_button)
 
+        self.paste_hint = muted_label(
+            "Or paste the redirect address instead (the full address your browser shows "
+            "after you approve the connection):"
+        )
         layout = QVBoxLayout(page)
         layout.addWidget(self.waiting_title)
         layout.addWidget(self.waiting_text)
         layout.addWidget(progress)
+        layout.addWidget(self.link_box)
         layout.addSpacing(8)
-        layout.addWidget(
-            muted_label(
-                "Or paste the redirect address instead (the full address your browser shows "
-                "after you approve the connection):"
-            )
-        )
+        layout.addWidget(self.paste_hint)
         layout.addLayout(paste_row)
         layout.addWidget(self.paste_error)
+        layout.addWidget(self.redirect_label)
         layout.addStretch(1)
         layout.addLayout(bottom)
         return page
@@ -220,7 +265,7 @@ class ConnectDialog(QDialog):
         self.result_title = _title()
         self.result_text = _text()
         self.result_warnings = _text()
-        self.result_warnings.setStyleSheet("color: #a85400;")
+        self.result_warnings.setStyleSheet(css(WARNING_COLOR))
         self.retry_button = QPushButton("Try again")
         self.retry_button.clicked.connect(self._retry)
         close_button = QPushButton("Close")
@@ -278,6 +323,8 @@ class ConnectDialog(QDialog):
         self._run(job)
         self.waiting_title.setText("Waiting for QuickBooks…")
         self.reopen_button.setEnabled(False)
+        self.link_box.hide()
+        self.redirect_label.hide()
         self.pages.setCurrentIndex(PAGE_WAITING)
 
     # -- waiting ----------------------------------------------------------------------------
@@ -288,8 +335,56 @@ class ConnectDialog(QDialog):
 
     @Slot()
     def _reopen(self) -> None:
-        if self._authorize_url:
-            self._open_url(self._authorize_url)
+        if self._authorize_url and not self._launch(self._authorize_url):
+            self.show_link(self._authorize_url, self._loopback, browser_failed=True)
+
+    def _launch(self, url: str) -> bool:
+        """Open the sign-in page in the system's browser; False when none could be launched."""
+        try:
+            opened = self._open_url(url)
+        except Exception:
+            log.exception("The browser could not be launched")
+            return False
+        return opened is not False
+
+    @Slot()
+    def copy_link(self) -> None:
+        QGuiApplication.clipboard().setText(self.link_edit.text())
+        self.copy_button.setText("Copied")
+
+    def show_link(self, url: str, loopback: bool, *, browser_failed: bool = False) -> None:
+        """The sign-in link to copy, and what to do with it."""
+        self.link_edit.setText(url)
+        self.link_edit.setCursorPosition(0)
+        self.copy_button.setText("Copy")
+        redirect = redirect_uri_of(url)
+        if loopback:
+            steps = (
+                "1. Copy the link and open it in a browser, sign in to QuickBooks and choose the "
+                "company.\n"
+                "2. On this computer the window then continues by itself. In a browser on "
+                "another computer the last page cannot load: copy the address it shows (it "
+                f"starts with {redirect or 'http://localhost'}) and paste it below."
+            )
+        else:
+            steps = (
+                "1. Copy the link and open it in any browser, sign in to QuickBooks and choose "
+                "the company.\n"
+                "2. QuickBooks sends the browser to your redirect page: copy that page's whole "
+                "address and paste it below."
+            )
+        self.link_steps.setText(steps)
+        self.waiting_title.setText(
+            "Open this link in a browser"
+            if not browser_failed
+            else "No browser could be opened here: open this link in one"
+        )
+        self.waiting_text.setText(
+            "QuickBooks' sign-in page is a web page; any browser can open it."
+        )
+        self.paste_hint.setText("The address QuickBooks sent the browser to:")
+        self.link_box.show()
+        self.paste_edit.setFocus()
 
     @Slot()
     def finish_with_paste(self) -> None:
@@ -320,15 +415,29 @@ class ConnectDialog(QDialog):
         if self._job is None or event.job_id != self._job.id:
             return
         if isinstance(event.payload, AuthorizeUrl):
-            self._authorize_url = event.payload.url
+            url, loopback = event.payload.url, event.payload.loopback
+            self._authorize_url = url
+            self._loopback = loopback
             self.reopen_button.setEnabled(True)
             # The sign-in has begun, so the app's keys are in the keyring now.
             self._has_saved_secret = True
             self.secret_edit.setPlaceholderText(
                 "Leave empty to use the secret saved in the keyring"
             )
-            self._open_url(event.payload.url)
-            if not event.payload.loopback:
+            redirect = redirect_uri_of(url)
+            if redirect:
+                self.redirect_label.setText(
+                    f"Redirect URI your Intuit app must list (developer.intuit.com > Keys & "
+                    f"credentials > Redirect URIs): {redirect}"
+                )
+                self.redirect_label.show()
+            if self.no_browser_check.isChecked():
+                self.show_link(url, loopback)
+                return
+            if not self._launch(url):
+                self.show_link(url, loopback, browser_failed=True)
+                return
+            if not loopback:
                 self.waiting_text.setText(
                     "Sign in to QuickBooks in your browser and choose the company. QuickBooks "
                     "then sends you to your redirect page: paste that page's address below."

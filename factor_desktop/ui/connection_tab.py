@@ -19,14 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.secrets import REFRESH_IDLE_LIMIT
+from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
 from factor_desktop.ui.formatting import (
+    PlainError,
     age_text,
     connection_state_label,
     datetime_text,
     environment_label,
     time_left_text,
 )
-from factor_desktop.ui.models import ERROR_COLOR, WARNING_COLOR
 from factor_desktop.ui.snapshot import ConnectionInfo
 from factor_desktop.ui.widgets import Banner, muted_label
 
@@ -43,7 +44,7 @@ def _value_label(wrap: bool = False) -> QLabel:
 
 
 def _set_color(label: QLabel, color: QColor | None) -> None:
-    label.setStyleSheet(f"color: {color.name()};" if color is not None else "")
+    label.setStyleSheet(css(color))
 
 
 class ConnectionTab(QWidget):
@@ -55,9 +56,12 @@ class ConnectionTab(QWidget):
         super().__init__(parent)
         self._info: ConnectionInfo | None = None
         self._busy = False
+        self._unreachable: PlainError | None = None
+        self._unreachable_since: datetime | None = None
 
         # Banners, most urgent first.
         self.activity_banner = Banner("info")
+        self.unreachable_banner = Banner("warning")
         self.reconnect_banner = Banner("error")
         self.reconnect_button = self.reconnect_banner.add_button("Reconnect…")
         self.keyring_banner = Banner("warning")
@@ -157,6 +161,7 @@ class ConnectionTab(QWidget):
         column.setSpacing(12)
         for banner in (
             self.activity_banner,
+            self.unreachable_banner,
             self.reconnect_banner,
             self.keyring_banner,
             self.message_banner,
@@ -236,6 +241,39 @@ class ConnectionTab(QWidget):
     def show_message(self, title: str, message: str, kind: str = "error") -> None:
         self.message_banner.show_message(title, message, kind)
 
+    def show_reachability(self, problem: PlainError | None, now: datetime | None = None) -> None:
+        """Whether QuickBooks answered the last time it was asked (None: it did)."""
+        if problem is None:
+            self._unreachable = None
+            self._unreachable_since = None
+        else:
+            if self._unreachable is None:
+                self._unreachable_since = now or datetime.now(UTC)
+            self._unreachable = problem
+        self._show_reachability()
+
+    @property
+    def unreachable(self) -> bool:
+        return self._unreachable is not None
+
+    def _show_reachability(self) -> None:
+        info = self._info
+        problem = self._unreachable
+        if problem is None or info is None or info.state != "connected":
+            self.unreachable_banner.clear()
+            return
+        since = (
+            f" since {datetime_text(self._unreachable_since)}" if self._unreachable_since else ""
+        )
+        self.state_label.setText(f"Connected, but QuickBooks can't be reached{since}")
+        _set_color(self.state_label, ERROR_COLOR)
+        self.unreachable_banner.show_message(
+            "QuickBooks can't be reached",
+            "Your changes are kept and go out on the next sync. Check this computer's internet "
+            "connection; Sync Now tries again at once, and the automatic sync keeps trying."
+            + (f"\n\nDetails: {problem.details}" if problem.details != problem.text else ""),
+        )
+
     def update_from(self, info: ConnectionInfo, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         self._info = info
@@ -275,6 +313,7 @@ class ConnectionTab(QWidget):
             if info.state == "disconnected"
             else None,
         )
+        self._show_reachability()
         self.realm_label.setText(info.realm_id or "—")
         self.environment_label.setText(
             environment_label(info.environment)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -22,6 +24,7 @@ __all__ = [
     "mapped_text",
     "money_text",
     "percent_text",
+    "plain_error",
     "sync_counts_text",
     "time_left_text",
 ]
@@ -165,3 +168,70 @@ def sync_counts_text(counts: dict[str, int], limit: int | None = None) -> str:
         problems = [k for k in keys if k in ("blocked", "failed")]
         keys = [k for k in keys if k not in problems][: max(0, limit - len(problems))] + problems
     return ", ".join(f"{present[k]} {k.replace('_', ' ')}" for k in keys)
+
+
+# --- failures, in plain words -----------------------------------------------------------------
+
+UNREACHABLE = "QuickBooks can't be reached; your changes are kept and go out on the next sync."
+
+# What a failure to reach QuickBooks (or Intuit's sign-in) looks like in the messages of the
+# client, the token manager and requests: no reply arrived at all.
+_UNREACHABLE_SIGNS = re.compile(
+    r"could not reach QuickBooks|could not be reached|can't be reached|"
+    r"ConnectionError|ConnectTimeout|ReadTimeout|Timeout\b|Max retries exceeded|"
+    r"NewConnectionError|Connection refused|RemoteDisconnected|ConnectionResetError|"
+    r"Name or service not known|Temporary failure in name resolution|SSLError|ProxyError",
+    re.IGNORECASE,
+)
+_SERVER_TROUBLE = re.compile(r"QuickBooks had a problem on its side|\bHTTP 5\d\d\b")
+_SLOW_DOWN = re.compile(r"asked Factor Desktop to slow down|\bHTTP 429\b|ThrottleExceeded")
+_REFUSED = re.compile(
+    r"refused the connection|invalid_grant|reconnect(?:ion)? (?:is )?needed|Reconnect to",
+    re.IGNORECASE,
+)
+_BUSY = re.compile(r"already running", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PlainError:
+    """A failure said for the administrator: what happened and what to do (`text`), whether
+    QuickBooks could not be reached at all, and the original message for the details."""
+
+    text: str
+    unreachable: bool
+    details: str
+
+
+def plain_error(message: str | None) -> PlainError:
+    """The administrator's version of an error message from a job or a sync run.
+
+    Messages already written for the administrator are kept; technical ones (an HTTP library's
+    "Max retries exceeded", a server error) become a sentence that says what to do.
+    """
+    details = (message or "").strip()
+    if not details:
+        return PlainError("Something went wrong; the log file has the details.", False, "")
+    if _UNREACHABLE_SIGNS.search(details) and not _REFUSED.search(details):
+        return PlainError(UNREACHABLE, True, details)
+    if _SERVER_TROUBLE.search(details):
+        return PlainError(
+            "QuickBooks is having trouble on its side; your changes are kept and go out on the "
+            "next sync.",
+            False,
+            details,
+        )
+    if _SLOW_DOWN.search(details):
+        return PlainError(
+            "QuickBooks asked for fewer requests for a while; the next sync carries on where "
+            "this one stopped.",
+            False,
+            details,
+        )
+    if _BUSY.search(details):
+        return PlainError(
+            "Another sync of this firm is running (perhaps from the command line); try again "
+            "when it has finished.",
+            False,
+            details,
+        )
+    return PlainError(details, False, details)

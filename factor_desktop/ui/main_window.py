@@ -1,34 +1,49 @@
-"""The main window: one tab per concern, a status bar, and the job runner behind them."""
+"""The main window: one tab per concern, menus, a status bar, and the job runner behind them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QDesktopServices, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDesktopServices,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
-    QLabel,
+    QApplication,
+    QFileDialog,
+    QHeaderView,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
+    QSystemTrayIcon,
     QTabWidget,
     QToolBar,
-    QToolButton,
     QWidget,
 )
 
+from factor_desktop.paths import DataDir
 from factor_desktop.secrets import TokenStore
 from factor_desktop.store.db import Store
 from factor_desktop.sync.engine import SyncSummary
+from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css, follow_palette
 from factor_desktop.ui.connect_dialog import ConnectDialog
 from factor_desktop.ui.connection_tab import ConnectionTab
 from factor_desktop.ui.formatting import (
+    PlainError,
     connection_state_label,
     date_text,
+    plain_error,
     sync_counts_text,
 )
+from factor_desktop.ui.import_dialog import ImportProblemsDialog, import_summary_text
 from factor_desktop.ui.jobs import (
     ClearMappingJob,
     DisconnectJob,
@@ -46,8 +61,11 @@ from factor_desktop.ui.jobs import (
     SyncProgress,
     default_env_factory,
 )
-from factor_desktop.ui.models import ERROR_COLOR, WARNING_COLOR
+from factor_desktop.ui.jobs_extra import ImportJob, ImportResult, RefreshListsJob
+from factor_desktop.ui.menus import about_box, build_menus, documentation_path, tip
+from factor_desktop.ui.settings_dialog import SettingsDialog
 from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
+from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog
 from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
 
@@ -55,11 +73,40 @@ log = logging.getLogger(__name__)
 
 REFRESH_INTERVAL_MS = 30_000
 WINDOW_SIZE = (1280, 800)
+# The share of the screen a first window may take at most.
+SCREEN_SHARE = 0.92
 MINUTE_MS = 60_000
+# How long a desktop notification stays up.
+NOTIFY_MS = 15_000
 
 
-def open_in_browser(url: str) -> None:
-    QDesktopServices.openUrl(QUrl(url))
+def open_in_browser(url: str) -> bool:
+    """Open `url` in the system's browser (or viewer); False when nothing could be launched."""
+    return bool(QDesktopServices.openUrl(QUrl(url)))
+
+
+def default_ui_settings() -> QSettings:
+    """Where the window keeps its size and column widths (not firm data: the user's config)."""
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, "Factor", "Factor Desktop"
+    )
+
+
+def fit_to_screen(wanted: QSize, available: QSize) -> QSize:
+    """`wanted`, shrunk to fit inside `available` with room for the window's frame."""
+    return QSize(
+        min(wanted.width(), int(available.width() * SCREEN_SHARE)),
+        min(wanted.height(), int(available.height() * SCREEN_SHARE)),
+    )
+
+
+def platform_title(title: str) -> str:
+    """The title as the window system shows it: Qt adds " — <application display name>"
+    unless the title is that name."""
+    name = QGuiApplication.applicationDisplayName()
+    if not name or title == name:
+        return title
+    return f"{title} \N{EM DASH} {name}" if title else name
 
 
 def clock_text(moment: datetime, now: datetime | None = None) -> str:
@@ -101,21 +148,33 @@ class MainWindow(QMainWindow):
         *,
         title: str = "Factor Desktop",
         status_note: str | None = None,
-        open_url: Callable[[str], None] = open_in_browser,
+        open_url: Callable[[str], object] = open_in_browser,
         refresh_interval_ms: int = REFRESH_INTERVAL_MS,
         env_factory: EnvFactory | None = None,
+        ui_settings: QSettings | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(title)
-        self.resize(*WINDOW_SIZE)
+        self._title = title
+        self._use_title(title)
         self._store_path = store.path
         self._open_url = open_url
+        self._ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
         self._snapshot: Snapshot | None = None
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._closed = False
         self.connect_dialog: ConnectDialog | None = None
         self.confirm_box: QMessageBox | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.import_dialog: QFileDialog | None = None
+        self.import_job: ImportJob | None = None
+        self.problems_dialog: ImportProblemsDialog | None = None
+        self.about_dialog: QMessageBox | None = None
+        # QuickBooks could not be reached on the last try (the plain message), or None.
+        self.unreachable: PlainError | None = None
+        self.tray: QSystemTrayIcon | None = None
+        # The last desktop notification: (title, text), for the administrator and for tests.
+        self.last_notification: tuple[str, str] | None = None
 
         self.connection_tab = ConnectionTab()
         self.clients_tab = ClientsTab()
@@ -133,30 +192,21 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.log_tab, "Sync Log")
         self.setCentralWidget(self.tabs)
 
-        self.state_status = QLabel("Reading the connection…")
-        self.busy_status = QLabel()
-        self.sync_progress = QProgressBar()
-        self.sync_progress.setMaximumWidth(260)
-        self.sync_progress.setTextVisible(True)
+        # The status bar: one row of fields that never overlap (see status_bar.py).
+        self.status = AppStatusBar()
+        self.setStatusBar(self.status)
+        self.state_status = self.status.state
+        self.busy_status = self.status.message
+        self.sync_progress = self.status.progress.bar
+        self.cancel_button = self.status.progress.cancel_button
+        self.sync_status = self.status.last_sync
+        self.next_sync_status = self.status.next_sync
+        self.note_status = self.status.note
+        self.data_status = self.status.data
+        self.status.set_field(self.note_status, status_note or "")
+        self.status.set_field(self.data_status, f"Data: {store.path}", str(store.path))
         self.sync_progress.hide()
-        self.cancel_button = QToolButton()
-        self.cancel_button.setText("Cancel")
         self.cancel_button.hide()
-        self.sync_status = QLabel("No sync yet")
-        self.next_sync_status = QLabel()
-        self.note_status = QLabel(status_note or "")
-        self.note_status.setVisible(bool(status_note))
-        self.data_status = QLabel(f"Data: {store.path}")
-        self.data_status.setToolTip(str(store.path))
-        bar = self.statusBar()
-        bar.addWidget(self.state_status)
-        bar.addWidget(self.busy_status, 1)
-        bar.addWidget(self.sync_progress)
-        bar.addWidget(self.cancel_button)
-        bar.addPermanentWidget(self.sync_status)
-        bar.addPermanentWidget(self.next_sync_status)
-        bar.addPermanentWidget(self.note_status)
-        bar.addPermanentWidget(self.data_status)
 
         # Syncing: the toolbar's actions, the job that runs, the preview, the auto-sync timer.
         self.sync_job: SyncJob | None = None
@@ -165,6 +215,7 @@ class MainWindow(QMainWindow):
         self.sync_action = QAction("Sync Now", self)
         self.sync_action.setShortcut(QKeySequence("Ctrl+Shift+S"))
         self.preview_action = QAction("Preview Sync…", self)
+        self.preview_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
         self.cancel_action = QAction("Cancel Sync", self)
         self.cancel_action.setEnabled(False)
         self.toolbar = QToolBar("Sync", self)
@@ -175,6 +226,10 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.preview_action)
         self.toolbar.addAction(self.cancel_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+        self.menu_actions = build_menus(
+            self, self.sync_action, self.preview_action, self.cancel_action
+        )
+        self.refresh_lists_action = self.menu_actions.refresh_lists
         self.auto_sync_timer = QTimer(self)
         self.auto_sync_timer.timeout.connect(self.auto_sync)
         self.connection_tab.use_sync_actions(self.sync_action, self.preview_action)
@@ -186,24 +241,32 @@ class MainWindow(QMainWindow):
         self.runner.jobFinished.connect(self._on_job_finished)
         self.runner.jobProgress.connect(self._on_job_progress)
         self.runner.busyChanged.connect(self._on_busy)
+        self.expenses_tab.attach_runner(self.runner)
 
         self.sync_action.triggered.connect(self.start_sync)
         self.preview_action.triggered.connect(self.start_preview)
         self.cancel_action.triggered.connect(self.cancel_sync)
-        self.cancel_button.clicked.connect(self.cancel_sync)
+        self.status.progress.cancelRequested.connect(self.cancel_sync)
         self.mappings_tab.mappingRequested.connect(self.request_mapping)
         self.mappings_tab.clearRequested.connect(self.request_clear_mapping)
         self.log_tab.retryRequested.connect(self.retry_failed)
+        actions = self.menu_actions
+        actions.import_file.triggered.connect(self.choose_import_file)
+        actions.settings.triggered.connect(self.open_settings)
+        actions.quit.triggered.connect(self.close)
+        actions.refresh.triggered.connect(self.refresh)
+        actions.refresh_lists.triggered.connect(self.refresh_lists)
+        actions.documentation.triggered.connect(self.open_documentation)
+        actions.about.triggered.connect(self.show_about)
         self._update_sync_actions()
 
         self.connection_tab.connectRequested.connect(self.open_connect_dialog)
         self.connection_tab.disconnectRequested.connect(self.confirm_disconnect)
         self.connection_tab.sessionSecretsRequested.connect(self.keep_secrets_for_session)
 
-        refresh_action = QAction("Refresh", self)
-        refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
-        refresh_action.triggered.connect(self.refresh)
-        self.addAction(refresh_action)
+        follow_palette()
+        self._restored_tabs: set[int] = set()
+        self._restore_geometry()
 
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setInterval(refresh_interval_ms)
@@ -226,13 +289,20 @@ class MainWindow(QMainWindow):
         self.runner.refresh()
 
     def set_status_note(self, text: str) -> None:
-        self.note_status.setText(text)
-        self.note_status.setVisible(bool(text))
+        self.status.set_field(self.note_status, text)
 
     @Slot(object)
     def _on_snapshot(self, snapshot: Snapshot) -> None:
+        first = self._snapshot is None
         self._snapshot = snapshot
+        run = snapshot.last_sync
+        if first and run is not None and run.status == "failed":
+            # The window opens on what the last pass met: QuickBooks was out of reach.
+            problem = plain_error(run.error)
+            if problem.unreachable:
+                self.unreachable = problem
         self.connection_tab.update_from(snapshot.connection)
+        self.connection_tab.show_reachability(self.unreachable)
         for tab in (
             self.clients_tab,
             self.mappings_tab,
@@ -241,22 +311,46 @@ class MainWindow(QMainWindow):
             self.log_tab,
         ):
             tab.show_snapshot(snapshot)
-        info = snapshot.connection
-        state = connection_state_label(info.state)
-        if info.state == "connected":
-            state = f"Connected to {info.company_name}"
-        elif info.state == "reconnect_needed" and info.company_name:
-            state = f"Reconnect needed: {info.company_name}"
-        self.state_status.setText(state)
+        self._show_state(self._state_text(snapshot))
         self._show_last_sync(snapshot.last_sync)
         self._update_sync_actions()
         self.schedule_auto_sync()
+        self._restore_columns()
         self.snapshotApplied.emit(snapshot)
+
+    @staticmethod
+    def _state_text(snapshot: Snapshot) -> str:
+        info = snapshot.connection
+        if info.state == "connected":
+            return f"Connected to {info.company_name}"
+        if info.state == "reconnect_needed" and info.company_name:
+            return f"Reconnect needed: {info.company_name}"
+        return connection_state_label(info.state)
+
+    def _show_state(self, state: str) -> None:
+        if self.unreachable is not None and self._connected():
+            self.state_status.setText("QuickBooks can't be reached")
+            self.state_status.setToolTip(f"{state}. {self.unreachable.text}")
+            self.state_status.setStyleSheet(css(ERROR_COLOR))
+        else:
+            self.state_status.setText(state)
+            self.state_status.setToolTip("")
+            self.state_status.setStyleSheet("")
+
+    def _connected(self) -> bool:
+        return self._snapshot is not None and self._snapshot.connection.state == "connected"
+
+    def _set_unreachable(self, problem: PlainError | None) -> None:
+        """Remember whether QuickBooks answered the last job that asked it something."""
+        self.unreachable = problem
+        self.connection_tab.show_reachability(problem)
+        if self._snapshot is not None:
+            self._show_state(self._state_text(self._snapshot))
 
     @Slot(str)
     def _on_busy(self, title: str) -> None:
         # A routine refresh takes a moment; only work the administrator asked for is shown.
-        self.busy_status.setText("" if title == SnapshotJob.title else title)
+        self.status.set_busy("" if title == SnapshotJob.title else title)
         busy_with_connection = title in (
             DisconnectJob.title,
             SessionSecretsJob.title,
@@ -278,6 +372,9 @@ class MainWindow(QMainWindow):
             return
         if outcome.kind == "retry_outbox":
             self._retry_finished(outcome)
+            return
+        if self.import_job is not None and outcome.job_id == self.import_job.id:
+            self._import_finished(self.import_job, outcome)
             return
         if outcome.cancelled:
             return
@@ -392,21 +489,31 @@ class MainWindow(QMainWindow):
         allowed = reason is None
         self.sync_action.setEnabled(allowed)
         self.preview_action.setEnabled(allowed)
-        self.sync_action.setToolTip(
+        tip(
+            self.sync_action,
             reason
             or "Send finalized invoices to QuickBooks and bring back payments, expenses and "
-            "receipts."
+            "receipts.",
         )
-        self.preview_action.setToolTip(
-            reason or "See what a sync would change, without changing anything."
+        tip(
+            self.preview_action,
+            reason or "See what a sync would change, without changing anything.",
+        )
+        self.refresh_lists_action.setEnabled(allowed)
+        tip(
+            self.refresh_lists_action,
+            reason
+            or "Read QuickBooks' customers, items, accounts, tax codes and terms. Changes nothing "
+            "in QuickBooks.",
         )
         job = self.sync_job
         syncing = job is not None
         self.cancel_action.setEnabled(job is not None and not job.cancelled)
-        self.cancel_action.setToolTip(
-            "Stop the sync after the current request; what it finished is kept."
+        tip(
+            self.cancel_action,
+            "Stop after the current request; what is finished is kept."
             if syncing
-            else "No sync is running."
+            else "No sync is running.",
         )
         self.log_tab.set_retry_allowed(allowed, reason or "")
         if self.preview_dialog is not None:
@@ -430,21 +537,22 @@ class MainWindow(QMainWindow):
             return None
         self.sync_job = job
         self.runner.submit(job)
-        self.sync_progress.setRange(0, 0)  # busy until the first step reports
-        self.sync_progress.setFormat(job.title)
-        self.sync_progress.show()
-        self.cancel_button.setEnabled(True)
-        self.cancel_button.show()
+        self.status.show_progress(job.title)
         self._update_sync_actions()
         return job
+
+    @Slot()
+    def refresh_lists(self) -> RefreshListsJob | None:
+        """Read QuickBooks' lists on the worker; nothing is written to QuickBooks."""
+        job = self._start(RefreshListsJob())
+        return job if isinstance(job, RefreshListsJob) else None
 
     @Slot()
     def cancel_sync(self) -> None:
         if self.sync_job is None or self.sync_job.cancelled:
             return
         self.runner.cancel(self.sync_job)
-        self.sync_progress.setFormat("Cancelling after the current request…")
-        self.cancel_button.setEnabled(False)
+        self.status.progress.cancelling()
         self._update_sync_actions()
 
     @Slot(object)
@@ -453,37 +561,66 @@ class MainWindow(QMainWindow):
             return
         progress = event.payload
         if isinstance(progress, SyncProgress) and not self.sync_job.cancelled:
-            self.sync_progress.setRange(0, max(progress.total, 1))
-            self.sync_progress.setValue(progress.done)
-            self.sync_progress.setFormat(progress.step)
+            self.status.progress.report(progress.step, progress.done, progress.total)
+
+    @staticmethod
+    def _what(job: SyncJob) -> str:
+        if isinstance(job, RefreshListsJob):
+            return "Reading the QuickBooks lists"
+        return "The sync preview" if job.preview else "The sync"
 
     def _sync_finished(self, job: SyncJob, outcome: JobOutcome) -> None:
         self.sync_job = None
-        self.sync_progress.hide()
-        self.cancel_button.hide()
+        self.status.hide_progress()
         self._update_sync_actions()
-        self.schedule_auto_sync(restart=True)
+        if not isinstance(job, RefreshListsJob):
+            self.schedule_auto_sync(restart=True)
         if outcome.cancelled:
-            self.statusBar().showMessage("The sync was cancelled before it started.", 10_000)
+            self.statusBar().showMessage("Cancelled before it started.", 10_000)
             return
+        what = self._what(job)
         if outcome.error is not None:
-            what = "The sync preview" if job.preview else "The sync"
-            self.statusBar().showMessage(f"{what} could not run: {outcome.error}", 15_000)
-            if not job.auto:
-                self.connection_tab.show_message(f"{what} could not run", outcome.error)
+            self._failed(job, plain_error(outcome.error), f"{what} could not run")
             return
         summary: SyncSummary = outcome.result
+        if summary.status == "failed":
+            self._failed(job, plain_error(summary.error), f"{what} failed")
+            if job.preview:
+                self.open_preview(summary)
+            return
+        if summary.status != "cancelled":
+            self._set_unreachable(None)
         if job.preview:
             self.open_preview(summary)
             return
+        if isinstance(job, RefreshListsJob):
+            if summary.status == "cancelled":
+                self.statusBar().showMessage("Reading the QuickBooks lists was cancelled.", 10_000)
+            else:
+                self.statusBar().showMessage(
+                    "QuickBooks lists read; nothing was changed in QuickBooks "
+                    f"({summary.requests_used} requests).",
+                    10_000,
+                )
+            return
         self._show_summary(summary)
+
+    def _failed(self, job: SyncJob, problem: PlainError, title: str) -> None:
+        """Say a failure in plain words: in the status bar, on the Connection tab when the
+        administrator started the job, and as a desktop notification when a background sync
+        fails while the window is minimised."""
+        self.statusBar().showMessage(problem.text, 30_000)
+        if problem.unreachable:
+            self._set_unreachable(problem)
+        elif not job.auto:
+            self.connection_tab.show_message(title, problem.text)
+        if job.auto and self.isMinimized():
+            self.notify("Factor Desktop: the sync failed", problem.text)
 
     def _show_summary(self, summary: SyncSummary) -> None:
         """The snapshot that follows every job shows the run in the status bar; problems are
         said at once."""
-        if summary.status == "failed":
-            self.statusBar().showMessage(f"The sync failed: {summary.error}", 15_000)
-        elif summary.status == "partial":
+        if summary.status == "partial":
             self.statusBar().showMessage(
                 "The sync finished, but some records could not go through; the Sync Log says why.",
                 15_000,
@@ -501,7 +638,10 @@ class MainWindow(QMainWindow):
             if counts:
                 tip.append(counts + ".")
             if run.error:
-                tip.append(run.error)
+                problem = plain_error(run.error)
+                tip.append(problem.text)
+                if problem.details != problem.text:
+                    tip.append(f"(Details: {problem.details})")
             self.sync_status.setToolTip(" ".join(tip))
             self._last_sync_color = (
                 ERROR_COLOR
@@ -511,7 +651,7 @@ class MainWindow(QMainWindow):
                 else None
             )
         color = self._last_sync_color
-        self.sync_status.setStyleSheet(f"color: {color.name()};" if color is not None else "")
+        self.sync_status.setStyleSheet(css(color))
         self._mirror_sync_state()
 
     def _mirror_sync_state(self) -> None:
@@ -564,9 +704,9 @@ class MainWindow(QMainWindow):
             if minutes <= 0:
                 self.next_sync_status.setText("Auto-sync off")
                 self.next_sync_status.setToolTip(
-                    "Set auto_sync_minutes (factor-desktop settings) to sync in the background."
+                    "Choose an interval in File > Settings to sync in the background."
                 )
-                self._auto_sync_text = "Off (the auto_sync_minutes setting is 0)"
+                self._auto_sync_text = "Off (File > Settings turns it on)"
             else:
                 self.next_sync_status.setText("Auto-sync waits for a connection")
                 self.next_sync_status.setToolTip(f"Every {minutes} min once connected.")
@@ -635,6 +775,217 @@ class MainWindow(QMainWindow):
         )
         self.start_sync()
 
+    # -- import, settings, help -----------------------------------------------------------
+
+    @Slot()
+    def choose_import_file(self) -> QFileDialog:
+        """Ask for the file to import (JSON, or CSV named after its kind)."""
+        if self.import_dialog is not None and self.import_dialog.isVisible():
+            self.import_dialog.raise_()
+            return self.import_dialog
+        dialog = QFileDialog(self, "Import Factor records")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(
+            ["Factor records (*.json *.csv)", "JSON (*.json)", "CSV (*.csv)", "All files (*)"]
+        )
+        dialog.fileSelected.connect(self._import_chosen)
+        dialog.finished.connect(self._import_dialog_closed)
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(str)
+    def _import_chosen(self, path: str) -> None:
+        if path:
+            self.import_file(Path(path))
+
+    @Slot(int)
+    def _import_dialog_closed(self, _result: int) -> None:
+        dialog, self.import_dialog = self.import_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def import_file(self, path: Path) -> ImportJob | None:
+        """Import `path` on the worker, all or nothing; the problems open in a list."""
+        if self.import_job is not None:
+            self.statusBar().showMessage("An import is running; wait for it to finish.", 10_000)
+            return None
+        job = ImportJob(path)
+        self.import_job = job
+        self.menu_actions.import_file.setEnabled(False)
+        self.runner.submit(job)
+        self.statusBar().showMessage(f"Importing {path.name}…", 10_000)
+        return job
+
+    def _import_finished(self, job: ImportJob, outcome: JobOutcome) -> None:
+        self.import_job = None
+        self.menu_actions.import_file.setEnabled(True)
+        if outcome.cancelled:
+            return
+        result = outcome.result
+        if outcome.error is not None or not isinstance(result, ImportResult):
+            result = ImportResult(str(job.path), None, (), outcome.error or "No result.")
+        if result.ok:
+            self.statusBar().showMessage(import_summary_text(result), 20_000)
+            return
+        self.statusBar().showMessage(f"Nothing was imported from {job.path.name}.", 20_000)
+        self.show_import_problems(result)
+
+    def show_import_problems(self, result: ImportResult) -> ImportProblemsDialog:
+        if self.problems_dialog is not None:
+            self.problems_dialog.close()
+        dialog = ImportProblemsDialog(result, self)
+        dialog.finished.connect(self._problems_closed)
+        self.problems_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _problems_closed(self, _result: int) -> None:
+        dialog, self.problems_dialog = self.problems_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        if self.settings_dialog is not None and self.settings_dialog.isVisible():
+            self.settings_dialog.raise_()
+            return self.settings_dialog
+        dialog = SettingsDialog(self.runner, self)
+        dialog.saved.connect(self._settings_saved)
+        dialog.finished.connect(self._settings_closed)
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(object)
+    def _settings_saved(self, _settings: object) -> None:
+        self.statusBar().showMessage("Settings saved.", 10_000)
+
+    @Slot(int)
+    def _settings_closed(self, _result: int) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    @Slot()
+    def open_documentation(self) -> bool:
+        path = documentation_path()
+        if path is None:
+            self.statusBar().showMessage(
+                "The guide is not installed with this copy; see README.md in the source.", 15_000
+            )
+            return False
+        opened = self._open_url(QUrl.fromLocalFile(str(path)).toString())
+        if opened is False:
+            self.statusBar().showMessage(f"No viewer could open the guide: {path}", 30_000)
+            return False
+        return True
+
+    @Slot()
+    def show_about(self) -> QMessageBox:
+        if self.about_dialog is not None:
+            self.about_dialog.close()
+        box = about_box(self, self.data_folder, self._store_path)
+        box.finished.connect(box.deleteLater)
+        self.about_dialog = box
+        box.open()
+        return box
+
+    @property
+    def data_folder(self) -> Path:
+        return DataDir.resolve(self._store_path.parent).root
+
+    def notify(self, title: str, text: str) -> None:
+        """A desktop notification: the tray's message when there is a tray, else the window
+        asks for attention (a flashing taskbar entry)."""
+        self.last_notification = (title, text)
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self.tray is None:
+                icon = self.windowIcon()
+                self.tray = QSystemTrayIcon(icon if not icon.isNull() else QIcon(), self)
+                self.tray.activated.connect(self._tray_activated)
+            self.tray.show()
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Warning, NOTIFY_MS)
+        else:
+            QApplication.alert(self, NOTIFY_MS)
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _tray_activated(self, _reason: QSystemTrayIcon.ActivationReason) -> None:
+        self.showNormal()
+        self.activateWindow()
+
+    # -- the title, size, colours --------------------------------------------------------
+
+    def _use_title(self, title: str) -> None:
+        """Show `title` as it is: Qt would add the application's name after a title that
+        already starts with it ("Factor Desktop — Demo — Factor Desktop")."""
+        name = QGuiApplication.applicationDisplayName()
+        if name and title != name and title.startswith(name):
+            QGuiApplication.setApplicationDisplayName(title)
+        self.setWindowTitle(title)
+
+    def _restore_geometry(self) -> None:
+        """The size and place it had, else 1280x800; never larger than the screen."""
+        saved = self._ui_settings.value("window/geometry")
+        if isinstance(saved, QByteArray) and not saved.isEmpty():
+            self.restoreGeometry(saved)
+        else:
+            self.resize(*WINDOW_SIZE)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            available = screen.availableGeometry()
+            fitted = fit_to_screen(self.size(), available.size())
+            if fitted != self.size():
+                self.resize(fitted)
+                frame = self.frameGeometry()
+                frame.moveCenter(available.center())
+                self.move(frame.topLeft())
+
+    def _headers(self, tab: QWidget | None) -> list[QHeaderView]:
+        if tab is None:
+            return []
+        return [
+            header
+            for header in tab.findChildren(QHeaderView)
+            if header.orientation() == Qt.Orientation.Horizontal
+        ]
+
+    def _restore_columns(self) -> None:
+        """Column widths as the administrator left them, once each tab has fitted its own."""
+        for index in range(self.tabs.count()):
+            if index in self._restored_tabs:
+                continue
+            tab = self.tabs.widget(index)
+            if not getattr(tab, "_fitted", True):
+                continue  # the tab sizes its columns when its rows first arrive
+            self._restored_tabs.add(index)
+            for number, header in enumerate(self._headers(tab)):
+                saved = self._ui_settings.value(f"columns/{self.TAB_NAMES[index]}/{number}")
+                if isinstance(saved, QByteArray) and not saved.isEmpty():
+                    header.restoreState(saved)
+
+    def save_layout(self) -> None:
+        """Remember the window's geometry and its columns' widths (the user's config file)."""
+        settings = self._ui_settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        for index in range(self.tabs.count()):
+            if index not in self._restored_tabs:
+                continue  # never fitted: nothing the administrator chose
+            for number, header in enumerate(self._headers(self.tabs.widget(index))):
+                settings.setValue(f"columns/{self.TAB_NAMES[index]}/{number}", header.saveState())
+        settings.sync()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        palette_changed = event.type() == QEvent.Type.ApplicationPaletteChange
+        # Text coloured through style sheets takes the new shades.
+        if palette_changed and follow_palette() and self._snapshot is not None:
+            self.connection_tab.update_from(self._snapshot.connection)
+            self.connection_tab.show_reachability(self.unreachable)
+            self._show_state(self._state_text(self._snapshot))
+            self._show_last_sync(self._snapshot.last_sync)
+
     # -- closing ----------------------------------------------------------------------------
 
     def shutdown(self) -> None:
@@ -644,10 +995,21 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.refresh_timer.stop()
         self.auto_sync_timer.stop()
-        if self.connect_dialog is not None:
-            self.connect_dialog.reject()
-        if self.preview_dialog is not None:
-            self.preview_dialog.reject()
+        try:
+            self.save_layout()
+        except Exception:
+            log.exception("The window's layout could not be saved")
+        for dialog in (
+            self.connect_dialog,
+            self.preview_dialog,
+            self.settings_dialog,
+            self.problems_dialog,
+            self.import_dialog,
+        ):
+            if dialog is not None:
+                dialog.reject()
+        if self.tray is not None:
+            self.tray.hide()
         self.runner.shutdown()
         hooks, self._shutdown_hooks = self._shutdown_hooks, []
         for hook in reversed(hooks):

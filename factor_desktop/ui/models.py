@@ -26,6 +26,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from factor_desktop.services.mappings import ENTITY_LABEL
+from factor_desktop.ui.colors import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
 from factor_desktop.ui.formatting import (
     NOT_LINKED,
     NOT_MAPPED,
@@ -59,9 +60,6 @@ IdRole = Qt.ItemDataRole.UserRole + 3
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
-ERROR_COLOR = QColor(176, 0, 32)
-WARNING_COLOR = QColor(168, 84, 0)
-MUTED_COLOR = QColor(110, 110, 110)
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -688,7 +686,7 @@ class TaxTermMappingModel(MappingTableModel[TaxTermRow]):
         if column == self.COL_RATE:
             return percent_text(row.rate_percent)
         if column == self.COL_TAX_CODE:
-            return mapped_text(row.tax_code)
+            return _tax_code_text(row)
         return ""
 
     def sort_key(self, row: TaxTermRow, column: int) -> Any:
@@ -703,11 +701,37 @@ class TaxTermMappingModel(MappingTableModel[TaxTermRow]):
 
     def tooltip(self, row: TaxTermRow, column: int) -> str | None:
         if column == self.COL_TAX_CODE:
-            return _mapped_tooltip(row.tax_code, "tax code")
+            text = _mapped_tooltip(row.tax_code, "tax code")
+            if _tax_rates_differ(row):
+                text += (
+                    " The rates differ: QuickBooks' tax figure is accepted for this term."
+                    if row.tax_code is not None and row.tax_code.tax_rule == "accept"
+                    else " The rates differ: Factor's tax amount is sent to QuickBooks, so both "
+                    "totals agree."
+                )
+            return text
         return None
 
     def mapped(self, row: TaxTermRow, kind: str) -> MappedRecord | None:
         return row.tax_code
+
+
+def _tax_rates_differ(row: TaxTermRow) -> bool:
+    code = row.tax_code
+    return code is not None and code.name is not None and code.rate != row.rate_percent
+
+
+def _tax_code_text(row: TaxTermRow) -> str:
+    """The mapped tax code with its rate, and how the term reconciles when the rates differ:
+    "Alder County (8.5%) · Factor's tax sent"."""
+    code = row.tax_code
+    text = mapped_text(code)
+    if code is None or code.name is None:
+        return text
+    text += f" ({percent_text(code.rate, none='rate unknown')})"
+    if _tax_rates_differ(row):
+        text += " · QuickBooks' tax accepted" if code.tax_rule == "accept" else " · Factor's tax sent"
+    return text
 
 
 class QboCandidateModel(RowTableModel[QboCandidate]):
@@ -725,6 +749,9 @@ class QboCandidateModel(RowTableModel[QboCandidate]):
 
     def display(self, row: QboCandidate, column: int) -> str:
         if column == self.COL_NAME:
+            if row.entity == "TaxCode":
+                # A tax code shows its effective rate: "Alder County (8.5%)".
+                return f"{row.name} ({percent_text(row.rate, none='rate unknown')})"
             return row.name
         if column == self.COL_TYPE:
             if self.show_entity and row.entity != "Account":
@@ -900,9 +927,12 @@ class ClientProjectTreeModel(QAbstractItemModel):
 
 
 __all__ = [
+    "ERROR_COLOR",
+    "MUTED_COLOR",
     "NOT_LINKED",
     "NOT_MAPPED",
     "QBO_RECORD_MIME",
+    "WARNING_COLOR",
     "ClientProjectTreeModel",
     "ExpenseTableModel",
     "ExpenseTypeMappingModel",

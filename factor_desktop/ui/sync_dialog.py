@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.sync.engine import SyncSummary
+from factor_desktop.ui.formatting import plain_error
 from factor_desktop.ui.models import DIRECTIONS, ERROR_COLOR, WARNING_COLOR, RowTableModel
 from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
 
@@ -104,7 +105,7 @@ class PlannedChangesModel(RowTableModel[dict[str, Any]]):
 def preview_headline(summary: SyncSummary) -> str:
     """One sentence on what a sync now would do."""
     if summary.status == "failed":
-        return f"The preview could not finish: {summary.error or 'see the log file.'}"
+        return f"The preview could not finish. {plain_error(summary.error).text}"
     if summary.status == "cancelled":
         return "The preview was cancelled before it finished; what it found so far is below."
     if not summary.planned:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtGui import QPainter, QPaintEvent, QPalette
+from PySide6.QtCore import QEvent, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QGuiApplication, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -19,14 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from factor_desktop.ui.colors import banner_colors, shade
 from factor_desktop.ui.models import RowTableModel, SortRole
-
-_BANNER_COLORS = {
-    # background, border, text
-    "info": ("#e8f1fb", "#a9c8ec", "#0b3a6a"),
-    "warning": ("#fff4e0", "#f0c36d", "#5c3b00"),
-    "error": ("#fdecea", "#f1a9a0", "#7a1010"),
-}
 
 
 class Banner(QFrame):
@@ -62,7 +56,11 @@ class Banner(QFrame):
         if kind == self._kind:
             return
         self._kind = kind
-        background, border, color = _BANNER_COLORS[kind]
+        self._paint_kind()
+
+    def _paint_kind(self) -> None:
+        """Shades for the application's palette: light tints, or dark ones on a dark theme."""
+        background, border, color = banner_colors(self._kind)
         name = self.objectName()
         self.setStyleSheet(
             f"QFrame#{name} {{ background: {background}; border: 1px solid {border}; "
@@ -72,6 +70,11 @@ class Banner(QFrame):
     @property
     def kind(self) -> str:
         return self._kind
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._paint_kind()
 
     def add_button(self, text: str) -> QPushButton:
         button = QPushButton(text)
@@ -170,13 +173,27 @@ def fit_columns(view: QTableView | QTreeView, maximum: int = 360) -> None:
         header.resizeSection(column, min(width + 12, maximum))
 
 
+class MutedLabel(QLabel):
+    """Secondary text: the muted shade of the application's palette (4.5:1 or better)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self._apply_shade()
+
+    def _apply_shade(self) -> None:
+        palette = self.palette()
+        palette.setColor(self.foregroundRole(), shade("muted", QGuiApplication.palette()))
+        self.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._apply_shade()
+
+
 def muted_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    palette = label.palette()
-    palette.setColor(label.foregroundRole(), palette.color(palette.ColorRole.PlaceholderText))
-    label.setPalette(palette)
-    return label
+    return MutedLabel(text)
 
 
 def grow_columns(view: QTableView, maximum: int = 360) -> None:

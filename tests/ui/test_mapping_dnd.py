@@ -18,6 +18,7 @@ from factor_desktop.store.models import Mapping, QboRecord
 from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.models import (
     QBO_RECORD_MIME,
+    WARNING_COLOR,
     ExpenseTypeMappingModel,
     QboCandidateModel,
     RowRole,
@@ -318,7 +319,7 @@ def test_a_refused_drop_says_why(
     )
     unmapped = _proxy_index(tab.service_view, "Site Survey", ServiceTypeMappingModel.COL_ITEM)
     assert unmapped.data() == "Not mapped"
-    assert unmapped.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#a85400"
+    assert unmapped.data(Qt.ItemDataRole.ForegroundRole).color() == WARNING_COLOR
 
 
 def test_delete_and_the_context_menu_clear_mappings(
