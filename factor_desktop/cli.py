@@ -338,6 +338,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def cmd_receipts(args: argparse.Namespace) -> int:
+    from factor_desktop.receipts_cli import ReceiptsCommandError, receipts_command
+
+    try:
+        return receipts_command(args.data_dir, args.profile, args)
+    except ReceiptsCommandError as exc:
+        raise CliError(str(exc)) from None
+
+
 # --- sandbox ---------------------------------------------------------------------------
 
 
@@ -434,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true", help="machine-readable output")
     fmt.add_argument("--csv", type=Path, metavar="FILE", help="write a CSV file")
     p.set_defaults(handler=cmd_report)
+
+    from factor_desktop.receipts_cli import add_receipts_parser
+
+    add_receipts_parser(sub)
+    sub.choices["receipts"].set_defaults(handler=cmd_receipts)
 
     from factor_desktop.records_cli import add_invoice_parser, add_link_parser
 

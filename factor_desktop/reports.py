@@ -18,10 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from factor_desktop.domain.money import ZERO
+from factor_desktop.paths import DataDir
+from factor_desktop.receipts import ReceiptInfo, receipts_by_expense
 from factor_desktop.services.budgets import project_budget
 from factor_desktop.services.invoices import paid_amounts
 from factor_desktop.store.models import (
@@ -35,7 +37,7 @@ from factor_desktop.store.models import (
 
 REPORTS = ("invoices", "expenses", "projects", "log")
 
-Value = str | int | bool | Decimal | date | datetime | None
+Value = str | int | bool | Decimal | date | datetime | tuple[ReceiptInfo, ...] | None
 Align = Literal["left", "right"]
 
 
@@ -43,7 +45,9 @@ Align = Literal["left", "right"]
 class Column:
     key: str
     title: str
-    kind: Literal["text", "money", "percent", "flag", "date", "datetime", "number"] = "text"
+    kind: Literal["text", "money", "percent", "flag", "date", "datetime", "number", "receipts"] = (
+        "text"
+    )
 
     @property
     def align(self) -> Align:
@@ -104,6 +108,7 @@ def invoices_report(session: Session) -> Report:
 
 
 EXPENSE_COLUMNS = (
+    Column("id", "Id", "number"),
     Column("date", "Date", "date"),
     Column("project", "Project"),
     Column("type", "Type"),
@@ -119,10 +124,22 @@ EXPENSE_COLUMNS = (
     Column("qbo_txn_type", "QBO type"),
     Column("qbo_id", "QBO id"),
     Column("qbo_line_id", "QBO line"),
+    # JSON: a list of {"file_name", "content_type", "size", "path"} ("path" null until the file
+    # is downloaded); text and CSV: the file names.
+    Column("receipts", "Receipts", "receipts"),
 )
 
 
-def expenses_report(session: Session) -> Report:
+def attachments_dir_of(session: Session) -> Path:
+    """The receipt folder of the data folder that holds the session's database."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    database = engine.url.database
+    root = Path(database).parent if database else Path.cwd()
+    return DataDir.resolve(root).attachments
+
+
+def expenses_report(session: Session, attachments_dir: Path | None = None) -> Report:
     billed_on = {
         expense_id: number or "draft"
         for expense_id, number in session.execute(
@@ -131,6 +148,7 @@ def expenses_report(session: Session) -> Report:
             .where(InvoiceLine.expense_id.is_not(None))
         )
     }
+    receipts = receipts_by_expense(session, attachments_dir or attachments_dir_of(session))
     expenses = session.scalars(
         select(Expense)
         .options(selectinload(Expense.project), selectinload(Expense.expense_type))
@@ -138,6 +156,7 @@ def expenses_report(session: Session) -> Report:
     )
     rows: list[dict[str, Value]] = [
         {
+            "id": expense.id,
             "date": expense.incurred_on,
             "project": expense.project.number,
             "type": expense.expense_type.name if expense.expense_type else None,
@@ -153,6 +172,7 @@ def expenses_report(session: Session) -> Report:
             "qbo_txn_type": expense.qbo_txn_type,
             "qbo_id": expense.qbo_id,
             "qbo_line_id": expense.qbo_line_id,
+            "receipts": receipts.get(expense.id, ()),
         }
         for expense in expenses
     ]
@@ -270,17 +290,27 @@ def _plain(value: Value) -> Any:
         return format(value, "f")
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return [receipt.to_json() for receipt in value]
     return value
 
 
 def to_json(report: Report) -> str:
-    rows = [{c.key: _plain(row.get(c.key)) for c in report.columns} for row in report.rows]
+    rows = [
+        {
+            c.key: _plain(row.get(c.key, () if c.kind == "receipts" else None))
+            for c in report.columns
+        }
+        for row in report.rows
+    ]
     return json.dumps(rows, indent=2, ensure_ascii=False)
 
 
 def _cell(column: Column, value: Value, *, for_csv: bool) -> str:
     if value is None:
         return ""
+    if isinstance(value, tuple):
+        return "; ".join(receipt.file_name for receipt in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):

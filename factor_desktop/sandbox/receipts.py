@@ -140,7 +140,7 @@ def _pdf_page_stream(title: str, lines: Sequence[str], total_line: str | None) -
     """One page's drawing: a green band, the title in bold, the lines, the total in bold."""
     drawing = [
         "q 0.17 0.63 0.11 rg 0 772 612 20 re f Q",
-        "q 0.8 0.8 0.8 RG 1 w 72 700 m 540 700 l S Q",
+        "q 0.8 0.8 0.8 RG 1 w 72 729 m 540 729 l S Q",
         "BT",
         "/F2 18 Tf",
         "72 740 Td",

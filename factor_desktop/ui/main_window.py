@@ -242,6 +242,7 @@ class MainWindow(QMainWindow):
         self.runner.jobProgress.connect(self._on_job_progress)
         self.runner.busyChanged.connect(self._on_busy)
         self.expenses_tab.attach_runner(self.runner)
+        self.expenses_tab.attach_runner(self.runner)
 
         self.sync_action.triggered.connect(self.start_sync)
         self.preview_action.triggered.connect(self.start_preview)

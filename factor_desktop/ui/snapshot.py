@@ -16,6 +16,8 @@ import keyring
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from factor_desktop.paths import DataDir
+from factor_desktop.receipts import ReceiptInfo, receipts_by_expense
 from factor_desktop.secrets import (
     REFRESH_IDLE_LIMIT,
     KeyringUnavailable,
@@ -37,7 +39,6 @@ from factor_desktop.services.mappings import (
 from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import (
-    Attachment,
     Client,
     Connection,
     Expense,
@@ -195,6 +196,8 @@ class ExpenseRow:
     qbo_txn_type: str | None
     receipts: int
     deleted_in_qbo: bool
+    # The receipts themselves: the expense's own and its QuickBooks transaction's.
+    receipt_files: tuple[ReceiptInfo, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -287,7 +290,7 @@ def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None)
             expense_types=_expense_types(session),
             tax_terms=_tax_terms(session),
             invoices=_invoices(session),
-            expenses=_expenses(session),
+            expenses=_expenses(session, DataDir.resolve(store.path.parent).attachments),
             log=_log(session),
             last_sync=_last_sync(session),
             runs=_runs(session),
@@ -494,15 +497,8 @@ def _invoices(session: Session) -> tuple[InvoiceRow, ...]:
     )
 
 
-def _expenses(session: Session) -> tuple[ExpenseRow, ...]:
-    receipts: dict[int, int] = {}
-    for expense_id, count in session.execute(
-        select(Attachment.expense_id, func.count(Attachment.id))
-        .where(Attachment.expense_id.is_not(None))
-        .group_by(Attachment.expense_id)
-    ):
-        if expense_id is not None:
-            receipts[expense_id] = int(count)
+def _expenses(session: Session, attachments_dir: Path) -> tuple[ExpenseRow, ...]:
+    receipts = receipts_by_expense(session, attachments_dir)
     expenses = session.scalars(
         select(Expense)
         .options(selectinload(Expense.project), selectinload(Expense.expense_type))
@@ -523,8 +519,9 @@ def _expenses(session: Session) -> tuple[ExpenseRow, ...]:
             billable=e.billable,
             source=e.source,
             qbo_txn_type=e.qbo_txn_type,
-            receipts=receipts.get(e.id, 0),
+            receipts=len(receipts.get(e.id, ())),
             deleted_in_qbo=e.deleted_in_qbo,
+            receipt_files=receipts.get(e.id, ()),
         )
         for e in expenses
     )

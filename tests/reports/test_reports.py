@@ -129,6 +129,7 @@ def test_expenses_json(store: Store) -> None:
     with store.session() as session:
         (row,) = json.loads(to_json(build_report(session, "expenses")))
     assert row == {
+        "id": 1,
         "date": "2024-09-03",
         "project": "2024-020",
         "type": "Printing & Reproduction",
@@ -144,6 +145,7 @@ def test_expenses_json(store: Store) -> None:
         "qbo_txn_type": None,
         "qbo_id": None,
         "qbo_line_id": None,
+        "receipts": [],
     }
 
 
