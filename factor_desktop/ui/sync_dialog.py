@@ -105,7 +105,7 @@ class PlannedChangesModel(RowTableModel[dict[str, Any]]):
 def preview_headline(summary: SyncSummary) -> str:
     """One sentence on what a sync now would do."""
     if summary.status == "failed":
-        return f"The preview could not finish. {plain_error(summary.error).text}"
+        return f"The preview could not finish: {plain_error(summary.error).text}"
     if summary.status == "cancelled":
         return "The preview was cancelled before it finished; what it found so far is below."
     if not summary.planned:
