@@ -8,8 +8,27 @@ It is the peer of the integration tests and of the app's demo mode::
 
 The package depends on the standard library and werkzeug only.
 
+Rate limits (off unless asked for): QBO's published limits, 500 requests a minute per company,
+10 a second per company and app, 10 requests in flight per company, 40 batch requests a minute
+per company and app and 120 per company, 30 items per batch, each refused with QBO's 429 (XML
+body, no ``Retry-After``). Requests are stamped when they arrive. ``time_scale`` X multiplies the
+length of every window (X = 0.01: a QBO minute lasts 0.6 s, a second 10 ms) so a benchmark can
+run compressed; the client under test should scale its own windows by the same X. Start one::
+
+    SandboxServer(SandboxConfig(rate_limits=True, time_scale=0.01))    # in-process
+    factor-desktop sandbox --rate-limits --time-scale 0.01             # or python -m ...sandbox
+
+``server.rate_limits()`` (also ``rate_limits`` in the JSON line the CLI prints first, and in
+``/_sandbox/admin/state``) reports the counts and the windows' real lengths (``minute_s``,
+``second_s``); ``rate_limits`` and ``time_scale`` are knobs, changeable while it runs.
+
 Admin endpoints (outside /v3, for tests and demo mode; no authentication, so keep the sandbox on
-127.0.0.1): ``GET|POST /_sandbox/admin/clock`` ({"advance": seconds} or {"set": ISO datetime}),
+127.0.0.1). Every request must name the server by its own host and port (``127.0.0.1:PORT``,
+``localhost:PORT``, ``[::1]:PORT``; anything else is a 400, against DNS rebinding); an admin
+request carrying a foreign ``Origin`` or a ``Sec-Fetch-Site`` other than same-origin/none is a
+403, and admin POSTs must be ``application/json`` (what a page on another site cannot send
+without a preflight), so a web page open while the demo runs cannot drive them.
+The endpoints: ``GET|POST /_sandbox/admin/clock`` ({"advance": seconds} or {"set": ISO datetime}),
 ``GET|POST /_sandbox/admin/knobs`` (any :class:`~.knobs.Knobs` field), ``GET|POST
 /_sandbox/admin/preferences`` (deep-merged into Preferences; ``custom_fields`` {"1": "Crew #",
 "2": null} names or switches off sales-form custom fields), ``GET /_sandbox/admin/state`` and

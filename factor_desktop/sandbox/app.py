@@ -26,6 +26,7 @@ from .attachments import (
 from .batch import run_batch
 from .clock import format_time_field
 from .entities import BY_NAME, BY_RESOURCE, EntityRule
+from .guard import admin_refusal, allowed_hosts, host_refused
 from .http import (
     JSON_FAULT,
     JSON_OK,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("factor_desktop.sandbox")
 
 DROP_KEY = "factor_desktop.sandbox.drop"
+ARRIVAL_KEY = "factor_desktop.sandbox.arrival"
 ADMIN_PREFIX = "/_sandbox/admin"
 _WRITE_SEGMENTS = frozenset({"batch", "upload"})
 
@@ -63,12 +65,25 @@ class SandboxApp:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.base_url = "http://127.0.0.1"
+        self.hosts = allowed_hosts("127.0.0.1", 80)
+
+    def listening(self, bind_host: str, base_url: str, port: int) -> None:
+        """Where the server listens: its URL and the Host values it answers to."""
+        self.base_url = base_url
+        self.hosts = allowed_hosts(bind_host, port)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Stamped on arrival, as QBO counts requests, before any work on them.
+        environ[ARRIVAL_KEY] = self.sandbox.limiter.now()
         request = Request(environ)
         tid = new_tid()
         try:
-            response = self.route(request)
+            if host_refused(request, self.hosts):
+                response = Response(
+                    "Invalid Host header", status=400, content_type="text/plain; charset=utf-8"
+                )
+            else:
+                response = self.route(request)
         except Exception:
             log.exception("sandbox request failed: %s %s", request.method, request.path)
             response = api_response(
@@ -121,8 +136,12 @@ class SandboxApp:
         if sandbox.knobs.take_burst():
             return self._throttled()
         segments = [s for s in tail.split("/")]
+        arrival = request.environ.get(ARRIVAL_KEY)
         admission = sandbox.limiter.admit(
-            realm, check.client_id, batch=bool(segments) and segments[0] == "batch"
+            realm,
+            check.client_id,
+            batch=bool(segments) and segments[0] == "batch",
+            at=arrival if isinstance(arrival, float) else None,
         )
         if admission is None:
             return self._throttled()
@@ -320,6 +339,9 @@ class SandboxApp:
 
     def admin(self, request: Request, name: str) -> Response:
         sandbox = self.sandbox
+        refusal = admin_refusal(request, self.hosts)
+        if refusal is not None:
+            return self._admin_json({"error": refusal}, 403)
         try:
             payload: Any = {}
             if request.method == "POST":

@@ -11,9 +11,9 @@ from typing import Any
 from . import faults
 from .company import Company
 from .entities import BY_NAME
+from .limits import MAX_BATCH_ITEMS
 from .store import JsonDict
 
-MAX_BATCH_ITEMS = 30
 _CONTROL_KEYS = frozenset({"bId", "operation", "optionsData"})
 
 

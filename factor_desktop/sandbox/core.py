@@ -18,7 +18,7 @@ from .company import Company
 from .entities import BY_NAME
 from .entities.lists import deep_merge
 from .knobs import KnobBoard, Knobs
-from .limits import RateLimiter
+from .limits import RateLimiter, describe_limits
 from .oauth import OAuthProvider
 from .store import JsonDict, Store
 
@@ -194,6 +194,7 @@ class Sandbox:
             "now": format_datetime(self.clock.now()),
             "clock_offset_s": self.clock.offset,
             "knobs": self.knobs.as_dict(),
+            "rate_limits": self.rate_limits(),
             "counts": self.store.count(self.realm_id),
         }
 
@@ -206,7 +207,12 @@ class Sandbox:
             "realm_id": self.realm_id,
             "company_name": self.company_name,
             "admin_url": f"{base_url}/_sandbox/admin",
+            "rate_limits": self.rate_limits(),
         }
+
+    def rate_limits(self) -> dict[str, Any]:
+        knobs = self.knobs.get()
+        return describe_limits(knobs.rate_limits, knobs.time_scale)
 
 
 def set_custom_fields(sales: JsonDict, names: dict[str, Any]) -> JsonDict:

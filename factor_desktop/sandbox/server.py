@@ -86,7 +86,7 @@ class SandboxServer:
             sandbox.close()
             raise
         base_url = f"http://{_url_host(self.config.host)}:{server.server_port}"
-        app.base_url = base_url
+        app.listening(self.config.host, base_url, server.server_port)
         sandbox.signer.base_url = base_url
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="qbo-sandbox"
@@ -168,8 +168,17 @@ class SandboxServer:
         return SandboxAdmin(self.sandbox)
 
     def describe(self) -> JsonDict:
-        """base_url, discovery_url, client_id, client_secret, realm_id, company_name, admin_url."""
+        """base_url, discovery_url, client_id, client_secret, realm_id, company_name, admin_url,
+        and ``rate_limits`` (see :meth:`rate_limits`)."""
         return self.sandbox.describe(self.base_url)
+
+    def rate_limits(self) -> dict[str, Any]:
+        """QBO's limits as this sandbox enforces them: ``enforced``, ``time_scale``, the counts
+        (``requests_per_minute_per_realm`` 500, ``requests_per_second_per_realm_app`` 10,
+        ``concurrent_per_realm`` 10, ``batch_per_minute_per_realm_app`` 40,
+        ``batch_per_minute_per_realm`` 120, ``items_per_batch`` 30) and the real length of a
+        QBO minute and second (``minute_s``, ``second_s``) at the current time scale."""
+        return self.sandbox.rate_limits()
 
     # -- admin shortcuts -----------------------------------------------------------------------
 
