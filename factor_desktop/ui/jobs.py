@@ -30,6 +30,7 @@ from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mappings import (
     ENTITY_LABEL,
     QBO_ENTITY_FOR_KIND,
+    TAX_RULE_TEXT,
     cached,
     clear_mapping,
     describe,
@@ -314,22 +315,39 @@ class SetMappingJob(Job):
     title = "Saving the mapping…"
     expected_errors = (ServiceError,)
 
-    def __init__(self, kind: str, local_id: int, qbo_id: str, entity: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        local_id: int,
+        qbo_id: str,
+        entity: str | None = None,
+        *,
+        tax_rule: str | None = None,
+    ) -> None:
         super().__init__()
         self.mapping_kind = kind
         self.local_id = local_id
         self.qbo_id = qbo_id
         self.entity = entity
+        # A tax term onto a code of another rate: "override" or "accept" (see set_mapping).
+        self.tax_rule = tax_rule
 
     def run(self, env: JobEnv, report: Report) -> MappingChanged:
         with env.store.session() as session:
             mapping = set_mapping(
-                session, self.mapping_kind, self.local_id, self.qbo_id, entity=self.entity
+                session,
+                self.mapping_kind,
+                self.local_id,
+                self.qbo_id,
+                entity=self.entity,
+                tax_rule=self.tax_rule,
             )
             record = cached(session, QBO_ENTITY_FOR_KIND[self.mapping_kind], mapping.qbo_id)
             local = describe_local(session, self.mapping_kind, self.local_id)
             what = describe(record) if record is not None else mapping.qbo_id
             message = f"{local[:1].upper()}{local[1:]} is mapped to the QuickBooks {what}."
+            if self.tax_rule is not None:
+                message = f"{message[:-1]}; {TAX_RULE_TEXT[self.tax_rule]} ({self.tax_rule})."
         return MappingChanged(self.mapping_kind, self.local_id, self.qbo_id, message)
 
 

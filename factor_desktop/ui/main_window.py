@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         self.cancel_action.triggered.connect(self.cancel_sync)
         self.status.progress.cancelRequested.connect(self.cancel_sync)
         self.mappings_tab.mappingRequested.connect(self.request_mapping)
+        self.mappings_tab.taxMappingRequested.connect(self.request_tax_mapping)
         self.mappings_tab.clearRequested.connect(self.request_clear_mapping)
         self.log_tab.retryRequested.connect(self.retry_failed)
         actions = self.menu_actions
@@ -744,6 +745,13 @@ class MainWindow(QMainWindow):
     def request_mapping(self, kind: str, local_id: int, qbo_id: str, entity: str) -> SetMappingJob:
         """A QuickBooks record was dropped on a Factor type: save it on the worker."""
         job = SetMappingJob(kind, local_id, qbo_id, entity)
+        self.runner.submit(job)
+        return job
+
+    @Slot(int, str, str)
+    def request_tax_mapping(self, local_id: int, qbo_id: str, rule: str) -> SetMappingJob:
+        """A tax code of another rate was dropped on a tax term, with the rule chosen for it."""
+        job = SetMappingJob("tax_term", local_id, qbo_id, "TaxCode", tax_rule=rule)
         self.runner.submit(job)
         return job
 

@@ -730,7 +730,8 @@ def _tax_code_text(row: TaxTermRow) -> str:
         return text
     text += f" ({percent_text(code.rate, none='rate unknown')})"
     if _tax_rates_differ(row):
-        text += " · QuickBooks' tax accepted" if code.tax_rule == "accept" else " · Factor's tax sent"
+        accepted = code.tax_rule == "accept"
+        text += " · QuickBooks' tax accepted" if accepted else " · Factor's tax sent"
     return text
 
 

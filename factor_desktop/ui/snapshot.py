@@ -29,11 +29,15 @@ from factor_desktop.secrets import (
 )
 from factor_desktop.services.mappings import (
     QBO_ENTITY_FOR_KIND,
+    automated_sales_tax_on,
     candidates,
+    chosen_tax_rule,
     display_name,
     local_name,
     mapping_coverage,
     qbo_type,
+    tax_code_rate,
+    tax_rate_values,
     unusable_reason,
 )
 from factor_desktop.settings import load_settings
@@ -129,6 +133,10 @@ class MappedRecord:
     active: bool
     # Why the record would not go through now (inactive, a category, not an expense account).
     problem: str | None = None
+    # A tax code's effective rate (None: not known), and the rule chosen for the tax term's
+    # mapping when the rates differ (None: none chosen, so Factor's tax amount is sent).
+    rate: Decimal | None = None
+    tax_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,8 @@ class QboCandidate:
     type: str | None
     # The Factor types already mapped to it.
     used_by: tuple[str, ...] = ()
+    # A tax code's effective rate (the sum of its sales tax rates); None when not known.
+    rate: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +256,8 @@ class Candidates:
     items: tuple[QboCandidate, ...] = ()
     expense_accounts: tuple[QboCandidate, ...] = ()
     tax_codes: tuple[QboCandidate, ...] = ()
+    # Whether Automated Sales Tax is on in QuickBooks (None: the Preferences were not read).
+    automated_sales_tax: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -410,17 +422,21 @@ def _mapping_lookup(session: Session) -> dict[tuple[str, int], MappedRecord]:
         )
     }
     found: dict[tuple[str, int], MappedRecord] = {}
+    rates = tax_rate_values(session)
     for m in session.scalars(select(Mapping)):
         entity = MAPPING_ENTITIES.get(m.kind)
         if entity is None:
             continue
         record = cache.get((entity, m.qbo_id))
+        taxed = m.kind == "tax_term" and record is not None
         found[(m.kind, m.local_id)] = MappedRecord(
             qbo_id=m.qbo_id,
             entity=entity,
             name=display_name(record) if record is not None else None,
             active=record.active if record is not None else True,
             problem=unusable_reason(record, m.kind) if record is not None else None,
+            rate=tax_code_rate(session, record, rates) if taxed and record else None,
+            tax_rule=chosen_tax_rule(session, m.local_id) if taxed else None,
         )
     return found
 
@@ -601,6 +617,8 @@ def _candidates(session: Session) -> Candidates:
         if name is not None:
             used_by.setdefault((MAPPING_ENTITIES[m.kind], m.qbo_id), []).append(name)
 
+    rates = tax_rate_values(session)
+
     def rows(kind: str) -> tuple[QboCandidate, ...]:
         return tuple(
             QboCandidate(
@@ -609,6 +627,7 @@ def _candidates(session: Session) -> Candidates:
                 name=display_name(r),
                 type=qbo_type(r),
                 used_by=tuple(dict.fromkeys(used_by.get((r.entity, r.qbo_id), ()))),
+                rate=tax_code_rate(session, r, rates) if r.entity == "TaxCode" else None,
             )
             for r in candidates(session, kind)
         )
@@ -617,4 +636,5 @@ def _candidates(session: Session) -> Candidates:
         items=rows("service_type"),
         expense_accounts=rows("expense_type"),
         tax_codes=rows("tax_term"),
+        automated_sales_tax=automated_sales_tax_on(session),
     )

@@ -57,6 +57,7 @@ from factor_desktop.ui.models import (
 )
 from factor_desktop.ui.receipts import PageCache, ReceiptDialog, ReceiptViewer
 from factor_desktop.ui.snapshot import ExpenseRow, LogRow, Snapshot, SyncRunRow
+from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog, rates_differ
 from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
 
 
@@ -543,6 +544,8 @@ class MappingsTab(QWidget):
     mappingRequested = Signal(str, int, str, str)
     # kind, Factor type id
     clearRequested = Signal(str, int)
+    # tax term id, QuickBooks tax code Id, rule ("override" or "accept"): a code of another rate
+    taxMappingRequested = Signal(int, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -605,11 +608,16 @@ class MappingsTab(QWidget):
         self._fitted = False
 
         for section in self.sections:
-            section.model.mappingRequested.connect(self.mappingRequested)
+            if section is self.tax_section:
+                # A code of another rate asks how to reconcile before anything is requested.
+                section.model.mappingRequested.connect(self._tax_code_dropped)
+            else:
+                section.model.mappingRequested.connect(self.mappingRequested)
             section.model.dropRefused.connect(self._drop_refused)
             section.view.installEventFilter(self)
             section.view.customContextMenuRequested.connect(self._context_menu)
         self.context_menu: QMenu | None = None
+        self.tax_rule_dialog: TaxRuleDialog | None = None
 
     # -- results ----------------------------------------------------------------------------
 
@@ -623,6 +631,34 @@ class MappingsTab(QWidget):
     @Slot(str)
     def _drop_refused(self, message: str) -> None:
         self.show_result(False, message)
+
+    @Slot(str, int, str, str)
+    def _tax_code_dropped(self, kind: str, local_id: int, qbo_id: str, entity: str) -> None:
+        """A record dropped on a tax term: a code of the term's rate is requested at once; one of
+        another rate (or of a rate not known) first asks how to reconcile (`TaxRuleDialog`)."""
+        term = next((r for r in self.tax_model.rows() if r.id == local_id), None)
+        code = next(
+            (c for c in self.tax_candidates.rows() if (c.entity, c.qbo_id) == (entity, qbo_id)),
+            None,
+        )
+        if term is None or code is None or not rates_differ(term.rate_percent, code.rate):
+            self.mappingRequested.emit(kind, local_id, qbo_id, entity)
+            return
+        if self.tax_rule_dialog is not None:
+            self.tax_rule_dialog.deleteLater()
+        dialog = TaxRuleDialog(
+            f"{term.code} ({term.name})", term.rate_percent, code.name, code.rate, self
+        )
+        dialog.accepted.connect(
+            lambda: self.taxMappingRequested.emit(local_id, qbo_id, dialog.rule())
+        )
+        dialog.rejected.connect(
+            lambda: self.message_bar.show_message(
+                "Not mapped", f"The tax term {term.code} was left as it was.", "info"
+            )
+        )
+        self.tax_rule_dialog = dialog
+        dialog.open()
 
     # -- clearing ---------------------------------------------------------------------------
 
@@ -723,6 +759,16 @@ class MappingsTab(QWidget):
             mapped, total = snapshot.coverage_of(kind)
             section.setTitle(f"{title} ({mapped} of {total} mapped)")
             parts.append(f"{mapped} of {total}")
+        ast = found.automated_sales_tax
+        self.tax_section.hint.setText(
+            "Drag a tax code onto a tax term:"
+            + (
+                " (Automated Sales Tax is on in QuickBooks: it computes tax itself unless "
+                "Factor's amount is sent)"
+                if ast
+                else ""
+            )
+        )
         complete = all(m == t for _k, m, t in snapshot.coverage)
         self.coverage_label.setText(
             f"Mapped: {parts[0]} service types, {parts[1]} expense types, {parts[2]} tax terms."
