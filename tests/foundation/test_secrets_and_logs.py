@@ -84,7 +84,7 @@ def test_token_values_never_appear_in_repr() -> None:
 
 
 def test_no_keyring_backend_is_reported_plainly_without_fallback(tmp_path: Path) -> None:
-    keyring.set_keyring(fail.Keyring())
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     store = TokenStore()
     with pytest.raises(KeyringUnavailable, match="No system keyring") as info:
         store.save_tokens(_tokens())
@@ -171,7 +171,7 @@ def test_plaintext_and_null_keyrings_are_refused() -> None:
 
     from factor_desktop.secrets import keyring_problem
 
-    keyring.set_keyring(null.Keyring())
+    keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     assert keyring_problem() == "keyring.backends.null.Keyring"
     with pytest.raises(KeyringUnavailable):
         TokenStore().save_tokens(_tokens())

@@ -692,7 +692,7 @@ def test_an_expense_already_billed_in_quickbooks_is_not_billable_again(rig: Pull
     account_id = rig.qbo_id("Account", "Name", "Travel")
     bank_id = rig.qbo_id("Account", "Name", "Checking")
     project = rig.customer("Tasting Room & Cellar")
-    line = {
+    line: dict[str, Any] = {
         "DetailType": "AccountBasedExpenseLineDetail",
         "AccountBasedExpenseLineDetail": {
             "AccountRef": {"value": account_id},
