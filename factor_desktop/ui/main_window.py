@@ -242,7 +242,6 @@ class MainWindow(QMainWindow):
         self.runner.jobProgress.connect(self._on_job_progress)
         self.runner.busyChanged.connect(self._on_busy)
         self.expenses_tab.attach_runner(self.runner)
-        self.expenses_tab.attach_runner(self.runner)
 
         self.sync_action.triggered.connect(self.start_sync)
         self.preview_action.triggered.connect(self.start_preview)
@@ -987,7 +986,7 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        palette_changed = event.type() == QEvent.Type.ApplicationPaletteChange
+        palette_changed = event.type() == QEvent.Type.PaletteChange
         # Text coloured through style sheets takes the new shades.
         if palette_changed and follow_palette() and self._snapshot is not None:
             self.connection_tab.update_from(self._snapshot.connection)

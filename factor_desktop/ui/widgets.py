@@ -62,10 +62,12 @@ class Banner(QFrame):
         """Shades for the application's palette: light tints, or dark ones on a dark theme."""
         background, border, color = banner_colors(self._kind)
         name = self.objectName()
-        self.setStyleSheet(
+        sheet = (
             f"QFrame#{name} {{ background: {background}; border: 1px solid {border}; "
             f"border-radius: 4px; }} QFrame#{name} QLabel {{ color: {color}; }}"
         )
+        if sheet != self.styleSheet():  # a style sheet change sends a palette change too
+            self.setStyleSheet(sheet)
 
     @property
     def kind(self) -> str:
@@ -73,7 +75,7 @@ class Banner(QFrame):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
+        if event.type() == QEvent.Type.PaletteChange:
             self._paint_kind()
 
     def add_button(self, text: str) -> QPushButton:
@@ -182,13 +184,16 @@ class MutedLabel(QLabel):
         self._apply_shade()
 
     def _apply_shade(self) -> None:
+        wanted = shade("muted", QGuiApplication.palette())
         palette = self.palette()
-        palette.setColor(self.foregroundRole(), shade("muted", QGuiApplication.palette()))
+        if palette.color(self.foregroundRole()) == wanted:
+            return  # also ends the change event that setting it sends
+        palette.setColor(self.foregroundRole(), wanted)
         self.setPalette(palette)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
+        if event.type() == QEvent.Type.PaletteChange:
             self._apply_shade()
 
 
