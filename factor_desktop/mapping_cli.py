@@ -197,13 +197,16 @@ def _map(
             field=mismatch.field,
             code=mismatch.code,
         ) from None
-    text = f"Mapped the {KIND_LABELS[kind]} {name!r} to the QuickBooks {describe(record)}"
-    if kind == "tax_term":
-        rule = chosen_tax_rule(session, local_id)
-        rate = tax_code_rate(session, record)
-        text += f" ({percent_text(rate)})"
-        if rule is not None:
-            text += f"; {TAX_RULE_TEXT[rule]} ({rule})"
+    if kind != "tax_term":
+        return f"Mapped the {KIND_LABELS[kind]} {name!r} to the QuickBooks {describe(record)}."
+    rate = percent_text(tax_code_rate(session, record))
+    text = (
+        f"Mapped the tax term {name!r} to the QuickBooks tax code {display_name(record)!r} "
+        f"(Id {record.qbo_id}, {rate})"
+    )
+    rule = chosen_tax_rule(session, local_id)
+    if rule is not None:
+        text += f"; {TAX_RULE_TEXT[rule]} ({rule})"
     return text + "."
 
 
@@ -486,6 +489,17 @@ _LIST_LABELS = (
 )
 
 
+_SINGULAR = {
+    "customers": "customer",
+    "vendors": "vendor",
+    "products/services": "product/service",
+    "accounts": "account",
+    "tax codes": "tax code",
+    "tax rates": "tax rate",
+    "terms": "term",
+}
+
+
 def refresh_lists(ctx: Any, *, cancel: threading.Event | None = None) -> SyncSummary:
     """Read QuickBooks' lists into the cache for an open firm profile (an `AppContext`): a
     "lists" run, reading only; nothing is written to QuickBooks."""
@@ -505,13 +519,14 @@ def refresh_lists(ctx: Any, *, cancel: threading.Event | None = None) -> SyncSum
 def lists_overview(session: Session) -> dict[str, Any]:
     """What the cache holds of QuickBooks' lists: counts, tax codes with their rates, custom
     fields and whether Automated Sales Tax is on."""
-    counts = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        entity: int(count)
+        for entity, count in session.execute(
             select(QboRecord.entity, func.count(QboRecord.id))
             .where(QboRecord.active.is_(True))
             .group_by(QboRecord.entity)
-        ).tuples()
-    )
+        )
+    }
     sub_customers = session.scalar(
         select(func.count(QboRecord.id)).where(
             QboRecord.entity == "Customer",
@@ -554,7 +569,8 @@ def print_overview(summary: SyncSummary, overview: dict[str, Any], out: TextIO) 
     counts = overview["counts"]
     parts = []
     for entity, label in _LIST_LABELS:
-        text = f"{counts[entity]} {label}"
+        count = counts[entity]
+        text = f"{count} {label if count != 1 else _SINGULAR.get(label, label)}"
         if entity == "Customer" and overview["sub_customers"]:
             text += f" ({overview['sub_customers']} of them sub-customers)"
         parts.append(text)

@@ -331,7 +331,7 @@ def test_map_commands(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
         data, capsys, "tax-term", "pa-city", "Alder County", "--tax-rule", "override"
     )
     assert code == 0 and out.strip() == (
-        "Mapped the tax term 'PA-CITY' to the QuickBooks tax code 'Alder County' (Id 2) (8.5%); "
+        "Mapped the tax term 'PA-CITY' to the QuickBooks tax code 'Alder County' (Id 2, 8.5%); "
         "Factor's tax amount is sent to QuickBooks (override)."
     )
 
