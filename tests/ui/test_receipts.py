@@ -248,7 +248,12 @@ def test_save_as_and_the_system_viewer_use_the_original_name(
     assert str(target) in pane.note.text()
 
     opened: list[Path] = []
-    pane.open_file = lambda path: opened.append(path) or True
+
+    def open_file(path: Path) -> bool:
+        opened.append(path)
+        return True
+
+    pane.open_file = open_file
     QTest.mouseClick(pane.open_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(opened), timeout=10_000)
     assert opened[0].name == receipt.file_name  # not the cache's hash name
@@ -272,7 +277,12 @@ def test_a_pdf_that_cannot_be_drawn_says_so_and_offers_the_system_viewer(
     assert pane.message_action.isVisible()
     assert pane.message_action.text() == "Open with system viewer"
     opened: list[Path] = []
-    pane.open_file = lambda path: opened.append(path) or True
+
+    def open_file(path: Path) -> bool:
+        opened.append(path)
+        return True
+
+    pane.open_file = open_file
     QTest.mouseClick(pane.message_action, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(opened), timeout=10_000)
     assert opened[0].name == receipt.file_name
@@ -283,6 +293,7 @@ def test_a_receipt_not_downloaded_says_why_and_downloads_on_the_worker(
 ) -> None:
     """The cached file is gone: the pane says so, and "Download now" fetches it from the
     sandbox on the worker thread (the store is connected again for this test)."""
+    import factor_desktop.receipts
     import factor_desktop.ui.receipts as ui_receipts
 
     copy = tmp_path / "demo"
@@ -297,7 +308,7 @@ def test_a_receipt_not_downloaded_says_why_and_downloads_on_the_worker(
     ctx = demo.ctx
     runner = JobRunner(default_env_factory(ctx.store, ctx.tokens))
     calls: list[str] = []
-    real_download = ui_receipts.download_receipt
+    real_download = factor_desktop.receipts.download_receipt
 
     def on_which_thread(*args: Any, **kwargs: Any) -> ReceiptInfo:
         calls.append(threading.current_thread().name)
