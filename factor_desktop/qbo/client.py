@@ -359,6 +359,11 @@ class QboClient:
         return self._realm_id
 
     @property
+    def rate_limiter(self) -> RateLimiter | None:
+        """The pacer shared by the clients of this company, if any."""
+        return self._rate_limiter
+
+    @property
     def minor_version(self) -> int:
         return self._minor_version
 
@@ -560,11 +565,15 @@ class QboClient:
 
     # -- batch ----------------------------------------------------------------------------
 
-    def batch(self, items: Sequence[BatchItem]) -> list[BatchResult]:
+    def batch(
+        self, items: Sequence[BatchItem], *, request_id: str | None = None
+    ) -> list[BatchResult]:
         """Run ``items`` in batch requests of at most 30; one result per item, in order.
 
         Each request has its own requestid derived from its items (see
-        :func:`_batch_request_id`). A fault on one item becomes that item's ``error``; it is not
+        :func:`_batch_request_id`), or ``request_id`` when the caller keeps one for a single
+        request of at most 30 items (an outbox that must send the same rows again under the
+        same requestid after a crash). A fault on one item becomes that item's ``error``; it is not
         raised. When a whole request fails (after the usual retries), its items and the items
         of the requests not yet sent carry that error, and results already obtained are kept:
         nothing done in QBO is lost to an exception. Only invalid items raise (ValueError).
@@ -576,6 +585,8 @@ class QboClient:
             if item.bid in seen:
                 raise ValueError(f"bId {item.bid!r} is used twice")
             seen.add(item.bid)
+        if request_id is not None and len(items) > MAX_BATCH_ITEMS:
+            raise ValueError(f"one requestid covers at most {MAX_BATCH_ITEMS} batch items")
         request_items = [item.to_json() for item in items]
 
         results: list[BatchResult] = []
@@ -586,13 +597,13 @@ class QboClient:
                 results.extend(BatchResult(item.bid, item, error=stopped_by) for item in chunk)
                 continue
             chunk_json = request_items[start : start + MAX_BATCH_ITEMS]
-            request_id = _batch_request_id(self._realm_id, chunk_json)
+            chunk_request_id = request_id or _batch_request_id(self._realm_id, chunk_json)
             try:
                 resp = self._call(
                     "POST",
                     "batch",
                     json_body={"BatchItemRequest": chunk_json},
-                    request_id=request_id,
+                    request_id=chunk_request_id,
                     kind="batch",
                 )
                 answers = self._json(resp).get("BatchItemResponse")

@@ -443,6 +443,10 @@ class OutboxItem(Timestamped, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Set while the row's last attempt went out inside a batch request whose answer is not
+    # settled: the same rows go again under the same requestid, so QuickBooks replays its answer.
+    batch_request_id: Mapped[str | None] = mapped_column(String(50), default=None)
+    batch_bid: Mapped[str | None] = mapped_column(String(10), default=None)
 
 
 class ChangeCursor(Base):

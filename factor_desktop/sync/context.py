@@ -5,8 +5,10 @@ finish (an outbox row marked done together with the QBO `Id` it produced, an exp
 with its receipt metadata), so a crash or a cancel mid-pass loses nothing and repeats nothing:
 the next pass starts from what was committed, and writes carry their outbox `requestid`.
 
-In a preview pass nothing is written to QuickBooks and nothing local is kept: steps call
-`ctx.would(...)` instead of writing, reads still happen, and the engine rolls the session back.
+A preview pass runs the same steps on a scratch copy of the database, and its writer records
+the writes to QuickBooks instead of sending them (`sync/writer.py`); the pass's writer is chosen
+here, once, and no step asks which kind of pass it is in. Reads still happen. What the preview
+would do is its run's log on the scratch copy (`planned_entries`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factor_desktop.qbo.client import QboClient
 from factor_desktop.qbo.errors import QboError
 from factor_desktop.settings import Settings
-from factor_desktop.store.models import SyncLogEntry, SyncRun
+from factor_desktop.store.models import QboRecord, SyncLogEntry, SyncRun
+from factor_desktop.sync.writer import QboWriter, writer_for
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,6 +59,20 @@ class SyncContext:
     # QuickBooks invoices this pass linked to Factor invoices rather than created: payments
     # applied to them before the link are older than the change cursors, so the pull reads them.
     linked_invoices: list[dict[str, Any]] = field(default_factory=list)
+    use_writer: InitVar[QboWriter | None] = None
+    writer: QboWriter = field(init=False)
+
+    def __post_init__(self, use_writer: QboWriter | None) -> None:
+        self.writer = use_writer or writer_for(
+            self.client, preview=self.preview, tax_rate=self._cached_tax_rate
+        )
+
+    def _cached_tax_rate(self, tax_code_id: str) -> Decimal | None:
+        """A tax code's effective rate from the reference cache (for a preview's totals)."""
+        from factor_desktop.services.mappings import cached, tax_code_rate
+
+        record: QboRecord | None = cached(self.session, "TaxCode", tax_code_id)
+        return tax_code_rate(self.session, record) if record is not None else None
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -134,3 +153,30 @@ class SyncContext:
             }
         )
         self.counts[f"would_{action}"] += 1
+
+
+def planned_entries(session: Session, run_id: int) -> list[dict[str, Any]]:
+    """What a preview pass did on its scratch copy, as the list of planned changes."""
+    rows = session.scalars(
+        select(SyncLogEntry).where(SyncLogEntry.run_id == run_id).order_by(SyncLogEntry.id)
+    )
+    planned: list[dict[str, Any]] = []
+    for row in rows:
+        entry: dict[str, Any] = {
+            "direction": row.direction,
+            "entity": row.entity_kind,
+            "label": row.label,
+            "action": row.action,
+            "level": row.level,
+        }
+        for key, value in (("local_id", row.local_id), ("reason", row.reason)):
+            if value is not None:
+                entry[key] = value
+        if row.qbo_id is not None and not row.qbo_id.startswith("preview-"):
+            entry["qbo_id"] = row.qbo_id
+        detail = row.detail if isinstance(row.detail, dict) else {}
+        for key in ("total", "qbo_total", "full_name", "customer_id", "operation"):
+            if key in detail and not str(detail[key]).startswith("preview-"):
+                entry[key] = detail[key]
+        planned.append(entry)
+    return planned

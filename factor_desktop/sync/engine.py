@@ -5,9 +5,10 @@ customers and projects that pending invoices need, then the outbox (finalized an
 invoices), then the changes QuickBooks has for us (payments, expenses, receipts). Each step
 commits per record, so a crash or a cancel keeps what was done and repeats nothing.
 
-A preview pass runs the same steps against a scratch copy of the database and makes no write to
-QuickBooks; what it would do comes back in `SyncSummary.planned`, and the real database only
-gains the record of the preview run.
+A preview pass runs the same steps, the same code, against a scratch copy of the database, with a
+writer that records the writes to QuickBooks instead of sending them (`sync/writer.py`); what it
+did on the copy comes back in `SyncSummary.planned` and its counts, with the same keys as a
+sync's, and the real database only gains the record of the preview run.
 
 Only one pass runs at a time per firm profile, across processes too (the window's auto-sync and
 `factor-desktop sync` beside it): a lock file next to the database, held by the operating system
@@ -39,7 +40,7 @@ from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store, make_engine
 from factor_desktop.store.models import SyncRun
 from factor_desktop.sync.connection import ConnectError, ConnectionService
-from factor_desktop.sync.context import Progress, SyncCancelled, SyncContext
+from factor_desktop.sync.context import Progress, SyncCancelled, SyncContext, planned_entries
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,8 @@ class SyncEngine:
                 status, error = self._steps_run(ctx)
                 session.commit()
                 counts = dict(ctx.counts)
-                planned = list(ctx.planned)
+                if preview:
+                    planned = planned_entries(session, run_id) + list(ctx.planned)
             except BaseException:
                 session.rollback()
                 raise
@@ -259,21 +261,25 @@ class SyncEngine:
             run.error = "The sync was interrupted (the app stopped before it finished)."
 
     def _scratch_copy(self, folder: Path) -> Store:
-        """A consistent copy of the firm database for a preview pass to work on."""
-        from sqlalchemy.orm import sessionmaker
+        return scratch_copy(self.store, folder)
 
-        target = folder / self.store.path.name
-        source = sqlite3.connect(self.store.path)
+
+def scratch_copy(store: Store, folder: Path) -> Store:
+    """A consistent copy of the firm database (SQLite's online backup) for a preview to work on."""
+    from sqlalchemy.orm import sessionmaker
+
+    target = folder / store.path.name
+    source = sqlite3.connect(store.path)
+    try:
+        dest = sqlite3.connect(target)
         try:
-            dest = sqlite3.connect(target)
-            try:
-                source.backup(dest)
-            finally:
-                dest.close()
+            source.backup(dest)
         finally:
-            source.close()
-        engine = make_engine(target)
-        return Store(target, engine, sessionmaker(engine, expire_on_commit=False))
+            dest.close()
+    finally:
+        source.close()
+    engine = make_engine(target)
+    return Store(target, engine, sessionmaker(engine, expire_on_commit=False))
 
 
 def run_sync(
@@ -293,4 +299,4 @@ def run_sync(
         connection.http.close()
 
 
-__all__ = ["SyncBusyError", "SyncEngine", "SyncSummary", "run_sync"]
+__all__ = ["SyncBusyError", "SyncEngine", "SyncSummary", "run_sync", "scratch_copy"]

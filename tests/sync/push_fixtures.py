@@ -1,8 +1,8 @@
 """A small firm in a fresh store, a local QuickBooks sandbox, and sync passes over real HTTP.
 
 The passes run the real steps in order (reference cache, customers, outbox) on one worker session,
-committing as the engine does; a preview pass is rolled back afterwards, as the engine discards its
-scratch copy.
+committing as the engine does; a preview pass works on a scratch copy of the store, as the
+engine's does.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from factor_desktop.sandbox import SandboxConfig, SandboxServer
 from factor_desktop.settings import update_setting
 from factor_desktop.store.db import Store, open_store
 from factor_desktop.store.models import Invoice, Mapping, OutboxItem, SyncLogEntry, SyncRun
-from factor_desktop.sync.context import SyncContext
+from factor_desktop.sync.context import SyncContext, planned_entries
+from factor_desktop.sync.engine import scratch_copy
 from factor_desktop.sync.push import push_customers, push_outbox
 from factor_desktop.sync.reference import refresh_reference
 
@@ -87,30 +88,59 @@ class Rig:
 
     # -- passes --------------------------------------------------------------------------------
 
-    def context(self, *, preview: bool = False, client: QboClient | None = None) -> SyncContext:
-        run = SyncRun(kind="preview" if preview else "sync", status="running", counts={})
-        self.session.add(run)
-        self.session.commit()
+    def context(
+        self,
+        *,
+        preview: bool = False,
+        client: QboClient | None = None,
+        session: Session | None = None,
+        run_id: int | None = None,
+    ) -> SyncContext:
+        if run_id is None:
+            run = SyncRun(kind="preview" if preview else "sync", status="running", counts={})
+            self.session.add(run)
+            self.session.commit()
+            run_id = run.id
+        session = session or self.session
+        found = session.get(SyncRun, run_id)
+        assert found is not None
         return SyncContext(
-            session=self.session,
+            session=session,
             client=client or self.client,
-            settings=sv.current_settings(self.session),
-            run=run,
+            settings=sv.current_settings(session),
+            run=found,
             now=self.sandbox.clock.now(),
             attachments_dir=self.attachments,
             preview=preview,
         )
 
     def sync(self, *, preview: bool = False, client: QboClient | None = None) -> SyncContext:
-        """Reference cache, customers, outbox: the push half of a pass."""
-        ctx = self.context(preview=preview, client=client)
-        refresh_reference(ctx)
-        push_customers(ctx)
-        push_outbox(ctx)
-        if preview:
-            self.session.rollback()
-        else:
+        """Reference cache, customers, outbox: the push half of a pass. A preview works on a
+        scratch copy of the store, as the engine's does, and its plan is that copy's log."""
+        if not preview:
+            ctx = self.context(client=client)
+            refresh_reference(ctx)
+            push_customers(ctx)
+            push_outbox(ctx)
             self.session.commit()
+            return ctx
+        run = SyncRun(kind="preview", status="running", counts={})
+        self.session.add(run)
+        self.session.commit()
+        folder = self.attachments.parent / f"preview-{run.id}"
+        folder.mkdir()
+        scratch = scratch_copy(self.store, folder)
+        session = scratch.sessions()
+        try:
+            ctx = self.context(preview=True, client=client, session=session, run_id=run.id)
+            refresh_reference(ctx)
+            push_customers(ctx)
+            push_outbox(ctx)
+            session.commit()
+            ctx.planned[:0] = planned_entries(session, run.id)
+        finally:
+            session.close()
+            scratch.close()
         return ctx
 
     def push(self, *, client: QboClient | None = None) -> SyncContext:

@@ -28,7 +28,6 @@ def _add_client(name: str):  # type: ignore[no-untyped-def]
         ctx.session.add(Client(name=name))
         ctx.session.flush()
         ctx.log(direction="pull", entity_kind="client", label=name, action="created")
-        ctx.would(direction="pull", entity_kind="client", label=name, action="create")
         ctx.session.commit()
 
     return step
@@ -57,7 +56,7 @@ def test_a_pass_runs_its_steps_in_order_and_records_the_run(connected: Connected
     summary = _engine(connected, steps).run(progress=lambda *p: progress.append(p))
     assert seen == ["one"]
     assert summary.status == "ok" and summary.kind == "sync"
-    assert summary.counts == {"created": 1, "would_create": 1}
+    assert summary.counts == {"created": 1}
     assert summary.requests_used >= 1
     assert [p[0] for p in progress] == ["one", "read", "two", "Done"]
     (run,) = _runs(connected)
@@ -70,9 +69,17 @@ def test_a_pass_runs_its_steps_in_order_and_records_the_run(connected: Connected
 def test_preview_changes_nothing_but_says_what_it_would_do(connected: Connected) -> None:
     summary = _engine(connected, [("add", _add_client("Preview Only LLC"))]).run(preview=True)
     assert summary.kind == "preview" and summary.status == "ok"
+    # The plan is what the pass logged on its scratch copy: the same entries a sync logs.
     assert summary.planned == [
-        {"direction": "pull", "entity": "client", "label": "Preview Only LLC", "action": "create"}
+        {
+            "direction": "pull",
+            "entity": "client",
+            "label": "Preview Only LLC",
+            "action": "created",
+            "level": "info",
+        }
     ]
+    assert summary.counts == {"created": 1}
     with connected.store.session() as s:
         assert s.scalar(select(Client)) is None
         assert s.scalar(select(SyncLogEntry)) is None

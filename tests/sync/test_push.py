@@ -514,7 +514,8 @@ def test_a_preview_writes_nothing_to_quickbooks_and_keeps_nothing(rig: Rig) -> N
 
     assert (len(rig.qbo("Customer")), len(rig.qbo("Invoice"))) == (customers, invoices)
     planned = [(p["entity"], p["action"]) for p in ctx.planned]
-    assert planned == [("client", "create"), ("project", "create"), ("invoice", "create")]
+    # The same actions, by the same names, as the sync that follows will log.
+    assert planned == [("client", "created"), ("project", "created"), ("invoice", "created")]
     rig.session.expire_all()
     client, project = _reload(rig, firm)
     assert client.qbo_id is None and project.qbo_id is None
@@ -538,7 +539,7 @@ def test_a_preview_writes_nothing_to_quickbooks_and_keeps_nothing(rig: Rig) -> N
     invoices = len(rig.qbo("Invoice"))
     ctx = rig.sync(preview=True)
     assert [(p["label"], p["action"]) for p in ctx.planned] == [
-        ("INV-0001", "void"),
+        ("INV-0001", "voided"),
         ("INV-0002", "blocked"),
     ]
     assert "QuickBooks already has invoice INV-0002 for another customer" in str(

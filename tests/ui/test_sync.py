@@ -319,7 +319,9 @@ def test_sync_command_previews_then_syncs(
     assert main([*base, "--preview", "--json"]) == 0
     out, err = capsys.readouterr()
     preview = json.loads(out)
-    assert preview["kind"] == "preview" and preview["status"] == "ok"
+    # The preview ends as the sync will: partial, with the unmapped types' invoices blocked.
+    assert preview["kind"] == "preview" and preview["status"] == "partial"
+    assert preview["counts"]["blocked"] > 0
     assert preview["planned"] and {"action", "direction", "entity", "label"} <= set(
         preview["planned"][0]
     )
@@ -327,7 +329,7 @@ def test_sync_command_previews_then_syncs(
 
     assert main([*base, "--preview"]) == 0
     out, _ = capsys.readouterr()
-    assert out.startswith("Preview (nothing was changed): ok")
+    assert out.startswith("Preview (nothing was changed): partial")
     assert "Planned changes (" in out and "Action" in out and "Label" in out
 
     # The demo firm's types are not mapped: invoices are blocked, the pass is partial.

@@ -1,0 +1,216 @@
+"""Every write a sync pass makes to QuickBooks goes through one writer.
+
+A live pass writes with :class:`LiveWriter` (the QBO client: requestids, retries, pacing). A
+preview runs the very same steps against a scratch copy of the firm database with
+:class:`RecordingWriter`, which sends nothing: it answers each write as QuickBooks would (a new
+Id, a SyncToken, the entity echoed back, an invoice's total computed from its lines and tax) and
+keeps the list of what it was asked. Because the decisions are made by the same code in both
+cases, a preview cannot predict another sync than the one that follows it. Reads are not the
+writer's business: both kinds of pass read QuickBooks through the client.
+
+The pass chooses its writer once, in :func:`writer_for`; no step asks whether it is a preview.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Protocol
+
+from factor_desktop.qbo.client import BatchItem, BatchResult, JsonDict, QboClient
+from factor_desktop.qbo.errors import DuplicateDocNumberError, QboValidationError
+from factor_desktop.qbo.mappers import decimal_of
+from factor_desktop.qbo.query import QueryValueError
+from factor_desktop.qbo.query import select as qbo_select
+from factor_desktop.qbo.ratelimit import RequestKind
+
+__all__ = ["LiveWriter", "QboWriter", "RecordedWrite", "RecordingWriter", "writer_for"]
+
+_CENT = Decimal("0.01")
+
+
+class QboWriter(Protocol):
+    """What a sync step may change in QuickBooks."""
+
+    def create(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict: ...
+
+    def update(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict: ...
+
+    def void(
+        self, entity: str, entity_id: str, sync_token: str, *, request_id: str
+    ) -> JsonDict: ...
+
+    def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]: ...
+
+    def wait_for(self, kind: RequestKind) -> float:
+        """Seconds before a request of ``kind`` could go without waiting (0: now)."""
+        ...
+
+
+class LiveWriter:
+    """Writes go to QuickBooks through the client."""
+
+    def __init__(self, client: QboClient) -> None:
+        self.client = client
+
+    def create(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
+        return self.client.create(entity, payload, request_id=request_id)
+
+    def update(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
+        return self.client.update(entity, payload, request_id=request_id)
+
+    def void(self, entity: str, entity_id: str, sync_token: str, *, request_id: str) -> JsonDict:
+        return self.client.void(entity, entity_id, sync_token, request_id=request_id)
+
+    def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]:
+        return self.client.batch(items, request_id=request_id)
+
+    def wait_for(self, kind: RequestKind) -> float:
+        limiter = self.client.rate_limiter
+        return 0.0 if limiter is None else limiter.wait_for(kind)
+
+
+@dataclass(frozen=True)
+class RecordedWrite:
+    """One write a preview was asked to make."""
+
+    operation: str
+    entity: str
+    payload: JsonDict
+    request_id: str
+    answer: JsonDict
+
+
+TaxRate = Callable[[str], Decimal | None]
+
+
+def _no_rate(_tax_code_id: str) -> Decimal | None:
+    return None
+
+
+@dataclass
+class RecordingWriter:
+    """Answers writes as QuickBooks would, sends nothing, and remembers them.
+
+    ``tax_rate`` gives a tax code's effective rate in percent (None when unknown), so an
+    invoice's predicted total includes the tax QuickBooks would compute; when the invoice says
+    its own tax (``TxnTaxDetail.TotalTax``), that amount is used, as QuickBooks does. With a
+    ``reader`` (the pass's client), an invoice whose number QuickBooks already has is refused
+    with QuickBooks' duplicate-number fault (6140), as the real write would be.
+    """
+
+    tax_rate: TaxRate = _no_rate
+    reader: QboClient | None = None
+    writes: list[RecordedWrite] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _answer(self, operation: str, entity: str, payload: Mapping[str, Any]) -> JsonDict:
+        answer: JsonDict = dict(payload)
+        if operation == "create":
+            answer["Id"] = f"preview-{next(self._ids)}"
+            answer["SyncToken"] = "0"
+            answer.setdefault("Active", True)
+            if entity == "Customer":
+                answer["FullyQualifiedName"] = answer.get("DisplayName")
+                answer["Job"] = isinstance(answer.get("ParentRef"), Mapping)
+            if entity == "Invoice":
+                answer["TotalAmt"] = self._invoice_total(answer)
+                answer["Balance"] = answer["TotalAmt"]
+        else:
+            answer["SyncToken"] = str(int(str(answer.get("SyncToken") or 0)) + 1)
+            if operation == "void":
+                answer.update({"TotalAmt": 0, "Balance": 0, "PrivateNote": "Voided"})
+        return answer
+
+    def _invoice_total(self, invoice: Mapping[str, Any]) -> float:
+        lines = invoice.get("Line") if isinstance(invoice.get("Line"), list) else []
+        subtotal = Decimal(0)
+        taxable = Decimal(0)
+        for line in lines or []:
+            if not isinstance(line, Mapping) or line.get("DetailType") != "SalesItemLineDetail":
+                continue
+            amount = decimal_of(line.get("Amount")) or Decimal(0)
+            subtotal += amount
+            detail = line.get("SalesItemLineDetail")
+            code = detail.get("TaxCodeRef") if isinstance(detail, Mapping) else None
+            if isinstance(code, Mapping) and code.get("value") == "TAX":
+                taxable += amount
+        tax = Decimal(0)
+        txn_tax = invoice.get("TxnTaxDetail")
+        if isinstance(txn_tax, Mapping):
+            given = decimal_of(txn_tax.get("TotalTax"))
+            code_ref = txn_tax.get("TxnTaxCodeRef")
+            code_id = code_ref.get("value") if isinstance(code_ref, Mapping) else None
+            if given is not None:
+                tax = given
+            elif code_id is not None:
+                rate = self.tax_rate(str(code_id))
+                if rate is not None:
+                    tax = (taxable * rate / 100).quantize(_CENT, ROUND_HALF_UP)
+        return float((subtotal + tax).quantize(_CENT, ROUND_HALF_UP))
+
+    def _record(
+        self, operation: str, entity: str, payload: Mapping[str, Any], request_id: str
+    ) -> JsonDict:
+        answer = self._answer(operation, entity, payload)
+        self.writes.append(RecordedWrite(operation, entity, dict(payload), request_id, answer))
+        return dict(answer)
+
+    def _refusal(self, entity: str, payload: Mapping[str, Any]) -> QboValidationError | None:
+        """The refusal QuickBooks would answer the create with, as far as a read can tell."""
+        number = payload.get("DocNumber")
+        if entity != "Invoice" or self.reader is None or not isinstance(number, str):
+            return None
+        try:
+            taken = self.reader.query(qbo_select("Invoice").where("DocNumber", "=", number))
+        except QueryValueError:
+            return None
+        if not taken:
+            return None
+        return DuplicateDocNumberError(
+            f"Duplicate Document Number Error: {number}",
+            code=DuplicateDocNumberError.CODE,
+            detail=f"Duplicate Document Number Error : You must specify a different number. "
+            f"This number has already been used. DocNumber={number} is assigned to "
+            f"TxnType=Invoice with TxnId={taken[0].get('Id')}",
+            element="",
+            http_status=400,
+        )
+
+    def create(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
+        refusal = self._refusal(entity, payload)
+        if refusal is not None:
+            raise refusal
+        return self._record("create", entity, payload, request_id)
+
+    def update(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
+        return self._record("update", entity, payload, request_id)
+
+    def void(self, entity: str, entity_id: str, sync_token: str, *, request_id: str) -> JsonDict:
+        body = {"Id": entity_id, "SyncToken": sync_token}
+        return self._record("void", entity, body, request_id)
+
+    def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]:
+        results: list[BatchResult] = []
+        for item in items:
+            if item.entity is None or item.payload is None or item.operation is None:
+                raise ValueError(f"a preview records writes only, not batch item {item.bid!r}")
+            refusal = self._refusal(item.entity, item.payload)
+            if refusal is not None and item.operation == "create":
+                results.append(BatchResult(item.bid, item, error=refusal))
+                continue
+            answer = self._record(item.operation, item.entity, item.payload, request_id)
+            results.append(BatchResult(item.bid, item, data=answer))
+        return results
+
+    def wait_for(self, kind: RequestKind) -> float:
+        return 0.0
+
+
+def writer_for(client: QboClient, *, preview: bool, tax_rate: TaxRate = _no_rate) -> QboWriter:
+    """The one place a pass's kind chooses how it writes."""
+    if preview:
+        return RecordingWriter(tax_rate=tax_rate, reader=client)
+    return LiveWriter(client)
