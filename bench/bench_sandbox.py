@@ -18,7 +18,6 @@ asserted: the figures are compared between versions.
 from __future__ import annotations
 
 import argparse
-import copy
 import http.client
 import json
 import statistics
@@ -122,12 +121,14 @@ class Company:
         realm = sandbox.realm_id
         ctx = sandbox.company.ctx()
         customers = max(invoices // CUSTOMER_SHARE, 1)
+        customer_text = json.dumps(self.customer_template)
+        invoice_text = json.dumps(self.invoice_template)
         with store.transaction():
             while self.customers < customers:
                 self.customers += 1
                 moment = self._moment()
                 entity_id = ctx.next_id("Customer", 1)
-                doc = copy.deepcopy(self.customer_template)
+                doc = json.loads(customer_text)
                 name = f"Customer {self.customers:06d}"
                 doc.update(
                     Id=entity_id,
@@ -147,7 +148,7 @@ class Company:
                 self.invoices += 1
                 moment = self._moment()
                 entity_id = ctx.next_id("txn", 1)
-                doc = copy.deepcopy(self.invoice_template)
+                doc = json.loads(invoice_text)
                 customer_id = self.customer_ids[self.invoices % len(self.customer_ids)]
                 doc.update(
                     Id=entity_id,
