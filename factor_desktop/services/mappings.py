@@ -472,6 +472,15 @@ def tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:
     return _stored_rule(session, tax_term_id, qbo_id) or DEFAULT_TAX_RULE
 
 
+def invoice_tax_override(session: Session, tax_term_id: int | None, tax: Decimal) -> Decimal | None:
+    """The tax amount to send with an invoice of this tax term (`TxnTaxDetail.TotalTax`, see
+    `qbo.mappers.invoice_payload(..., tax_override=...)`): Factor's `tax` when the term's rule is
+    "override", None when QuickBooks' figure is accepted or the term is not mapped."""
+    if tax_term_id is None:
+        return None
+    return tax if tax_rule(session, tax_term_id) == "override" else None
+
+
 def set_tax_rule(session: Session, tax_term_id: int, rule: str) -> None:
     """Choose how a mapped tax term's invoices reconcile with QuickBooks."""
     _check_tax_rule("tax_term", rule)

@@ -7,8 +7,11 @@ a client doing so in ruckus/quickbooks-ruby issue 547), and computes it otherwis
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from factor_desktop.qbo.mappers import InvoiceForQbo, InvoiceLineForQbo, invoice_payload
 from factor_desktop.sandbox import SandboxServer
 from factor_desktop.sandbox.seeds import _put
 
@@ -140,3 +143,24 @@ def test_an_override_on_an_invoice_with_nothing_taxable(api: Api) -> None:
         "TotalTax": 0,
     }
     assert invoice["TotalAmt"] == 100.0
+
+
+def test_factors_invoice_with_its_tax_override_totals_the_same_in_quickbooks(api: Api) -> None:
+    # Factor: 8.25% on the taxable line; the company's only taxable code is 8.5%.
+    customer = new_customer(api, "Override Customer")
+    invoice = InvoiceForQbo(
+        doc_number="INV-0038",
+        customer_id=customer["Id"],
+        txn_date=date(2025, 3, 3),
+        lines=(
+            InvoiceLineForQbo("Design", Decimal("26000.00"), item_id="1"),
+            InvoiceLineForQbo("Printing", Decimal("3529.41"), item_id="1", taxable=True),
+        ),
+        tax_code_id=ALDER_COUNTY,
+    )
+    factor_tax = Decimal("291.18")
+    sent = api.create("Invoice", invoice_payload(invoice, tax_override=factor_tax))
+    assert sent["TxnTaxDetail"]["TotalTax"] == 291.18
+    assert sent["TotalAmt"] == float(Decimal("26000.00") + Decimal("3529.41") + factor_tax)
+    computed = api.create("Invoice", {**invoice_payload(invoice), "DocNumber": "INV-0039"})
+    assert computed["TxnTaxDetail"]["TotalTax"] == 300.0  # what QuickBooks makes of it alone

@@ -14,6 +14,7 @@ from factor_desktop.services.mappings import (
     automated_sales_tax_on,
     chosen_tax_rule,
     clear_mapping,
+    invoice_tax_override,
     mapped_qbo_id,
     mapping_lines,
     percent_text,
@@ -161,3 +162,15 @@ def test_automated_sales_tax_comes_from_the_cached_preferences(session: Session)
     session.add(preferences)
     session.flush()
     assert automated_sales_tax_on(session) is True
+
+
+def test_the_tax_to_send_follows_the_terms_rule(session: Session, firm: Firm) -> None:
+    tax = Decimal("291.18")
+    assert invoice_tax_override(session, None, tax) is None
+    assert invoice_tax_override(session, firm.city_tax_id, tax) is None  # not mapped
+    set_mapping(session, "tax_term", firm.city_tax_id, "10")  # same rate
+    assert invoice_tax_override(session, firm.city_tax_id, tax) == tax
+    set_mapping(session, "tax_term", firm.city_tax_id, "11", tax_rule="accept")
+    assert invoice_tax_override(session, firm.city_tax_id, tax) is None
+    set_tax_rule(session, firm.city_tax_id, "override")
+    assert invoice_tax_override(session, firm.city_tax_id, tax) == tax
