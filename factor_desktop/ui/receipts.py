@@ -630,11 +630,7 @@ class ReceiptViewer(QWidget):
             return
         if self.page is None:
             self._zoom_enabled(False)
-            self._show_message(
-                f"Loading {receipt.file_name}…"
-                if self.runner is not None
-                else "Receipts are read in the background; nothing reads them here."
-            )
+            self._show_message(f"Loading {receipt.file_name}…")
             return
         self._zoom_enabled(True)
         self.stack.setCurrentIndex(self.PAGE_IMAGE)
