@@ -95,7 +95,7 @@ def add_map_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Say which QuickBooks record each Factor type stands for: service types "
         "map to products/services, expense types to expense accounts (and optionally a "
         "product/service), tax terms to tax codes. QuickBooks records are looked up in the "
-        "lists the last sync read, by name or Id.",
+        "lists last read (`map refresh` or a sync), by name or Id.",
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="every type with its mapping, and the candidates")
@@ -361,8 +361,9 @@ def print_listing(listing: dict[str, Any], out: TextIO) -> None:
     found = listing["candidates"]
     if not any(found.values()):
         print(
-            "No QuickBooks lists have been read yet: run `factor-desktop sync` to read the "
-            "products/services, accounts and tax codes to map to.",
+            "No QuickBooks lists have been read yet: `factor-desktop map refresh` reads the "
+            "products/services, accounts and tax codes to map to (and writes nothing to "
+            "QuickBooks).",
             file=out,
         )
         return

@@ -197,8 +197,8 @@ def find_cached(session: Session, entity: str, name_or_id: str) -> QboRecord:
     if not found:
         raise ServiceError(
             f"No QuickBooks {label} named {wanted!r} is in the lists read so far. Check the "
-            "spelling (`factor-desktop map list` shows the candidates), or sync to read "
-            "QuickBooks again."
+            "spelling (`factor-desktop map list` shows the candidates), or refresh the "
+            "QuickBooks lists (`factor-desktop map refresh`) to read them again."
         )
     listed = "; ".join(
         describe(r) for r in sorted(found.values(), key=lambda r: (display_name(r), r.qbo_id))
@@ -247,7 +247,7 @@ def set_mapping(
     if record is None:
         raise ServiceError(
             f"QuickBooks {ENTITY_LABEL[entity]} Id {qbo_id} is not in the lists read so far. "
-            "Sync to read QuickBooks again, then map it.",
+            "Refresh the QuickBooks lists to read it, then map it.",
             field="qbo_id",
         )
     reason = unusable_reason(record, kind)
