@@ -145,7 +145,7 @@ def test_unknown_kind(session: Session, firm: Firm) -> None:
 def test_record_not_in_the_cache(session: Session, firm: Firm) -> None:
     message = refused(session, "service_type", firm.design_id, "555")
     assert "product/service Id 555 is not in the lists read so far" in message
-    assert "Sync" in message
+    assert "Refresh the QuickBooks lists" in message
 
 
 def test_wrong_entity_for_the_kind(session: Session, firm: Firm) -> None:
