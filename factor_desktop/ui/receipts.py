@@ -77,8 +77,10 @@ ZOOM_MIN = 0.1
 ZOOM_MAX = 8.0
 # "Fit" never blows a small receipt up by more than this.
 FIT_MAX = 2.0
-# Rendered pages each viewer keeps, newest last.
+# Rendered pages kept for going back and forth: at most this many, and this many bytes of pixels
+# (the newest page is always kept).
 CACHE_PAGES = 12
+CACHE_BYTES = 96 * 1024 * 1024
 
 
 # --- work on the worker thread --------------------------------------------------------------
@@ -205,8 +207,9 @@ class ViewerCopyJob(_ReceiptJob):
 class PageCache:
     """The newest rendered pages, by (receipt id, page); shared by the pane and its dialog."""
 
-    def __init__(self, limit: int = CACHE_PAGES) -> None:
+    def __init__(self, limit: int = CACHE_PAGES, budget: int = CACHE_BYTES) -> None:
         self.limit = limit
+        self.budget = budget
         self._pages: OrderedDict[tuple[int, int], ReceiptPage] = OrderedDict()
         self.page_counts: dict[int, int] = {}
 
@@ -220,8 +223,16 @@ class PageCache:
         self._pages[(page.receipt_id, page.index)] = page
         self._pages.move_to_end((page.receipt_id, page.index))
         self.page_counts[page.receipt_id] = page.page_count
-        while len(self._pages) > self.limit:
+        while len(self._pages) > 1 and (
+            len(self._pages) > self.limit or self.size_in_bytes() > self.budget
+        ):
             self._pages.popitem(last=False)
+
+    def size_in_bytes(self) -> int:
+        return sum(page.image.sizeInBytes() for page in self._pages.values())
+
+    def __len__(self) -> int:
+        return len(self._pages)
 
     def forget(self, receipt_id: int) -> None:
         for key in [k for k in self._pages if k[0] == receipt_id]:

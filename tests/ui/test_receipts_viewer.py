@@ -18,7 +18,7 @@ from factor_desktop.app import AppContext
 from factor_desktop.receipts import MAX_SIDE, RasterPage, ReceiptError, ReceiptInfo
 from factor_desktop.sandbox.receipts import receipt_pdf
 from factor_desktop.ui.jobs import JobRunner
-from factor_desktop.ui.receipts import ReceiptViewer, load_receipt_page
+from factor_desktop.ui.receipts import PageCache, ReceiptPage, ReceiptViewer, load_receipt_page
 
 pytestmark = [pytest.mark.gui]
 
@@ -205,3 +205,18 @@ def test_without_a_connection_the_download_says_why(
     qtbot.waitUntil(lambda: "could not be downloaded" in viewer.message.text(), timeout=10_000)
     assert "Not connected to QuickBooks" in viewer.message.text()
     assert viewer.message_action.text() == "Try again"
+
+
+def test_the_page_cache_keeps_a_bounded_number_of_pixels() -> None:
+    def page(receipt_id: int, side: int) -> ReceiptPage:
+        image = QImage(side, side, QImage.Format.Format_RGB32)
+        image.fill(QColor("white"))
+        return ReceiptPage(receipt_id, 0, 1, image)
+
+    cache = PageCache(limit=3, budget=3 * 100 * 100 * 4)
+    for receipt_id in range(5):
+        cache.put(page(receipt_id, 100))
+    assert len(cache) == 3 and cache.get(0, 0) is None and cache.get(4, 0) is not None
+    cache.put(page(9, 200))  # bigger than the whole budget: kept alone, as the newest
+    assert len(cache) == 1 and cache.get(9, 0) is not None
+    assert cache.page_counts[2] == 1  # page counts outlive the pixels
