@@ -220,3 +220,19 @@ def test_the_page_cache_keeps_a_bounded_number_of_pixels() -> None:
     cache.put(page(9, 200))  # bigger than the whole budget: kept alone, as the newest
     assert len(cache) == 1 and cache.get(9, 0) is not None
     assert cache.page_counts[2] == 1  # page counts outlive the pixels
+
+
+def test_a_transparent_image_is_shown_on_white_paper(tmp_path: Path) -> None:
+    image = QImage(50, 40, QImage.Format.Format_ARGB32)
+    image.fill(QColor(0, 0, 0, 0))
+    image.setPixelColor(10, 10, QColor(20, 20, 20))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert QImageWriter(buffer, QByteArray(b"PNG")).write(image)
+    buffer.close()
+    receipt = store(tmp_path, 1, "stamp.png", bytes(data.data()), "image/png")
+    page = load_receipt_page(receipt, 0).image
+    assert page.format() == QImage.Format.Format_RGB32 and not page.hasAlphaChannel()
+    assert page.pixelColor(0, 0) == QColor("white")
+    assert page.pixelColor(10, 10).lightness() < 40
