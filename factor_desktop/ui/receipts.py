@@ -84,6 +84,10 @@ log = logging.getLogger(__name__)
 ZOOM_STEP = 1.25
 ZOOM_MIN = 0.1
 ZOOM_MAX = 8.0
+# Zooming in stops where the page on screen would have more than twice the rendered pixels a
+# side (nothing sharper to see, and a bounded pixmap), or this many device pixels for small
+# images.
+ZOOM_DEVICE_SIDE = 2400
 # "Fit" never blows a small receipt up by more than this.
 FIT_MAX = 2.0
 # Rendered pages kept for going back and forth: at most this many, and this many bytes of pixels
@@ -578,12 +582,21 @@ class ReceiptViewer(QWidget):
 
     # -- zoom ------------------------------------------------------------------------------
 
+    def max_zoom(self) -> float:
+        page = self.page
+        if page is None:
+            return ZOOM_MAX
+        side = max(page.image.width(), page.image.height())
+        device = max(2 * side, ZOOM_DEVICE_SIDE)
+        natural = side * page.natural_scale * self.devicePixelRatioF()
+        return max(min(ZOOM_MAX, device / max(natural, 1)), ZOOM_MIN)
+
     def effective_zoom(self) -> float:
-        return self._fit_scale if self.zoom is None else self.zoom
+        return self._fit_scale if self.zoom is None else min(self.zoom, self.max_zoom())
 
     @Slot()
     def zoom_in(self) -> None:
-        self.zoom = min(self.effective_zoom() * ZOOM_STEP, ZOOM_MAX)
+        self.zoom = min(self.effective_zoom() * ZOOM_STEP, self.max_zoom())
         self._show_page_image()
 
     @Slot()
@@ -726,7 +739,7 @@ class ReceiptViewer(QWidget):
         self.zoom_label.setText(f"Fit {percent} %" if self.zoom is None else f"{percent} %")
         what = "the page in the view (Ctrl+0)" if self.large else "the page's width"
         self.fit_button.setToolTip(f"Fit {what}. Now {percent} %.")
-        self.zoom_in_button.setEnabled(self.effective_zoom() < ZOOM_MAX)
+        self.zoom_in_button.setEnabled(self.effective_zoom() < self.max_zoom())
         self.zoom_out_button.setEnabled(self.effective_zoom() > ZOOM_MIN)
 
     # -- actions ---------------------------------------------------------------------------

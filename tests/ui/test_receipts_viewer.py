@@ -177,6 +177,12 @@ def test_paging_runs_through_pages_then_receipts_and_back(
     assert (
         "PNG image" in viewer.details.text() and "QuickBooks Purchase 12" in viewer.details.text()
     )
+    # Zooming in stops at a bounded size: twice the rendered pixels (or 2400 px) a side.
+    for _ in range(30):
+        viewer.zoom_in()
+    assert not viewer.zoom_in_button.isEnabled()
+    shown_size = viewer.image_label.pixmap().size()
+    assert max(shown_size.width(), shown_size.height()) <= 2400 * viewer.devicePixelRatioF()
     # Back from the image lands on the PDF's last page, already drawn (no new job).
     QTest.mouseClick(viewer.prev_button, Qt.MouseButton.LeftButton)
     assert (viewer.receipt_index, viewer.page_index) == (0, 1) and viewer.page is not None
