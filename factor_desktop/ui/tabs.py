@@ -759,16 +759,13 @@ class MappingsTab(QWidget):
             mapped, total = snapshot.coverage_of(kind)
             section.setTitle(f"{title} ({mapped} of {total} mapped)")
             parts.append(f"{mapped} of {total}")
-        ast = found.automated_sales_tax
-        self.tax_section.hint.setText(
-            "Drag a tax code onto a tax term:"
-            + (
-                " (Automated Sales Tax is on in QuickBooks: it computes tax itself unless "
-                "Factor's amount is sent)"
-                if ast
-                else ""
-            )
-        )
+        ast = {
+            None: "",
+            False: " (Automated Sales Tax is off in QuickBooks)",
+            True: " (Automated Sales Tax is on in QuickBooks: it computes tax itself unless "
+            "Factor's amount is sent)",
+        }[found.automated_sales_tax]
+        self.tax_section.hint.setText(f"Drag a tax code onto a tax term:{ast}")
         complete = all(m == t for _k, m, t in snapshot.coverage)
         self.coverage_label.setText(
             f"Mapped: {parts[0]} service types, {parts[1]} expense types, {parts[2]} tax terms."
