@@ -434,6 +434,14 @@ def print_suggestions(report: dict[str, Any], out: TextIO) -> None:
             print(f"  {_suggestion_text(row)}", file=out)
         if not mappings:
             print("  none", file=out)
+    already = report["already_mapped"]
+    if already:
+        counts = ", ".join(
+            f"{count} {KIND_LABELS[kind]}{'s' if count != 1 else ''}"
+            + (" (product/service)" if kind == "expense_type_item" else "")
+            for kind, count in already.items()
+        )
+        print(f"Already mapped, left as they are: {counts}.", file=out)
     if report["unmatched"]:
         print(file=out)
         print("No suggestion (map these by hand):", file=out)

@@ -155,3 +155,4 @@ def test_refresh_reads_only_and_suggest_maps_every_same_named_type(
 
     code, out, _ = _cli(data, capsys, "map", "suggest")
     assert code == 0 and out.startswith("Suggested mappings (0):")
+    assert "Already mapped, left as they are: 6 service types, 6 expense types, 1 tax term." in out
