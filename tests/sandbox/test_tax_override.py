@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 from factor_desktop.qbo.mappers import InvoiceForQbo, InvoiceLineForQbo, invoice_payload
@@ -20,8 +21,11 @@ from .conftest import Api, invoice_body, new_customer
 ALDER_COUNTY = "2"  # the empty company's tax code: one rate, 8.5%
 
 
+_customers = count(1)
+
+
 def _taxed(api: Api, *amounts: float, **tax: Any) -> dict[str, Any]:
-    customer = new_customer(api, f"Taxed {len(amounts)} {sorted(tax)}")
+    customer = new_customer(api, f"Taxed customer {next(_customers)}")
     body = invoice_body(customer["Id"], *amounts)
     for line in body["Line"]:
         line["SalesItemLineDetail"]["TaxCodeRef"] = {"value": "TAX"}
@@ -164,3 +168,9 @@ def test_factors_invoice_with_its_tax_override_totals_the_same_in_quickbooks(api
     assert sent["TotalAmt"] == float(Decimal("26000.00") + Decimal("3529.41") + factor_tax)
     computed = api.create("Invoice", {**invoice_payload(invoice), "DocNumber": "INV-0039"})
     assert computed["TxnTaxDetail"]["TotalTax"] == 300.0  # what QuickBooks makes of it alone
+
+
+def test_each_tax_line_rounds_half_a_cent_up(api: Api) -> None:
+    # 8.5% of 1.00 is 0.085 exactly: 0.09, not the 0.08 of rounding halves to even.
+    invoice = api.create("Invoice", _taxed(api, 1.0))
+    assert invoice["TxnTaxDetail"]["TotalTax"] == 0.09 and invoice["TotalAmt"] == 1.09

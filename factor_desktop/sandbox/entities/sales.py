@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from .. import faults
@@ -384,7 +384,8 @@ class InvoiceRule(EntityRule):
         """The invoice's `TxnTaxDetail` and its total tax.
 
         QuickBooks computes the tax from the tax code named in `TxnTaxDetail.TxnTaxCodeRef`: one
-        TaxLine per sales rate of the code, each the taxable amount times the rate, to the cent.
+        TaxLine per sales rate of the code, each the taxable amount times the rate, rounded to
+        the cent (halves up, as the sandbox rounds every amount).
         A client overrides that by sending `TxnTaxDetail.TotalTax` with the code: "The only case
         it matters is when you override the tax, in which case you will provide
         TxnTaxDetail.TxnTaxCodeRef and TxnTaxDetail.TotalTax" (Intuit's SDK maintainer,
@@ -422,7 +423,7 @@ class InvoiceRule(EntityRule):
                 if rate is None:
                     continue
                 percent = dec(rate.doc.get("RateValue", 0))
-                amount = (taxable * percent / 100).quantize(CENT)
+                amount = (taxable * percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
                 total += amount
                 tax_lines.append(
                     {
