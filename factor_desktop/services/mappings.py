@@ -26,7 +26,7 @@ which rule applies to a term's invoices.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, cast, get_args
 
 from sqlalchemy import select
@@ -479,6 +479,31 @@ def invoice_tax_override(session: Session, tax_term_id: int | None, tax: Decimal
     if tax_term_id is None:
         return None
     return tax if tax_rule(session, tax_term_id) == "override" else None
+
+
+def expected_qbo_tax(session: Session, tax_term_id: int, taxable: Decimal) -> Decimal | None:
+    """The tax QuickBooks would compute by itself on `taxable` with the term's tax code: each
+    of the code's sales rates applied to the taxable amount and rounded to the cent (halves up),
+    then added up. None when the term is not mapped or a rate has not been read. With
+    Automated Sales Tax on, QuickBooks computes from addresses instead, so this is only a guess."""
+    qbo_id = mapped_qbo_id(session, "tax_term", tax_term_id)
+    record = cached(session, "TaxCode", qbo_id) if qbo_id is not None else None
+    if record is None or not isinstance(record.data, dict):
+        return None
+    values = tax_rate_values(session)
+    rate_list = record.data.get("SalesTaxRateList")
+    details = rate_list.get("TaxRateDetail") if isinstance(rate_list, dict) else None
+    total = Decimal("0.00")
+    for detail in details if isinstance(details, list) else []:
+        ref = detail.get("TaxRateRef") if isinstance(detail, dict) else None
+        rate_id = ref.get("value") if isinstance(ref, dict) else None
+        if rate_id in (None, ""):
+            continue
+        rate = effective_sales_rate({"SalesTaxRateList": {"TaxRateDetail": [detail]}}, values)
+        if rate is None:
+            return None
+        total += (taxable * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return total
 
 
 def set_tax_rule(session: Session, tax_term_id: int, rule: str) -> None:

@@ -14,6 +14,7 @@ from factor_desktop.services.mappings import (
     automated_sales_tax_on,
     chosen_tax_rule,
     clear_mapping,
+    expected_qbo_tax,
     invoice_tax_override,
     mapped_qbo_id,
     mapping_lines,
@@ -174,3 +175,15 @@ def test_the_tax_to_send_follows_the_terms_rule(session: Session, firm: Firm) ->
     assert invoice_tax_override(session, firm.city_tax_id, tax) is None
     set_tax_rule(session, firm.city_tax_id, "override")
     assert invoice_tax_override(session, firm.city_tax_id, tax) == tax
+
+
+def test_the_tax_quickbooks_would_compute_alone(session: Session, firm: Firm) -> None:
+    assert expected_qbo_tax(session, firm.city_tax_id, Decimal("100.00")) is None  # not mapped
+    set_mapping(session, "tax_term", firm.city_tax_id, "12", tax_rule="override")
+    # Each rate rounded on its own: 6.25% of 3529.41 = 220.588..., 2% = 70.588..., 0.25% =
+    # 8.823...: 220.59 + 70.59 + 8.82.
+    assert expected_qbo_tax(session, firm.city_tax_id, Decimal("3529.41")) == Decimal("300.00")
+    set_mapping(session, "tax_term", firm.city_tax_id, "11", tax_rule="accept")
+    assert expected_qbo_tax(session, firm.city_tax_id, Decimal("1.00")) == Decimal("0.09")
+    set_mapping(session, "tax_term", firm.city_tax_id, "13", tax_rule="accept")
+    assert expected_qbo_tax(session, firm.city_tax_id, Decimal("1.00")) is None  # rate not read
