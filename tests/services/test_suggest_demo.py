@@ -156,3 +156,19 @@ def test_refresh_reads_only_and_suggest_maps_every_same_named_type(
     code, out, _ = _cli(data, capsys, "map", "suggest")
     assert code == 0 and out.startswith("Suggested mappings (0):")
     assert "Already mapped, left as they are: 6 service types, 6 expense types, 1 tax term." in out
+
+
+def test_refresh_and_suggest_without_a_connection(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "new"
+    assert _cli(data, capsys, "import", "demo")[0] == 0
+    code, out, err = _cli(data, capsys, "map", "refresh")
+    assert (code, out) == (1, "")
+    assert err.strip().splitlines() == [
+        "factor-desktop: Not connected to QuickBooks. Connect first."
+    ]
+    code, out, _ = _cli(data, capsys, "map", "suggest")
+    assert code == 0 and out.strip() == (
+        "No QuickBooks lists have been read yet: run `factor-desktop map refresh` first."
+    )
