@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel
 
 from factor_desktop.ui import application, qt
 from factor_desktop.ui.main_window import MainWindow
@@ -77,32 +76,61 @@ def test_a_build_outside_the_range_is_only_warned_about(
     assert "outside the tested range" in caplog.text
 
 
-def test_the_window_runs_on_qasyncs_loop(qapp: QApplication, tmp_path: Path) -> None:
-    """run_gui runs the window's event loop through qasync: coroutines run on it in the GUI
-    thread, and closing the window ends the run with status 0."""
-    seen: dict[str, Any] = {}
-    sigint_before = signal.getsignal(signal.SIGINT)
+# Run in a process of its own: closing the last window inside QApplication.exec() makes Qt quit
+# the application, which would leave the suite's shared QApplication unusable.
+RUN_GUI_AND_CLOSE = """
+import asyncio, json, sys
+from pathlib import Path
 
-    async def look_around() -> None:
-        await asyncio.sleep(0.05)
-        seen["loop"] = asyncio.get_running_loop()
-        seen["gui_thread"] = qapp.thread().isCurrentThread()
-        windows = [w for w in qapp.topLevelWidgets() if isinstance(w, MainWindow)]
-        seen["title"] = [w.windowTitle() for w in windows if w.isVisible()]
-        for window in windows:
-            window.close()
-        qapp.quit()
+import keyring
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
-    tasks: list[asyncio.Future[None]] = []
+from factor_desktop.secrets import MemoryKeyring
+from factor_desktop.ui import application
+from factor_desktop.ui.main_window import MainWindow
 
-    def start() -> None:
-        tasks.append(asyncio.ensure_future(look_around()))
+keyring.set_keyring(MemoryKeyring())
+seen = {}
+tasks = []
 
-    QTimer.singleShot(0, start)
-    status = application.run_gui(tmp_path / "data", "qasync")
-    assert status == 0
-    assert tasks and tasks[0].done()
-    assert isinstance(seen["loop"], qasync.QEventLoop)
-    assert seen["gui_thread"] is True
-    assert "Factor Desktop — qasync" in seen["title"]
-    assert signal.getsignal(signal.SIGINT) is sigint_before, "Ctrl+C handling is given back"
+
+async def look_around_then_close():
+    await asyncio.sleep(0.05)
+    app = QApplication.instance()
+    seen["loop"] = type(asyncio.get_running_loop()).__module__
+    seen["gui_thread"] = app.thread().isCurrentThread()
+    windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    seen["titles"] = [w.windowTitle() for w in windows]
+    for window in windows:
+        window.close()  # as the administrator would
+
+
+QTimer.singleShot(0, lambda: tasks.append(asyncio.ensure_future(look_around_then_close())))
+seen["status"] = application.run_gui(Path(sys.argv[1]), "qasync")
+seen["task_done"] = all(task.done() for task in tasks) and bool(tasks)
+print(json.dumps(seen))
+"""
+
+
+def test_the_window_runs_on_qasyncs_loop_until_it_is_closed(tmp_path: Path) -> None:
+    """run_gui runs the window on qasync's loop: a coroutine runs there in the GUI thread, and
+    closing the window ends the run with status 0."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, "-c", RUN_GUI_AND_CLOSE, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "loop": "qasync",
+        "gui_thread": True,
+        "titles": ["Factor Desktop — qasync"],
+        "status": 0,
+        "task_done": True,
+    }
