@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
-from factor_desktop.importer import (
-    DEMO_SOURCE,
-    ImportRejected,
-    ImportSummary,
-    import_demo,
-    import_path,
-)
+from factor_desktop.importer import DEMO_SOURCE, ImportRejected, ImportSummary, import_demo
+from factor_desktop.importer.load import import_into
+from factor_desktop.importer.sources import read_path
+
+# Files and imports large enough to be told about on stderr as they go.
+LARGE_FILE_BYTES = 5_000_000
+LARGE_IMPORT_ROWS = 5_000
+
+
+class _Progress:
+    """Prints "Importing: 40,000 of 100,000 rows (40%)" to stderr, at most every second."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if total < LARGE_IMPORT_ROWS or (done < total and now - self.last < 1.0):
+            return
+        self.last = now
+        percent = done * 100 // max(total, 1)
+        print(
+            f"Importing {self.source}: {done:,} of {total:,} rows ({percent}%)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -51,7 +72,11 @@ def run_import(data_dir: Path | None, profile: str, source: str, *, as_json: boo
         if source == DEMO_SOURCE:
             summary = import_demo(ctx.store)
         else:
-            summary = import_path(ctx.store, Path(source))
+            path = Path(source)
+            if path.is_file() and path.stat().st_size >= LARGE_FILE_BYTES:
+                size = path.stat().st_size / 1_000_000
+                print(f"Reading {source} ({size:.0f} MB)...", file=sys.stderr, flush=True)
+            summary = import_into(ctx.store, read_path(path), _Progress(source))
     except ImportRejected as rejected:
         print(f"factor-desktop: {rejected}", file=sys.stderr)
         for problem in rejected.problems:

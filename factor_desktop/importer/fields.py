@@ -49,18 +49,24 @@ class RowFields:
             return True, UNSET
         return True, None if value is None else UNSET
 
-    def text(self, name: str, *, required: bool = False) -> str | Unset | None:
+    def text(
+        self, name: str, *, required: bool = False, numbers: bool = True
+    ) -> str | Unset | None:
+        """Text; a whole number is read as its digits when `numbers` (a project number 1017)."""
         value = self.raw(name)
         missing, absent = self._absent(name, value, required)
         if missing:
             return absent
+        if isinstance(value, int) and not isinstance(value, bool) and not numbers:
+            self.fail(name, f"Expected a name in quotes, not the number {value}.")
+            return UNSET
         if isinstance(value, bool) or not isinstance(value, str | int):
             self.fail(name, "Expected text.")
             return UNSET
         return str(value).strip()
 
-    def required_text(self, name: str) -> str | None:
-        value = self.text(name, required=True)
+    def required_text(self, name: str, *, numbers: bool = True) -> str | None:
+        value = self.text(name, required=True, numbers=numbers)
         return value if isinstance(value, str) else None
 
     def money(self, name: str, *, required: bool = False) -> Decimal | Unset | None:

@@ -8,30 +8,29 @@ would silently collapse into the last one.
 
 from __future__ import annotations
 
-import bisect
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SCALAR_END = re.compile(r"[^,\]}\s]*")
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
-def _string(text: str, index: int) -> tuple[str, int]:
-    """The string starting at `index` (its opening quote) and the index just past it."""
-    match = _STRING.match(text, index)
-    assert match is not None
-    return str(json.loads(match.group())), match.end()
+@functools.lru_cache(maxsize=4096)
+def _member_suffix(key: str) -> tuple[str, bool]:
+    """How `key` is written after its parent's path, and whether it is a plain name."""
+    if _IDENTIFIER.fullmatch(key):
+        return key, True
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'["{escaped}"]', False
 
 
 def member_path(parent: str, key: str) -> str:
     """The path of `key` in the object at `parent`."""
-    if _IDENTIFIER.fullmatch(key):
-        return f"{parent}.{key}" if parent else key
-    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{parent}["{escaped}"]'
+    suffix, plain = _member_suffix(key)
+    if plain:
+        return f"{parent}.{suffix}" if parent else suffix
+    return parent + suffix
 
 
 def item_path(parent: str, index: int) -> str:
@@ -42,74 +41,86 @@ def item_path(parent: str, index: int) -> str:
 class Positions:
     lines: dict[str, int] = field(default_factory=dict)
     duplicates: list[tuple[str, int]] = field(default_factory=list)
+    # How deeply objects and lists are nested, and the line where that depth is first reached.
+    depth: int = 0
+    deepest_line: int = 1
 
     def line(self, path: str) -> int | None:
         return self.lines.get(path)
 
 
-class _Walker:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.newlines = [i for i, ch in enumerate(text) if ch == "\n"]
-        self.found = Positions()
+# One token of JSON text that `json.loads` accepted: a string, a bracket, a colon or comma, or a
+# bare scalar (number, true, false, null).
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^{}\[\]:,\s"]+', re.DOTALL)
 
-    def line_of(self, index: int) -> int:
-        return bisect.bisect_left(self.newlines, index) + 1
 
-    def skip(self, index: int) -> int:
-        match = _WHITESPACE.match(self.text, index)
-        assert match is not None
-        return match.end()
+class _Frame:
+    """An object or array being read: its path, and where in it the reader is."""
 
-    def value(self, index: int, path: str) -> int:
-        index = self.skip(index)
-        self.found.lines.setdefault(path, self.line_of(index))
-        opener = self.text[index]
-        if opener == "{":
-            return self.members(index + 1, path)
-        if opener == "[":
-            return self.items(index + 1, path)
-        if opener == '"':
-            return _string(self.text, index)[1]
-        match = _SCALAR_END.match(self.text, index)
-        assert match is not None
-        return match.end()
+    __slots__ = ("index", "is_object", "key", "path", "seen")
 
-    def members(self, index: int, path: str) -> int:
-        index = self.skip(index)
-        if self.text[index] == "}":
-            return index + 1
-        seen: set[str] = set()
-        while True:
-            index = self.skip(index)
-            key, index_after = _string(self.text, index)
-            child = member_path(path, key)
-            line = self.line_of(index)
-            if key in seen:
-                self.found.duplicates.append((child, line))
-            seen.add(key)
-            self.found.lines[child] = line
-            index = self.skip(index_after) + 1  # past the colon
-            index = self.skip(self.value(index, child))
-            if self.text[index] == "}":
-                return index + 1
-            index += 1  # past the comma
+    def __init__(self, is_object: bool, path: str) -> None:
+        self.is_object = is_object
+        self.path = path
+        self.index = 0
+        self.key: str | None = None
+        self.seen: set[str] = set()
 
-    def items(self, index: int, path: str) -> int:
-        index = self.skip(index)
-        if self.text[index] == "]":
-            return index + 1
-        position = 0
-        while True:
-            index = self.skip(self.value(index, item_path(path, position)))
-            position += 1
-            if self.text[index] == "]":
-                return index + 1
-            index += 1
+    def child(self) -> str:
+        if self.is_object:
+            assert self.key is not None
+            return member_path(self.path, self.key)
+        return item_path(self.path, self.index)
 
 
 def locate(text: str) -> Positions:
-    """The line of every member and item of a JSON text that `json.loads` accepted."""
-    walker = _Walker(text)
-    walker.value(0, "")
-    return walker.found
+    """The line of every member and item of a JSON text that `json.loads` accepted.
+
+    One pass over the tokens, without recursion: the time grows with the length of the text
+    and nesting of any depth is read.
+    """
+    found = Positions()
+    stack: list[_Frame] = []
+    line, last = 1, 0
+    expecting_key = False
+    for match in _TOKEN.finditer(text):
+        start = match.start()
+        line += text.count("\n", last, start)
+        last = start
+        token = match.group()
+        first = token[0]
+        top = stack[-1] if stack else None
+        if expecting_key:
+            assert top is not None
+            expecting_key = False
+            if first == "}":
+                stack.pop()
+                continue
+            key = str(json.loads(token))
+            child = member_path(top.path, key)
+            if key in top.seen:
+                found.duplicates.append((child, line))
+            top.seen.add(key)
+            top.key = key
+            found.lines[child] = line
+            continue
+        if first == ":":
+            continue
+        if first == ",":
+            assert top is not None
+            if top.is_object:
+                expecting_key = True
+            else:
+                top.index += 1
+            continue
+        if first in "}]":
+            stack.pop()
+            continue
+        path = top.child() if top is not None else ""
+        found.lines.setdefault(path, line)
+        if first in "{[":
+            stack.append(_Frame(first == "{", path))
+            expecting_key = first == "{"
+            if len(stack) > found.depth:
+                found.depth, found.deepest_line = len(stack), line
+    return found

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from factor_desktop import services as sv
 from factor_desktop.importer.fields import RowFields
@@ -23,9 +23,22 @@ from factor_desktop.importer.problems import ImportRejected, Problem
 from factor_desktop.importer.schema import KINDS
 from factor_desktop.importer.sources import Bundle, Row
 from factor_desktop.services import UNSET, Change, Saved, ServiceError, Unset
+from factor_desktop.services.records import (
+    find_key,
+    flush_imported,
+    start_import_indexes,
+    stop_import_indexes,
+)
 from factor_desktop.store.db import Store
+from factor_desktop.store.models import Client, ExpenseType, Project, ServiceType, TaxTerm
 
 T = TypeVar("T")
+
+# Rows saved between two flushes: new records are inserted this many at a time and then let go.
+FLUSH_EVERY = 2000
+
+# Told (rows done, rows in all) as the import goes.
+ImportProgress = Callable[[int, int], None]
 
 # How the services name the inputs an import calls something else.
 _FIELD_NAMES = {
@@ -37,6 +50,14 @@ _FIELD_NAMES = {
     "is_subconsultant": "subconsultant",
     "expense_category": "expense_category",
 }
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A record another row names: its id, and the name or number it was named by."""
+
+    id: int
+    key: str
 
 
 @dataclass
@@ -122,17 +143,17 @@ class _Import:
         name: str,
         kind: str,
         label: str,
-        find: Callable[[Session, str], T | None],
+        column: InstrumentedAttribute[str],
         *,
         required: bool = True,
-    ) -> T | None:
+    ) -> Ref | None:
         """The record another row names (a client by name, a project by number, ...)."""
         value = f.required_text(name) if required else f.text(name)
         if not isinstance(value, str):
             return None
-        record = find(self.session, value)
-        if record is not None:
-            return record
+        found = find_key(self.session, column, value.strip())
+        if found is not None:
+            return Ref(*found)
         if value.casefold() in self.failed.get(kind, set()):
             f.fail(name, f"The {label} {value!r} has problems of its own, reported with it.")
         else:
@@ -179,7 +200,7 @@ class _Import:
 
     def client(self, row: Row) -> None:
         f = RowFields(row, self.problems)
-        name = f.required_text("name")
+        name = f.required_text("name", numbers=False)
         if name is not None and not self.claim(f, "clients", name, "name", f"The client {name!r}"):
             return
         fields = sv.ClientFields(
@@ -203,7 +224,7 @@ class _Import:
 
     def service_type(self, row: Row) -> None:
         f = RowFields(row, self.problems)
-        name = f.required_text("name")
+        name = f.required_text("name", numbers=False)
         if name is not None and not self.claim(
             f, "service_types", name, "name", f"The service type {name!r}"
         ):
@@ -218,7 +239,7 @@ class _Import:
 
     def expense_type(self, row: Row) -> None:
         f = RowFields(row, self.problems)
-        name = f.required_text("name")
+        name = f.required_text("name", numbers=False)
         if name is not None and not self.claim(
             f, "expense_types", name, "name", f"The expense type {name!r}"
         ):
@@ -245,7 +266,7 @@ class _Import:
             f.fail("rate_percent", "This is required.")
         fields = sv.TaxTermFields(
             code=code or UNSET,
-            name=f.required_text("name") or UNSET,
+            name=f.required_text("name", numbers=False) or UNSET,
             rate_percent=rate if isinstance(rate, Decimal) else UNSET,
             active=f.flag("active"),
         )
@@ -258,11 +279,11 @@ class _Import:
             f, "projects", number, "number", f"Project number {number!r}"
         ):
             return
-        client = self.reference(f, "client", "clients", "client", sv.find_client)
+        client = self.reference(f, "client", "clients", "client", Client.name)
         fields = sv.ProjectFields(
             client_id=client.id if client else UNSET,
             number=number or UNSET,
-            name=f.required_text("name") or UNSET,
+            name=f.required_text("name", numbers=False) or UNSET,
             status=self.project_status(f),
             manager=f.text("manager"),
             address=f.text("address"),
@@ -285,9 +306,9 @@ class _Import:
 
     def budget(self, row: Row) -> None:
         f = RowFields(row, self.problems)
-        project = self.reference(f, "project", "projects", "project", sv.find_project)
+        project = self.reference(f, "project", "projects", "project", Project.number)
         service = self.reference(
-            f, "service_type", "service_types", "service type", sv.find_service_type, required=False
+            f, "service_type", "service_types", "service type", ServiceType.name, required=False
         )
         category = f.text("expense_category")
         has_service = f.raw("service_type") not in (UNSET, None)
@@ -300,8 +321,8 @@ class _Import:
         complete = f.decimal("percent_complete", "a percentage such as 35")
         if isinstance(category, str) and complete not in (UNSET, None):
             f.fail("percent_complete", "Only service budgets have a percent complete.")
-        target = service.name if service else category if isinstance(category, str) else ""
-        key = f"{project.number if project else ''}/{target}"
+        target = service.key if service else category if isinstance(category, str) else ""
+        key = f"{project.key if project else ''}/{target}"
         if (
             project
             and target
@@ -310,7 +331,7 @@ class _Import:
                 "budgets",
                 key,
                 "project",
-                f"The budget for {target!r} on project {project.number}",
+                f"The budget for {target!r} on project {project.key}",
             )
         ):
             return
@@ -349,7 +370,7 @@ class _Import:
             self.claim(f, "invoices", number, "number", f"Invoice number {number!r}")
         elif status == "final":
             f.fail("number", "A final invoice needs its number.")
-        project = self.reference(f, "project", "projects", "project", sv.find_project)
+        project = self.reference(f, "project", "projects", "project", Project.number)
         issue_date = f.date("issue_date", required=True)
         if (
             isinstance(number, str) is False
@@ -359,9 +380,9 @@ class _Import:
             self.claim(
                 f,
                 "drafts",
-                f"{project.number}/{issue_date}",
+                f"{project.key}/{issue_date}",
                 "issue_date",
-                f"A draft for project {project.number} dated {issue_date}",
+                f"A draft for project {project.key} dated {issue_date}",
             )
         tax_term = self.tax_term_ref(f)
         terms = f.integer("terms_days")
@@ -399,7 +420,7 @@ class _Import:
             return None
         if isinstance(value, Unset):
             return UNSET
-        tax = self.reference(f, "tax_term", "tax_terms", "tax code", sv.find_tax_term)
+        tax = self.reference(f, "tax_term", "tax_terms", "tax code", TaxTerm.code)
         return tax.id if tax else UNSET
 
     def custom_fields(self, f: RowFields) -> tuple[tuple[str, str], ...] | Unset:
@@ -418,10 +439,10 @@ class _Import:
     def line(self, row: Row) -> sv.LineInput | None:
         f = RowFields(row, self.problems)
         service = self.reference(
-            f, "service_type", "service_types", "service type", sv.find_service_type, required=False
+            f, "service_type", "service_types", "service type", ServiceType.name, required=False
         )
         expense_type = self.reference(
-            f, "expense_type", "expense_types", "expense type", sv.find_expense_type, required=False
+            f, "expense_type", "expense_types", "expense type", ExpenseType.name, required=False
         )
         given = f.text("kind")
         kind: sv.LineKind | None = "service" if service else "expense" if expense_type else "other"
@@ -464,7 +485,21 @@ class _Import:
 
     # --- the whole import ---------------------------------------------------------------------
 
-    def run(self) -> ImportSummary:
+    def flush(self) -> None:
+        """Insert what was saved so far; a refusal by the store stops the import."""
+        if self.broken:
+            return
+        try:
+            flush_imported(self.session)
+        except IntegrityError as exc:
+            self.problems.append(
+                Problem(self.bundle.source, None, None, f"The store refused a record: {exc.orig}.")
+            )
+            self.broken = True
+
+    def run(self, progress: ImportProgress | None = None) -> ImportSummary:
+        total = sum(len(self.rows(kind.name)) for kind in KINDS)
+        done = 0
         if self.bundle.settings is not None:
             self.settings(self.bundle.settings)
         steps: dict[str, Callable[[Row], None]] = {
@@ -483,6 +518,15 @@ class _Import:
                 if self.broken:
                     break
                 steps[kind.name](row)
+                done += 1
+                if done % FLUSH_EVERY == 0:
+                    self.flush()
+                    if progress is not None:
+                        progress(done, total)
+            # The next kinds refer to these records by id.
+            self.flush()
+        if progress is not None:
+            progress(total, total)
         if self.problems:
             self.problems.sort(key=lambda p: (p.file, p.line or 0))
             raise ImportRejected(self.problems)
@@ -507,15 +551,24 @@ def _linked(
     return Saved(record, Change.CREATED if saved.change is Change.CREATED else Change.UPDATED)
 
 
-def import_bundle(session: Session, bundle: Bundle) -> ImportSummary:
+def import_bundle(
+    session: Session, bundle: Bundle, progress: ImportProgress | None = None
+) -> ImportSummary:
     """Apply a read import to the session; `ImportRejected` lists every problem found.
 
-    The caller rolls the session back when it is rejected (`Store.session()` does).
+    The caller rolls the session back when it is rejected (`Store.session()` does). Records
+    saved are let go as they are inserted, so memory stays bounded however long the file is.
     """
-    return _Import(session, bundle).run()
+    start_import_indexes(session)
+    try:
+        return _Import(session, bundle).run(progress)
+    finally:
+        stop_import_indexes(session)
 
 
-def import_into(store: Store, bundle: Bundle) -> ImportSummary:
+def import_into(
+    store: Store, bundle: Bundle, progress: ImportProgress | None = None
+) -> ImportSummary:
     """Apply a read import in one transaction: all of it, or, when anything is wrong, none."""
     with store.session() as session:
-        return import_bundle(session, bundle)
+        return import_bundle(session, bundle, progress)

@@ -24,6 +24,9 @@ from factor_desktop.importer.schema import (
     Kind,
 )
 
+# Deeper than any import file needs; refused before anything walks it.
+MAX_DEPTH = 16
+
 CSV_KINDS = tuple(kind.name for kind in (*KINDS, INVOICE_LINES))
 
 
@@ -163,7 +166,29 @@ def read_json(text: str, file: str) -> Bundle:
     except ValueError as exc:
         bundle.problems.append(Problem(file, None, None, f"This is not valid JSON: {exc}."))
         return bundle
+    except RecursionError:
+        bundle.problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                "This JSON is nested too deeply to read (objects or lists inside each other "
+                "hundreds of levels down); an import file needs at most five levels.",
+            )
+        )
+        return bundle
     positions = locate(text)
+    if positions.depth > MAX_DEPTH:
+        bundle.problems.append(
+            Problem(
+                file,
+                positions.deepest_line,
+                None,
+                f"This JSON nests objects or lists {positions.depth} levels deep; an import "
+                f"file needs at most five (see docs/import-format.md), so it is not read.",
+            )
+        )
+        return bundle
     for path, at in positions.duplicates:
         bundle.problems.append(
             Problem(file, at, path, "This key appears more than once in the same object.")

@@ -10,13 +10,14 @@ Nothing is committed here: the caller's session decides.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from factor_desktop.domain.budgets import BudgetLine
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 R = TypeVar("R")
+M = TypeVar("M")
 Check = Callable[[Any], Any]
 
 PROJECT_STATUSES = ("active", "on_hold", "closed")
@@ -71,17 +73,146 @@ def _require(values: Mapping[str, Any], field: str, label: str) -> None:
         raise ServiceError(f"{label} is required.", field=field)
 
 
+# --- natural keys ---------------------------------------------------------------------------
+#
+# Names are unique ignoring capitalization, which SQLite cannot index (its lower() folds ASCII
+# only). One record at a time, a scan of the column is fine. An import saves thousands in one
+# session, so it turns on an index kept in the session: each column is read once (ids and
+# values only), and every record the import saves is entered as it is saved. The import also
+# defers the flush of new records to the end of each batch (`flush_imported`), so they are
+# inserted many at a time.
+
+_INDEXES = "factor.natural_key_indexes"
+_DEFER_FLUSH = "factor.defer_flush"
+_PINNED = "factor.pinned_records"
+_BUDGETS = "factor.budget_index"
+_UNFLUSHED = "factor.unflushed_keys"
+_UNFLUSHED_BUDGETS = "factor.unflushed_budgets"
+
+Ref = Any  # an id of a stored record, or a record not yet flushed
+_Key = tuple[Any, str]  # (scope value, folded value)
+
+
+@dataclass
+class _Index:
+    entries: dict[_Key, list[tuple[str, Ref]]]
+    # The ids of the stored records of this kind, so a reference is checked without a read.
+    ids: set[int]
+
+
+def start_import_indexes(session: Session) -> None:
+    """Keep natural-key indexes in this session and defer flushes (for an import's session)."""
+    session.info[_INDEXES] = {}
+    session.info[_DEFER_FLUSH] = True
+
+
+def stop_import_indexes(session: Session) -> None:
+    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _UNFLUSHED, _UNFLUSHED_BUDGETS):
+        session.info.pop(key, None)
+
+
+def flush_imported(session: Session) -> None:
+    """Insert the records saved since the last flush, then let go of them to bound memory.
+
+    The indexes keep the records' ids, not the records; a record needed again is read back.
+    """
+    session.flush()
+    if session.info.get(_INDEXES) is None:
+        return
+    for index, key in session.info.pop(_UNFLUSHED, []):
+        refs = index.entries.get(key, [])
+        for position, (value, ref) in enumerate(refs):
+            if not isinstance(ref, int):
+                refs[position] = (value, ref.id)
+                index.ids.add(ref.id)
+    budgets: dict[Any, Ref] = session.info.get(_BUDGETS) or {}
+    for key in session.info.pop(_UNFLUSHED_BUDGETS, []):
+        ref = budgets.get(key)
+        if ref is not None and not isinstance(ref, int):
+            budgets[key] = ref.id
+    # Everything is in the database now. Records still needed (the short lists the import
+    # pinned) stay usable detached: their loaded values are read, never lazily loaded.
+    session.expunge_all()
+
+
+def _index(
+    session: Session, column: InstrumentedAttribute[str], scope: InstrumentedAttribute[Any] | None
+) -> _Index | None:
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is None:
+        return None
+    model = column.class_
+    key = (model, column.key)
+    index = indexes.get(key)
+    if index is None:
+        index = _Index({}, set())
+        columns: list[Any] = [model.id, column, scope if scope is not None else model.id]
+        for record_id, value, scope_value in session.execute(select(*columns)):
+            folded = (scope_value if scope is not None else None, value.casefold())
+            index.entries.setdefault(folded, []).append((value, record_id))
+            index.ids.add(record_id)
+        indexes[key] = index
+    return index
+
+
+def _check_exists(session: Session, model: type[Any], record_id: int, what: str) -> None:
+    """Refuse an id that names no record; ids an import's index holds need no read."""
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is not None and any(
+        kind is model and record_id in index.ids for (kind, _name), index in indexes.items()
+    ):
+        return
+    with _deferred(session):
+        get_record(session, model, record_id, what)
+
+
+def _load(session: Session, model: type[M], record_id: int, what: str) -> M:
+    """A record of a short list (a service type, ...); an import keeps each it loads at hand."""
+    if session.info.get(_INDEXES) is None:
+        return get_record(session, model, record_id, what)
+    pinned: dict[tuple[type[Any], int], Any] = session.info.setdefault(_PINNED, {})
+    record = pinned.get((model, record_id))
+    if record is None:
+        with _deferred(session):
+            record = pinned[(model, record_id)] = get_record(session, model, record_id, what)
+    return cast(M, record)
+
+
+def _resolve(session: Session, model: Any, ref: Ref) -> Any:
+    if not isinstance(ref, int):
+        return ref
+    with session.no_autoflush:  # the import's pending records go in at its next flush
+        return session.get(model, ref)
+
+
+def _same(ref: Ref, record: Any) -> bool:
+    if record is None:
+        return False
+    if isinstance(ref, int):
+        return ref == getattr(record, "id", None)
+    return ref is record
+
+
 def _clash(
     session: Session,
     column: InstrumentedAttribute[str],
     value: str,
-    own_id: int | None,
-    *scope: ColumnElement[bool],
+    own: Any,
+    scope: InstrumentedAttribute[Any] | None = None,
+    scope_value: Any = None,
 ) -> str | None:
     """The existing value of `column` equal to `value` ignoring case, on another record."""
-    model = column.class_
     wanted = value.casefold()
-    for other_id, other in session.execute(select(model.id, column).where(*scope)):
+    index = _index(session, column, scope)
+    if index is not None:
+        for other, ref in index.entries.get((scope_value if scope else None, wanted), []):
+            if not _same(ref, own):
+                return other
+        return None
+    model = column.class_
+    own_id = getattr(own, "id", None)
+    where = [] if scope is None else [scope == scope_value]
+    for other_id, other in session.execute(select(model.id, column).where(*where)):
         if other_id != own_id and other.casefold() == wanted:
             return str(other)
     return None
@@ -91,12 +222,13 @@ def _refuse_clash(
     session: Session,
     column: InstrumentedAttribute[str],
     value: str,
-    own_id: int | None,
+    own: Any,
     what: str,
     field: str,
-    *scope: ColumnElement[bool],
+    scope: InstrumentedAttribute[Any] | None = None,
+    scope_value: Any = None,
 ) -> None:
-    other = _clash(session, column, value, own_id, *scope)
+    other = _clash(session, column, value, own, scope, scope_value)
     if other is None:
         return
     if other == value:
@@ -109,13 +241,72 @@ def _refuse_clash(
 
 
 def _find(session: Session, column: InstrumentedAttribute[str], value: str) -> Any:
+    index = _index(session, column, None)
+    if index is not None:
+        for other, ref in index.entries.get((None, value.casefold()), []):
+            if other == value:
+                return _resolve(session, column.class_, ref)
+        return None
     return session.scalars(select(column.class_).where(column == value)).first()
 
 
-def _finish(session: Session, record: R, change: Change) -> Saved[R]:
+# The natural keys of each kind of record: (column, the column that scopes it).
+_KEYS: dict[type[Any], list[tuple[str, str | None]]] = {
+    Client: [("name", None)],
+    Project: [("number", None), ("name", "client_id")],
+    ServiceType: [("name", None)],
+    ExpenseType: [("name", None)],
+    TaxTerm: [("code", None)],
+}
+
+
+def _keys_of(record: Any) -> list[tuple[str, _Key, str]]:
+    keys = []
+    for name, scope in _KEYS.get(type(record), []):
+        value = getattr(record, name)
+        if isinstance(value, str):
+            scoped = getattr(record, scope) if scope else None
+            keys.append((name, (scoped, value.casefold()), value))
+    return keys
+
+
+def _reindex(session: Session, record: Any, before: list[tuple[str, _Key, str]]) -> None:
+    """Move `record` in the session's indexes from its keys `before` to its keys now."""
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is None:
+        return
+    after = _keys_of(record)
+    if after == before:
+        return
+    for name, key, _value in before:
+        index = indexes.get((type(record), name))
+        if index is not None and key in index.entries:
+            index.entries[key] = [e for e in index.entries[key] if not _same(e[1], record)]
+    for name, key, value in after:
+        index = indexes.get((type(record), name))
+        if index is not None:
+            ref = record.id if record.id is not None else record
+            index.entries.setdefault(key, []).append((value, ref))
+            if not isinstance(ref, int):
+                session.info.setdefault(_UNFLUSHED, []).append((index, key))
+
+
+def _deferred(session: Session) -> contextlib.AbstractContextManager[Any]:
+    """While an import defers its flushes, a lookup does not flush them one by one.
+
+    The import refuses two rows with the same natural key itself, so a lookup need not see the
+    records it has not inserted yet.
+    """
+    return session.no_autoflush if session.info.get(_DEFER_FLUSH) else contextlib.nullcontext()
+
+
+def _finish(session: Session, record: R, change: Change, before: Any = ()) -> Saved[R]:
     if change is Change.CREATED:
         session.add(record)
-    session.flush()
+    if not session.info.get(_DEFER_FLUSH):
+        session.flush()
+    if change is not Change.UNCHANGED:
+        _reindex(session, record, list(before))
     return Saved(record, change)
 
 
@@ -154,11 +345,12 @@ def _save_client(session: Session, client: Client | None, fields: ClientFields) 
     if client is None:
         _require(values, "name", "Client name")
     if "name" in values:
-        own = client.id if client else None
-        _refuse_clash(session, Client.name, values["name"], own, "A client named", "name")
+        _refuse_clash(session, Client.name, values["name"], client, "A client named", "name")
     if client is None:
         return _finish(session, Client(**values), Change.CREATED)
-    return _finish(session, client, Change.UPDATED if apply(client, values) else Change.UNCHANGED)
+    before = _keys_of(client)
+    changed = apply(client, values)
+    return _finish(session, client, Change.UPDATED if changed else Change.UNCHANGED, before)
 
 
 def create_client(session: Session, fields: ClientFields) -> Client:
@@ -225,9 +417,8 @@ def _save_project(
         _require(values, "number", "Project number")
         _require(values, "name", "Project name")
         _require(values, "client_id", "The project's client")
-    own = project.id if project else None
     client_id: int = values.get("client_id", project.client_id if project else 0)
-    get_record(session, Client, client_id, "client")
+    _check_exists(session, Client, client_id, "client")
     if (
         project is not None
         and client_id != project.client_id
@@ -239,22 +430,27 @@ def _save_project(
             field="client_id",
         )
     if "number" in values:
-        _refuse_clash(session, Project.number, values["number"], own, "Project number", "number")
+        _refuse_clash(
+            session, Project.number, values["number"], project, "Project number", "number"
+        )
     name = values.get("name", project.name if project else "")
     if "name" in values or "client_id" in values:
         _refuse_clash(
             session,
             Project.name,
             name,
-            own,
+            project,
             "This client already has a project named",
             "name",
-            Project.client_id == client_id,
+            Project.client_id,
+            client_id,
         )
     if project is None:
         values.setdefault("status", "active")
         return _finish(session, Project(**values), Change.CREATED)
-    return _finish(session, project, Change.UPDATED if apply(project, values) else Change.UNCHANGED)
+    before = _keys_of(project)
+    changed = apply(project, values)
+    return _finish(session, project, Change.UPDATED if changed else Change.UNCHANGED, before)
 
 
 def create_project(session: Session, fields: ProjectFields) -> Project:
@@ -306,14 +502,14 @@ def _save_service_type(
     if service_type is None:
         _require(values, "name", "Service type name")
     if "name" in values:
-        own = service_type.id if service_type else None
         _refuse_clash(
-            session, ServiceType.name, values["name"], own, "A service type named", "name"
+            session, ServiceType.name, values["name"], service_type, "A service type named", "name"
         )
     if service_type is None:
         return _finish(session, ServiceType(**values), Change.CREATED)
+    before = _keys_of(service_type)
     changed = apply(service_type, values)
-    return _finish(session, service_type, Change.UPDATED if changed else Change.UNCHANGED)
+    return _finish(session, service_type, Change.UPDATED if changed else Change.UNCHANGED, before)
 
 
 def create_service_type(session: Session, fields: ServiceTypeFields) -> ServiceType:
@@ -384,16 +580,16 @@ def _save_expense_type(
         _require(values, "name", "Expense type name")
         _require(values, "category", "Budget category")
     if "name" in values:
-        own = expense_type.id if expense_type else None
         _refuse_clash(
-            session, ExpenseType.name, values["name"], own, "An expense type named", "name"
+            session, ExpenseType.name, values["name"], expense_type, "An expense type named", "name"
         )
     if "category" in values:
         values["category"] = _known_category(session, values["category"]) or values["category"]
     if expense_type is None:
         return _finish(session, ExpenseType(**values), Change.CREATED)
+    before = _keys_of(expense_type)
     changed = apply(expense_type, values)
-    return _finish(session, expense_type, Change.UPDATED if changed else Change.UNCHANGED)
+    return _finish(session, expense_type, Change.UPDATED if changed else Change.UNCHANGED, before)
 
 
 def create_expense_type(session: Session, fields: ExpenseTypeFields) -> ExpenseType:
@@ -456,15 +652,15 @@ def _save_tax_term(session: Session, term: TaxTerm | None, fields: TaxTermFields
         _require(values, "name", "Tax term name")
         _require(values, "rate_percent", "Tax rate")
     if "code" in values:
-        own = term.id if term else None
-        _refuse_clash(session, TaxTerm.code, values["code"], own, "Tax code", "code")
+        _refuse_clash(session, TaxTerm.code, values["code"], term, "Tax code", "code")
     if term is None:
         record = TaxTerm(**values)
         to_rule(record)
         return _finish(session, record, Change.CREATED)
+    before = _keys_of(term)
     changed = apply(term, values)
     to_rule(term)
-    return _finish(session, term, Change.UPDATED if changed else Change.UNCHANGED)
+    return _finish(session, term, Change.UPDATED if changed else Change.UNCHANGED, before)
 
 
 def to_rule(term: TaxTerm) -> TaxRule:
@@ -507,6 +703,58 @@ def _budget_amount(amount: Decimal, label: str) -> Decimal:
     return checked
 
 
+_BudgetKey = tuple[int, int | None, str | None]
+
+
+def _budget_index(session: Session) -> dict[_BudgetKey, Ref] | None:
+    """An import's index of the budgets by (project, service type, expense category)."""
+    if session.info.get(_INDEXES) is None:
+        return None
+    index: dict[_BudgetKey, Ref] | None = session.info.get(_BUDGETS)
+    if index is None:
+        index = {}
+        rows = session.execute(
+            select(
+                ProjectBudget.id,
+                ProjectBudget.project_id,
+                ProjectBudget.service_type_id,
+                ProjectBudget.expense_category,
+            )
+        )
+        for budget_id, project_id, service_type_id, category in rows:
+            index[(project_id, service_type_id, category)] = budget_id
+        session.info[_BUDGETS] = index
+    return index
+
+
+def _existing_budget(
+    session: Session, project_id: int, service_type_id: int | None, category: str | None
+) -> ProjectBudget | None:
+    index = _budget_index(session)
+    if index is not None:
+        ref = index.get((project_id, service_type_id, category))
+        if ref is None:
+            return None
+        found: ProjectBudget | None = _resolve(session, ProjectBudget, ref)
+        return found
+    where = (
+        ProjectBudget.service_type_id == service_type_id
+        if service_type_id is not None
+        else ProjectBudget.expense_category == category
+    )
+    return session.scalars(
+        select(ProjectBudget).where(ProjectBudget.project_id == project_id, where)
+    ).first()
+
+
+def _note_budget(session: Session, budget: ProjectBudget) -> None:
+    index = _budget_index(session)
+    if index is not None:
+        key = (budget.project_id, budget.service_type_id, budget.expense_category)
+        index[key] = budget
+        session.info.setdefault(_UNFLUSHED_BUDGETS, []).append(key)
+
+
 def set_service_budget(
     session: Session,
     project_id: int,
@@ -515,24 +763,20 @@ def set_service_budget(
     percent_complete: Decimal | Unset = UNSET,
 ) -> Saved[ProjectBudget]:
     """Set a project's fee for a service, and optionally how far the service has progressed."""
-    project = get_record(session, Project, project_id, "project")
-    service = get_record(session, ServiceType, service_type_id, "service type")
+    _check_exists(session, Project, project_id, "project")
+    service = _load(session, ServiceType, service_type_id, "service type")
     values: dict[str, Any] = {"amount": _budget_amount(fee, service.name)}
     if percent_complete is not UNSET:
         values["percent_complete"] = percentage(
             percent_complete, "Percent complete", "percent_complete", HUNDRED
         )
-    budget = session.scalars(
-        select(ProjectBudget).where(
-            ProjectBudget.project_id == project.id,
-            ProjectBudget.service_type_id == service.id,
-        )
-    ).first()
+    budget = _existing_budget(session, project_id, service.id, None)
     if budget is None:
         values.setdefault("percent_complete", Decimal(0))
         budget = ProjectBudget(
-            project_id=project.id, kind="service", service_type_id=service.id, **values
+            project_id=project_id, kind="service", service_type_id=service.id, **values
         )
+        _note_budget(session, budget)
         return _finish(session, budget, Change.CREATED)
     return _finish(session, budget, Change.UPDATED if apply(budget, values) else Change.UNCHANGED)
 
@@ -568,7 +812,7 @@ def set_expense_budget(
     session: Session, project_id: int, category: str, amount: Decimal
 ) -> Saved[ProjectBudget]:
     """Set a project's budget for an expense category (a category of the firm's expense types)."""
-    project = get_record(session, Project, project_id, "project")
+    _check_exists(session, Project, project_id, "project")
     wanted = text(category, "Budget category", "expense_category", 100)
     known = _known_category(session, wanted)
     if known is None:
@@ -579,15 +823,12 @@ def set_expense_budget(
             field="expense_category",
         )
     values = {"amount": _budget_amount(amount, known)}
-    budget = session.scalars(
-        select(ProjectBudget).where(
-            ProjectBudget.project_id == project.id, ProjectBudget.expense_category == known
-        )
-    ).first()
+    budget = _existing_budget(session, project_id, None, known)
     if budget is None:
         budget = ProjectBudget(
-            project_id=project.id, kind="expense", expense_category=known, **values
+            project_id=project_id, kind="expense", expense_category=known, **values
         )
+        _note_budget(session, budget)
         return _finish(session, budget, Change.CREATED)
     return _finish(session, budget, Change.UPDATED if apply(budget, values) else Change.UNCHANGED)
 
@@ -596,3 +837,22 @@ def remove_budget(session: Session, budget_id: int) -> None:
     """Remove one budget line from a project. Invoices and expenses are not touched."""
     session.delete(get_record(session, ProjectBudget, budget_id, "project budget"))
     session.flush()
+
+
+def find_key(
+    session: Session, column: InstrumentedAttribute[str], value: str
+) -> tuple[int, str] | None:
+    """The id of the record whose `column` is exactly `value` (and the value); nothing loaded."""
+    index = _index(session, column, None)
+    if index is None:
+        row = session.execute(
+            select(column.class_.id, column).where(column == value).limit(1)
+        ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+    for other, ref in index.entries.get((None, value.casefold()), []):
+        if other == value:
+            if not isinstance(ref, int):
+                session.flush()  # a record this import has not inserted yet
+                ref = ref.id
+            return int(ref), other
+    return None
