@@ -23,7 +23,7 @@ from bench_import import firm
 def _count(data: Path, model: type[object]) -> int:
     ctx = open_context(data)
     with ctx.store.session() as session:
-        found = session.scalar(select(func.count()).select_from(model))  # type: ignore[arg-type]
+        found = session.scalar(select(func.count()).select_from(model))
     ctx.close()
     return int(found or 0)
 
