@@ -6,18 +6,15 @@ The time of a 100,000-row import is measured by bench/bench_import.py, not asser
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bench.bench_import import firm
 from factor_desktop.app import open_context
 from factor_desktop.cli import main
 from factor_desktop.store.models import Client, Project, ProjectBudget
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from bench_import import firm
 
 
 def _count(data: Path, model: type[object]) -> int:
