@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from urllib.parse import parse_qs, urlsplit
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -46,7 +46,7 @@ from factor_desktop.ui.jobs import (
     JobRunner,
 )
 from factor_desktop.ui.snapshot import ConnectionInfo
-from factor_desktop.ui.widgets import muted_label
+from factor_desktop.ui.widgets import fit_height, muted_label
 
 log = logging.getLogger(__name__)
 
@@ -385,6 +385,11 @@ class ConnectDialog(QDialog):
         self.paste_hint.setText("The address QuickBooks sent the browser to:")
         self.link_box.show()
         self.paste_edit.setFocus()
+        QTimer.singleShot(0, self, self._fit_height)
+
+    @Slot()
+    def _fit_height(self) -> None:
+        fit_height(self)
 
     @Slot()
     def finish_with_paste(self) -> None:

@@ -270,8 +270,11 @@ class ConnectionTab(QWidget):
         self.unreachable_banner.show_message(
             "QuickBooks can't be reached",
             "Your changes are kept and go out on the next sync. Check this computer's internet "
-            "connection; Sync Now tries again at once, and the automatic sync keeps trying."
-            + (f"\n\nDetails: {problem.details}" if problem.details != problem.text else ""),
+            "connection; Sync Now tries again at once, and the automatic sync keeps trying.",
+        )
+        # The technical reason, for support, without filling the banner with it.
+        self.unreachable_banner.setToolTip(
+            f"Details: {problem.details}" if problem.details != problem.text else ""
         )
 
     def update_from(self, info: ConnectionInfo, now: datetime | None = None) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QIcon,
     QKeySequence,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -267,6 +268,7 @@ class MainWindow(QMainWindow):
 
         follow_palette()
         self._restored_tabs: set[int] = set()
+        self._shown_once = False
         self._restore_geometry()
 
         self.refresh_timer = QTimer(self)
@@ -330,7 +332,7 @@ class MainWindow(QMainWindow):
 
     def _show_state(self, state: str) -> None:
         if self.unreachable is not None and self._connected():
-            self.state_status.setText("QuickBooks can't be reached")
+            self.state_status.setText("Can't reach QuickBooks")
             self.state_status.setToolTip(f"{state}. {self.unreachable.text}")
             self.state_status.setStyleSheet(css(ERROR_COLOR))
         else:
@@ -942,13 +944,35 @@ class MainWindow(QMainWindow):
             self.resize(*WINDOW_SIZE)
         screen = self.screen() or QGuiApplication.primaryScreen()
         if screen is not None:
-            available = screen.availableGeometry()
-            fitted = fit_to_screen(self.size(), available.size())
+            fitted = fit_to_screen(self.size(), screen.availableGeometry().size())
             if fitted != self.size():
                 self.resize(fitted)
-                frame = self.frameGeometry()
-                frame.moveCenter(available.center())
-                self.move(frame.topLeft())
+
+    @Slot()
+    def keep_on_screen(self) -> None:
+        """Once the window manager has framed the window: frame and all inside the screen."""
+        screen = self.screen()
+        if screen is None or self.isMaximized() or self.isFullScreen():
+            return
+        available = screen.availableGeometry()
+        frame = self.frameGeometry()
+        if available.contains(frame) or QGuiApplication.platformName() in ("offscreen", "minimal"):
+            return  # inside, or a screen that is only a stand-in (tests, screenshots)
+        extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
+        width = min(self.width(), available.width() - extra_w)
+        height = min(self.height(), available.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(frame.x(), available.left()), available.right() + 1 - (width + extra_w))
+        y = min(max(frame.y(), available.top()), available.bottom() + 1 - (height + extra_h))
+        self.move(x, y)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            # The frame's size is known only after the window manager has decorated it.
+            QTimer.singleShot(300, self, self.keep_on_screen)
 
     def _headers(self, tab: QWidget | None) -> list[QHeaderView]:
         if tab is None:

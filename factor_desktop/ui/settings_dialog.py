@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,7 +30,7 @@ from factor_desktop.settings import InvoiceNumbering, Settings, SettingsError
 from factor_desktop.ui.colors import ERROR_COLOR, css
 from factor_desktop.ui.jobs import Job, JobOutcome, JobRunner
 from factor_desktop.ui.jobs_extra import LoadSettingsJob, SaveSettingsJob
-from factor_desktop.ui.widgets import muted_label
+from factor_desktop.ui.widgets import fit_height, muted_label
 
 ENV_PRODUCTION = 0
 ENV_SANDBOX = 1
@@ -54,6 +54,7 @@ class SettingsDialog(QDialog):
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         self._runner = runner
         self._job: Job | None = None
         self._loaded: Settings | None = None
@@ -223,6 +224,11 @@ class SettingsDialog(QDialog):
     def _show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.show()
+        QTimer.singleShot(0, self, self._fit_height)
+
+    @Slot()
+    def _fit_height(self) -> None:
+        fit_height(self)
 
     def _run(self, job: Job) -> None:
         self._job = job
@@ -244,6 +250,7 @@ class SettingsDialog(QDialog):
             self.status_label.hide()
             self.form.setEnabled(True)
             self.save_button.setEnabled(True)
+            QTimer.singleShot(0, self, self._fit_height)
             return
         self.form.setEnabled(True)
         self.save_button.setEnabled(True)

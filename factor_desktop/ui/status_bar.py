@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
 
 # The message area keeps at least this many average characters before other fields fold.
 MESSAGE_MIN_CHARS = 24
+# Fields of a higher number than this give way to the message area.
+MESSAGE_PRIORITY = 1
+MESSAGE_SHARE = 0.36
 # A field is shown elided down to this many characters; below that it folds away.
 FIELD_MIN_CHARS = 10
 SPACING = 14
@@ -42,6 +45,8 @@ class ElidedLabel(QLabel):
     `text()` stays the full text. When the text is cut, hovering shows the full text (followed by
     the label's own tooltip, if it has one).
     """
+
+    textSet = Signal()
 
     def __init__(
         self,
@@ -55,6 +60,12 @@ class ElidedLabel(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(False)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:
+        changed = text != self.text()
+        super().setText(text)
+        if changed:
+            self.textSet.emit()
 
     def natural_width(self) -> int:
         margins = self.contentsMargins()
@@ -125,22 +136,23 @@ class _Field:
     wanted: bool = True
     # May it fold away entirely when there is no room?
     foldable: bool = False
+    # The most of the row's width it takes, even when its text is longer.
+    share: float = 0.3
 
 
 class ProgressArea(QWidget):
-    """A running job's progress: its step on the bar, "2 of 4 · about 30 s left", Cancel."""
+    """A running job's progress: a bar, "Sending invoices · 3 of 4 · about 30 s left", Cancel."""
 
     cancelRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bar = QProgressBar()
-        self.bar.setTextVisible(True)
-        self.bar.setMinimumWidth(120)
-        self.bar.setMaximumWidth(240)
-        self.bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.detail = QLabel()
-        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedWidth(self.fontMetrics().averageCharWidth() * 14)
+        self.bar.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.detail = ElidedLabel()
+        self.detail.setMaximumWidth(self.fontMetrics().averageCharWidth() * 48)
         self.cancel_button = QToolButton()
         self.cancel_button.setText("Cancel")
         self.cancel_button.clicked.connect(self.cancelRequested)
@@ -155,29 +167,29 @@ class ProgressArea(QWidget):
     def start(self, title: str) -> None:
         self._started = time.monotonic()
         self.bar.setRange(0, 0)  # busy until the first step reports
-        self.bar.setFormat(title)
-        self.bar.setToolTip(title)
-        self.detail.clear()
-        self.detail.hide()
+        self.detail.setText(title)
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
 
     def report(self, step: str, done: int, total: int, now: float | None = None) -> None:
+        """Step `done + 1` of `total` is running (`done == total`: finished)."""
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        self.bar.setFormat(step)
-        self.bar.setToolTip(step)
         elapsed = (now if now is not None else time.monotonic()) - self._started
-        parts = [f"{min(done + 1, total)} of {total}" if done < total else f"{total} of {total}"]
+        parts = [step]
+        if total > 0:
+            parts.append(f"{min(done + 1, total)} of {total}")
         left = time_left_estimate(elapsed, done, total)
         if left:
             parts.append(left)
         self.detail.setText(" · ".join(parts))
-        self.detail.setVisible(total > 0)
 
     def cancelling(self) -> None:
-        self.bar.setFormat("Cancelling after the current request…")
+        self.detail.setText("Cancelling after the current request…")
         self.cancel_button.setEnabled(False)
+
+    def text(self) -> str:
+        return self.detail.text()
 
 
 class StatusArea(QWidget):
@@ -191,9 +203,26 @@ class StatusArea(QWidget):
         self.message = ElidedLabel()
         self.message.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._fields: list[_Field] = []
+        self._fit_pending = False
 
-    def add(self, widget: QWidget, priority: int, *, foldable: bool = False) -> None:
-        self._fields.append(_Field(widget, priority, foldable=foldable))
+    def add(
+        self, widget: QWidget, priority: int, *, share: float = 0.3, foldable: bool = False
+    ) -> None:
+        self._fields.append(_Field(widget, priority, foldable=foldable, share=share))
+        if isinstance(widget, ElidedLabel):
+            widget.textSet.connect(self._refit_soon)
+
+    @Slot()
+    def _refit_soon(self) -> None:
+        """A field's text changed: share the row again once the current work is done."""
+        if not self._fit_pending:
+            self._fit_pending = True
+            QTimer.singleShot(0, self, self._refit)
+
+    @Slot()
+    def _refit(self) -> None:
+        self._fit_pending = False
+        self.fit()
 
     def finish(self, order: list[QWidget]) -> None:
         """Lay the fields out left to right in `order` (the message area among them)."""
@@ -221,30 +250,64 @@ class StatusArea(QWidget):
         return widget.sizeHint().width()
 
     def fit(self) -> None:
-        """Give the fields their widths by priority for the space there is now."""
+        """Give the fields their widths by priority for the space there is now.
+
+        The message area is reserved its text's width right after the connection state and the
+        progress (a message is news); whatever is left at the end widens it further.
+        """
         margins = self.layout_.contentsMargins()
         char = self.fontMetrics().averageCharWidth()
-        room = self.width() - margins.left() - margins.right() - char * MESSAGE_MIN_CHARS
+        room = self.width() - margins.left() - margins.right()
+        message_reserved = False
         for item in sorted(self._fields, key=lambda f: f.priority):
-            widget = item.widget
-            if not item.wanted:
-                widget.hide()
-                continue
-            natural = self._natural(widget)
-            elidable = isinstance(widget, ElidedLabel)
-            if natural + SPACING <= room:
-                width = natural
-            elif elidable and room - SPACING >= char * FIELD_MIN_CHARS:
-                width = room - SPACING
-            elif item.foldable or elidable:
-                widget.hide()
-                continue
-            else:
-                width = natural  # not elidable, not foldable: it keeps its size
-            if elidable:
-                widget.setMaximumWidth(width)
-            widget.show()
-            room -= width + SPACING
+            if item.priority > MESSAGE_PRIORITY and not message_reserved:
+                room -= self._message_room(room, char)
+                message_reserved = True
+            room = self._place(item, room, char)
+        if not message_reserved:
+            self._message_room(room, char)
+
+    def _message_room(self, room: int, char: int) -> int:
+        text = self.message.text()
+        if not text:
+            return 0
+        # A long message shares the row: it is promised at most this share of it; whatever
+        # is left at the end widens it further.
+        cap = max(char * MESSAGE_MIN_CHARS, int(self.width() * MESSAGE_SHARE))
+        wanted = max(min(self.message.natural_width(), cap), char * MESSAGE_MIN_CHARS)
+        return min(wanted, max(room, 0))
+
+    def _place(self, item: _Field, room: int, char: int) -> int:
+        """Show, shorten or fold one field in `room`; returns the room left after it.
+
+        A field gets its natural width up to its share of the row; with less room it is
+        shortened (an elided label, or the progress area's label) down to its minimum; a
+        foldable field with no room folds away, the others keep their minimum and the layout
+        takes the difference from the message area.
+        """
+        widget = item.widget
+        if not item.wanted:
+            widget.hide()
+            return room
+        natural = min(self._natural(widget), max(int(self.width() * item.share), 0))
+        minimum = (
+            char * FIELD_MIN_CHARS
+            if isinstance(widget, ElidedLabel)
+            else widget.minimumSizeHint().width()
+        )
+        minimum = min(minimum, self._natural(widget))
+        if natural + SPACING <= room:
+            width = natural
+        elif room - SPACING >= minimum:
+            width = room - SPACING
+        elif item.foldable:
+            widget.hide()
+            return room
+        else:
+            width = minimum
+        widget.setMaximumWidth(width)
+        widget.show()
+        return room - width - SPACING
 
 
 class AppStatusBar(QStatusBar):
@@ -262,12 +325,12 @@ class AppStatusBar(QStatusBar):
         self.data = ElidedLabel(mode=Qt.TextElideMode.ElideMiddle)
         self._busy = ""
         area = self.area
-        area.add(self.state, 0)
-        area.add(self.progress, 1)
-        area.add(self.last_sync, 2)
-        area.add(self.next_sync, 3)
-        area.add(self.note, 4, foldable=True)
-        area.add(self.data, 5, foldable=True)
+        area.add(self.state, 0, share=0.28)
+        area.add(self.progress, 1, share=0.34)
+        area.add(self.last_sync, 2, share=0.28)
+        area.add(self.next_sync, 3, share=0.14, foldable=True)
+        area.add(self.note, 4, share=0.22, foldable=True)
+        area.add(self.data, 5, share=0.28, foldable=True)
         area.finish(
             [
                 self.state,

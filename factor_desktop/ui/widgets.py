@@ -216,3 +216,22 @@ def grow_columns(view: QTableView, maximum: int = 360) -> None:
         )
         if wanted > header.sectionSize(column):
             header.resizeSection(column, wanted)
+
+
+def fit_height(window: QWidget, margin: int = 40) -> None:
+    """Grow a dialog to show every line of its wrapped text at its current width (a window
+    sized before its labels were filled keeps its first height otherwise); never past the
+    screen."""
+    layout = window.layout()
+    if layout is None:
+        return
+    layout.activate()
+    if layout.hasHeightForWidth():
+        needed = layout.totalHeightForWidth(window.width())
+    else:
+        needed = layout.totalSizeHint().height()
+    screen = window.screen()
+    if screen is not None:
+        needed = min(needed, screen.availableGeometry().height() - margin)
+    if needed > window.height():
+        window.resize(window.width(), needed)

@@ -158,15 +158,22 @@ def test_the_status_bar_never_overlaps_at_1024(
         for second in fields[i + 1 :]:
             assert not rects[id(first)].intersects(rects[id(second)]), (first, second)
     assert not _bar_rect(window, status.message).intersects(_bar_rect(window, status.progress))
-    # Not every field is cut: the connection and the last sync keep their words.
-    assert not status.last_sync.is_elided()
-    assert status.progress.detail.text().startswith("3 of 4")
-    # A cut field has its full text in its tooltip.
+    assert status.progress.text().startswith("Sending invoices · 3 of 4")
+    char = status.fontMetrics().averageCharWidth()
     for label in (f for f in fields if isinstance(f, ElidedLabel)):
+        # Shortened, never to nothing; a cut field has its full text in its tooltip.
+        assert label.width() >= char * 6, label.text()
         if label.is_elided():
             assert label.full_tooltip().startswith(label.text())
+
+    # Once the sync is over and the message gone, the fields keep their words.
     window.status.hide_progress()
+    window.statusBar().clearMessage()
+    QApplication.processEvents()
     assert window.sync_progress.isHidden()
+    for label in (status.last_sync, status.next_sync):
+        assert label.isVisible() and not label.is_elided(), label.text()
+    assert status.state.isVisible()
 
 
 def test_an_elided_label_keeps_its_text(qtbot: Any) -> None:
@@ -450,7 +457,7 @@ def test_an_outage_is_said_plainly_and_notified_when_minimised(
     assert tab.unreachable
     assert "can't be reached" in tab.state_label.text()
     assert not tab.unreachable_banner.isHidden()
-    assert window.state_status.text() == "QuickBooks can't be reached"
+    assert window.state_status.text() == "Can't reach QuickBooks"
     assert "Max retries" not in window.state_status.text() + tab.unreachable_banner.title.text()
     assert window.last_notification == ("Factor Desktop: the sync failed", UNREACHABLE)
 
