@@ -238,8 +238,14 @@ class ConnectionTab(QWidget):
         self.reconnect_button.setEnabled(not self._busy and not info.keyring_unavailable)
         self.disconnect_button.setEnabled(not self._busy and info.stored_state != "disconnected")
 
-    def show_message(self, title: str, message: str, kind: str = "error") -> None:
+    def show_message(
+        self, title: str, message: str, kind: str = "error", details: str = ""
+    ) -> None:
+        """A message in the banner; technical `details` (for support) go in its tooltip."""
         self.message_banner.show_message(title, message, kind)
+        self.message_banner.setToolTip(
+            f"Details: {details}" if details and details != message else ""
+        )
 
     def show_reachability(self, problem: PlainError | None, now: datetime | None = None) -> None:
         """Whether QuickBooks answered the last time it was asked (None: it did)."""

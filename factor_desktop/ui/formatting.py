@@ -227,6 +227,9 @@ def plain_error(message: str | None) -> PlainError:
             False,
             details,
         )
+    if details.startswith("Something went wrong (") and len(details) > 160:
+        # An unexpected failure: its class and message are for the log and for support.
+        return PlainError("Something went wrong; the log file has the details.", False, details)
     if _BUSY.search(details):
         return PlainError(
             "Another sync of this firm is running (perhaps from the command line); try again "

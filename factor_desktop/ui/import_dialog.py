@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QHeaderView,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -121,6 +122,8 @@ class ImportProblemsDialog(QDialog):
         )
         self.view.setWordWrap(True)
         fit_columns(self.view, maximum=220)
+        # A long reason wraps onto more lines rather than being cut.
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.setVisible(bool(count))
         buttons = QDialogButtonBox()
         self.copy_button: QPushButton = buttons.addButton(

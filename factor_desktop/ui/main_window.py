@@ -382,7 +382,10 @@ class MainWindow(QMainWindow):
         if outcome.cancelled:
             return
         if outcome.kind == "snapshot" and outcome.error:
-            self.connection_tab.show_message("The firm's records could not be read", outcome.error)
+            problem = plain_error(outcome.error)
+            self.connection_tab.show_message(
+                "The firm's records could not be read", problem.text, details=problem.details
+            )
             self.statusBar().showMessage("The firm's records could not be read.", 10_000)
         elif outcome.kind == "disconnect":
             if outcome.error:

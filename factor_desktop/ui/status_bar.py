@@ -141,7 +141,7 @@ class _Field:
 
 
 class ProgressArea(QWidget):
-    """A running job's progress: a bar, "Sending invoices · 3 of 4 · about 30 s left", Cancel."""
+    """A running job's progress: a bar, "3 of 4 · Sending invoices · about 30 s left", Cancel."""
 
     cancelRequested = Signal()
 
@@ -176,9 +176,8 @@ class ProgressArea(QWidget):
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
         elapsed = (now if now is not None else time.monotonic()) - self._started
-        parts = [step]
-        if total > 0:
-            parts.append(f"{min(done + 1, total)} of {total}")
+        # The count first: it stays readable when the label is shortened.
+        parts = [f"{min(done + 1, total)} of {total}", step] if total > 0 else [step]
         left = time_left_estimate(elapsed, done, total)
         if left:
             parts.append(left)
@@ -326,7 +325,7 @@ class AppStatusBar(QStatusBar):
         self._busy = ""
         area = self.area
         area.add(self.state, 0, share=0.28)
-        area.add(self.progress, 1, share=0.34)
+        area.add(self.progress, 1, share=0.4)
         area.add(self.last_sync, 2, share=0.28)
         area.add(self.next_sync, 3, share=0.14, foldable=True)
         area.add(self.note, 4, share=0.22, foldable=True)

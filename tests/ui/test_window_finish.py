@@ -158,7 +158,7 @@ def test_the_status_bar_never_overlaps_at_1024(
         for second in fields[i + 1 :]:
             assert not rects[id(first)].intersects(rects[id(second)]), (first, second)
     assert not _bar_rect(window, status.message).intersects(_bar_rect(window, status.progress))
-    assert status.progress.text().startswith("Sending invoices · 3 of 4")
+    assert status.progress.text().startswith("3 of 4 · Sending invoices")
     char = status.fontMetrics().averageCharWidth()
     for label in (f for f in fields if isinstance(f, ElidedLabel)):
         # Shortened, never to nothing; a cut field has its full text in its tooltip.
