@@ -186,7 +186,16 @@ def cmd_connect(args: argparse.Namespace) -> int:
             pending = service.resume()
             report = service.finish(pending, args.redirect_url)
         else:
+            if args.client_secret:
+                print(
+                    "Warning: a --client-secret on the command line can be seen by other users "
+                    "of this computer; use --client-secret-stdin, FACTOR_DESKTOP_CLIENT_SECRET "
+                    "or the prompt.",
+                    file=sys.stderr,
+                )
             secret = args.client_secret or os.environ.get("FACTOR_DESKTOP_CLIENT_SECRET")
+            if args.client_secret_stdin:
+                secret = sys.stdin.readline().strip()
             if args.client_id and not secret and sys.stdin.isatty():
                 import getpass
 
@@ -401,7 +410,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("connect", help="connect this firm to a QuickBooks Online company")
     p.add_argument("--environment", help="production, sandbox, or a discovery document URL")
     p.add_argument("--client-id")
-    p.add_argument("--client-secret")
+    p.add_argument("--client-secret", help="visible to other users in the process list")
+    p.add_argument(
+        "--client-secret-stdin",
+        action="store_true",
+        help="read the Client Secret from the first line of standard input "
+        "(or set FACTOR_DESKTOP_CLIENT_SECRET; without either, it is asked for)",
+    )
     p.add_argument("--no-browser", action="store_true", help="print the authorization URL")
     p.add_argument("--redirect-url", help="complete the connection from a pasted redirect URL")
     p.add_argument(
@@ -494,6 +509,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("factor-desktop: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if args.verbose:
+            raise
+        print(f"factor-desktop: {_plain_failure(args, exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _plain_failure(args: argparse.Namespace, exc: Exception) -> str:
+    """One line for a failure nobody caught; the traceback goes to the log file only."""
+    from factor_desktop.paths import ProfileNameError
+    from factor_desktop.store.db import describe_store_fault, is_store_fault
+
+    log.info("%s stopped on an error", args.command, exc_info=exc)  # the file, not the screen
+    data = DataDir.resolve(args.data_dir)
+    if is_store_fault(exc):
+        try:
+            return describe_store_fault(exc, data.database(args.profile), "used")
+        except ProfileNameError:
+            pass
+    return (
+        f"{args.command} stopped on an unexpected error ({type(exc).__name__}: {exc}). "
+        f"The log in {data.log_dir} has the details; -v shows them here."
+    )
 
 
 def gui_main() -> int:

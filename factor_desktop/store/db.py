@@ -21,6 +21,7 @@ Upgrades are crash-safe:
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -266,17 +267,32 @@ def is_transient_fault(exc: BaseException) -> bool:
     return any(word in _reason(exc).lower() for word in _TRANSIENT)
 
 
-def describe_store_fault(exc: BaseException, path: Path, doing: str = "opened") -> str:
-    """A store fault (SQLite's or the file system's) in words an administrator can act on."""
+_STORE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
+
+
+def is_store_fault(exc: BaseException) -> bool:
+    """SQLite's errors, and the file system's refusals (full, read-only, not permitted)."""
+    if isinstance(exc, sqlite3.Error | DBAPIError):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _STORE_ERRNOS
+
+
+def describe_store_fault(
+    exc: BaseException, path: Path, doing: str = "opened", *, in_sync: bool = False
+) -> str:
+    """A store fault (SQLite's or the file system's) in words an administrator can act on.
+
+    `in_sync`: said by a sync pass, which holds the profile's sync lock itself.
+    """
     reason = _reason(exc)
     text = reason.lower()
     folder = path.parent
     if "locked" in text or "busy" in text:
-        holder = _lock_holder(path)
+        holder = _OTHER_PROGRAM if in_sync else _lock_holder(path)
         return (
             f"The firm database {path} is in use by {holder}, which kept it locked for "
-            f"{BUSY_TIMEOUT_MS // 1000} seconds, so it could not be {doing}. Let that finish "
-            "(or close it) and try again."
+            f"{BUSY_TIMEOUT_MS / 1000:g} seconds ({reason}), so it could not be {doing}. Let "
+            "that finish (or close it) and try again."
         )
     if "full" in text or getattr(exc, "errno", None) == 28:
         where = getattr(exc, "filename", None) or path
@@ -320,7 +336,10 @@ def _lock_holder(path: Path) -> str:
     except OSError:
         return "another program"
     lock.release()
-    return "another program (another Factor Desktop window or command, or a database tool)"
+    return _OTHER_PROGRAM
+
+
+_OTHER_PROGRAM = "another program (another Factor Desktop window or command, or a database tool)"
 
 
 def _backup_offer(path: Path) -> str:

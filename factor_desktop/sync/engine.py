@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from factor_desktop.paths import preview_scratch_dir, preview_scratch_prefix
 from factor_desktop.qbo.errors import QboAuthError, QboError
 from factor_desktop.settings import load_settings
-from factor_desktop.store.db import Store, make_engine
+from factor_desktop.store.db import Store, describe_store_fault, make_engine
 from factor_desktop.store.models import SyncRun
 from factor_desktop.sync.connection import ConnectError, ConnectionService
 from factor_desktop.sync.context import Progress, SyncCancelled, SyncContext, planned_entries
@@ -250,7 +250,8 @@ class SyncEngine:
             # SQLAlchemy wraps SQLite's errors ("database is locked") in its own class.
             ctx.session.rollback()
             reason = exc.orig if isinstance(exc, SqlOperationalError) else exc
-            return "failed", f"The firm database could not be written: {reason}"
+            log.info("The pass stopped on a store fault: %s", reason)
+            return "failed", describe_store_fault(exc, self.store.path, "written", in_sync=True)
         problems = ctx.counts.get("failed", 0) + ctx.counts.get("blocked", 0)
         return ("partial" if problems else "ok"), None
 
