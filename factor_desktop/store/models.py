@@ -59,6 +59,10 @@ class Client(Timestamped, QboLinked, Base):
     __tablename__ = "clients"
     __table_args__ = (UniqueConstraint("qbo_id"),)
 
+    # The DisplayName a create was sent with, until its answer is settled: after a crash the
+    # next pass looks for that customer in QuickBooks before creating anything.
+    qbo_pending_name: Mapped[str | None] = mapped_column(String(500), default=None)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     email: Mapped[str | None] = mapped_column(String(200), default=None)
@@ -80,6 +84,9 @@ class Project(Timestamped, QboLinked, Base):
         UniqueConstraint("qbo_id"),
         CheckConstraint("status IN ('active', 'on_hold', 'closed')", name="status"),
     )
+
+    # As on Client: the name a create went out with, until its answer is settled.
+    qbo_pending_name: Mapped[str | None] = mapped_column(String(500), default=None)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"))
@@ -504,5 +511,8 @@ class SyncLogEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The record's state as of this entry: ok, waiting, failed or mismatched when written;
+    # resolved (it went through since) or superseded (a newer reason replaced it) later.
+    state: Mapped[str | None] = mapped_column(String(12), default=None)
 
     run: Mapped[SyncRun | None] = relationship(back_populates="entries")

@@ -131,3 +131,81 @@ def test_customers_are_created_in_one_batch_clients_before_projects(rig: Rig) ->
     created = rig.entries(ctx, action="created")
     assert [e.entity_kind for e in created] == ["client"] * 5 + ["project"] * 5
     assert firm.client_id in {e.local_id for e in created}
+
+
+# --- a create whose answer was lost, then the record changed -----------------------------------
+
+
+def _lose_the_answer(rig: Rig) -> None:
+    """A pass whose customer creates reach QuickBooks but whose answers never come back."""
+    rig.sandbox.set_knobs(drop_after_commit_rate=1.0)
+    impatient = rig.new_client(max_retries=0)
+    try:
+        rig.sync(client=impatient)
+    finally:
+        impatient.close()
+        rig.sandbox.set_knobs(drop_after_commit_rate=0.0)
+
+
+def _customers_named(rig: Rig, name: str) -> list[dict[str, object]]:
+    return [row for row in rig.qbo("Customer") if row.get("DisplayName") == name]
+
+
+def test_a_rename_after_a_lost_create_renames_the_customer_quickbooks_made(rig: Rig) -> None:
+    firm = rig.build_firm()
+    _lose_the_answer(rig)
+    assert len(_customers_named(rig, "Harbor & Pine Holdings")) == 1  # QuickBooks made it
+    rig.session.expire_all()
+    client = rig.session.get(Client, firm.client_id)
+    assert client is not None and client.qbo_id is None
+    assert client.qbo_pending_name == "Harbor & Pine Holdings"
+
+    sv.update_client(rig.session, firm.client_id, sv.ClientFields(name="Harbor Pine Group"))
+    rig.session.commit()
+    ctx = rig.sync()
+
+    rig.session.expire_all()
+    client = rig.session.get(Client, firm.client_id)
+    assert client is not None and client.qbo_id and client.qbo_pending_name is None
+    assert _customers_named(rig, "Harbor & Pine Holdings") == []
+    [renamed] = _customers_named(rig, "Harbor Pine Group")
+    assert renamed["Id"] == client.qbo_id  # the same customer, renamed: not a second one
+    actions = [(e.entity_kind, e.action) for e in rig.entries(ctx, local_id=firm.client_id)]
+    assert ("client", "linked") in actions and ("client", "updated") in actions
+    assert ("client", "created") not in actions
+
+
+def test_a_project_moved_and_closed_after_a_lost_create_is_settled_not_duplicated(
+    rig: Rig,
+) -> None:
+    firm = rig.build_firm()
+    rig.sync()  # the client and the project are in QuickBooks
+    other = sv.create_client(rig.session, sv.ClientFields(name="Northgate Partners"))
+    rig.session.commit()
+    rig.sync()  # Northgate is created
+    # A new project whose create's answer is lost.
+    lost = sv.create_project(
+        rig.session, sv.ProjectFields(client_id=firm.client_id, number="P-103", name="Pavilion")
+    )
+    rig.session.commit()
+    _lose_the_answer(rig)
+    assert len(_customers_named(rig, "Pavilion")) == 1
+
+    sv.update_project(
+        rig.session,
+        lost.id,
+        sv.ProjectFields(client_id=other.id, number="P-103", name="Pavilion", status="closed"),
+    )
+    rig.session.commit()
+    rig.session.expire_all()  # the next pass reads the records afresh, as the engine's does
+    rig.sync()
+
+    rig.session.expire_all()
+    project = rig.session.get(Project, lost.id)
+    northgate = rig.session.get(Client, other.id)
+    assert project is not None and northgate is not None and project.qbo_id
+    rows = [r for r in rig.qbo("Customer") if str(r.get("DisplayName")).startswith("Pavilion")]
+    assert [r["Id"] for r in rows] == [project.qbo_id]  # one customer: the one QuickBooks made
+    row = rig.client.read("Customer", project.qbo_id)
+    assert row["ParentRef"]["value"] == northgate.qbo_id  # moved, as in Factor
+    assert row["Active"] is False  # closed, as in Factor

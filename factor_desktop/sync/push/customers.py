@@ -284,6 +284,7 @@ class _CustomerPush:
         waits on it, "skipped" (a warning) when nothing does yet."""
         kind = record_kind(record)
         action = "blocked" if needed else "skipped"
+        record.qbo_pending_name = None
         self.ctx.log(
             direction=PUSH,
             entity_kind=kind,
@@ -298,6 +299,7 @@ class _CustomerPush:
 
     def _link(self, record: Record, twin: _Twin, reason: str) -> None:
         kind = record_kind(record)
+        record.qbo_pending_name = None
         record.qbo_id = twin.qbo_id
         record.qbo_sync_token = twin.sync_token
         self.linked[twin.qbo_id] = the(record)
@@ -357,6 +359,10 @@ class _CustomerPush:
             if needed:
                 self._check_linked(client)
             return
+        if client.qbo_pending_name is not None and self._settle_pending(client, None):
+            return
+        if client.archived and not needed:
+            return  # looked at only to settle a create whose answer was lost
         name = qbo_display_name(client.name)
         holders = self.names.holders(name)
         match = self._linkable(holders, parent_id=None)
@@ -399,6 +405,10 @@ class _CustomerPush:
                 self._check_linked(project)
             return
         client = project.client
+        if project.qbo_pending_name is not None and self._settle_pending(project, client.qbo_id):
+            return
+        if project.status != "active" and not needed:
+            return  # looked at only to settle a create whose answer was lost
         auto = self.ctx.settings.auto_create_projects
         name = qbo_display_name(project.name)
         if client.qbo_id is None:
@@ -442,6 +452,70 @@ class _CustomerPush:
             return
         payload = sub_customer_payload(name, client.qbo_id, site_address=project.address)
         self._create(project, name, payload, parent_id=client.qbo_id, needed=needed)
+
+    # -- a create whose answer was lost ----------------------------------------------------
+
+    def _settle_pending(self, record: Record, parent_id: str | None) -> bool:
+        """A create went out for this record and its answer never came back (a crash, or an
+        outage that outlasted the retries). Look for the customer QuickBooks made under the
+        name it was sent with: when it is there, link it and bring it up to date (a rename,
+        a move to another client, a deactivation since); otherwise the record is created as
+        usual. True when it was linked."""
+        pending = record.qbo_pending_name
+        assert pending is not None
+        holders = self._live_holders(pending) or []
+        found = next(
+            (
+                twin
+                for twin in holders
+                if twin.entity == "Customer"
+                and twin.qbo_id not in self.linked
+                and (twin.parent_id is None) == isinstance(record, Client)
+            ),
+            None,
+        )
+        if found is None:
+            record.qbo_pending_name = None
+            commit(self.ctx)
+            return False
+        self._link(
+            record,
+            found,
+            f"QuickBooks had created {found.described()} for {the(record)}, but its answer "
+            "never reached Factor Desktop; linked to it instead of creating another.",
+        )
+        self._bring_up_to_date(record, found, parent_id)
+        return True
+
+    def _bring_up_to_date(self, record: Record, twin: _Twin, parent_id: str | None) -> None:
+        changes: JsonDict = {}
+        name = qbo_display_name(record.name)
+        if name_key(live_name(twin.data)) != name_key(name) or live_name(twin.data) != name:
+            changes["DisplayName"] = name
+        if isinstance(record, Project) and parent_id is not None and twin.parent_id != parent_id:
+            changes["ParentRef"] = {"value": parent_id}
+            changes["Job"] = True
+        retired = record.archived if isinstance(record, Client) else record.status != "active"
+        if retired and twin.active:
+            changes["Active"] = False
+        if not changes or twin.sync_token is None:
+            return
+        payload: JsonDict = {"Id": twin.qbo_id, "SyncToken": twin.sync_token, **changes}
+        request_id = str(uuid.uuid5(NAMESPACE, f"bring-up-to-date|{twin.qbo_id}|{changes}"))
+        updated = self.ctx.writer.update("Customer", payload, request_id=request_id)
+        _remember(self.session, updated)
+        token = updated.get("SyncToken")
+        record.qbo_sync_token = str(token) if token is not None else record.qbo_sync_token
+        self.ctx.log(
+            direction=PUSH,
+            entity_kind=record_kind(record),
+            label=label(record),
+            action="updated",
+            local_id=record.id,
+            qbo_id=twin.qbo_id,
+            detail={"changed": sorted(changes)},
+        )
+        commit(self.ctx)
 
     # -- creating -------------------------------------------------------------------------------
 
@@ -500,6 +574,11 @@ class _CustomerPush:
         while self.queue:
             self.ctx.check_cancel()
             chunk = self.queue[:MAX_BATCH_ITEMS]
+            # From here QuickBooks may have them: a crash before the answer is settled leaves
+            # the name to look for on the next pass.
+            for new in chunk:
+                new.record.qbo_pending_name = new.display_name
+            commit(self.ctx)
             if len(chunk) == 1:
                 self._create_one(chunk[0])
                 self.queue = self.queue[1:]
@@ -524,6 +603,7 @@ class _CustomerPush:
 
     def _created(self, new: _NewCustomer, created: JsonDict, request_id: str) -> None:
         record = new.record
+        record.qbo_pending_name = None
         twin = _Twin.from_row("Customer", created)
         _remember(self.session, created)
         record.qbo_id = twin.qbo_id
@@ -544,6 +624,7 @@ class _CustomerPush:
 
     def _refused(self, new: _NewCustomer, error: QboValidationError) -> None:
         record = new.record
+        record.qbo_pending_name = None
         entry = self.ctx.log_error(
             error,
             direction=PUSH,
@@ -633,6 +714,16 @@ def push_customers(ctx: SyncContext) -> None:
             if project.client.qbo_id is not None or settings.auto_create_customers:
                 projects.setdefault(project.id, project)
                 clients.setdefault(project.client.id, project.client)
+    # Records whose create went out without a settled answer, whatever they are now.
+    for client in session.scalars(
+        select(Client).where(Client.qbo_pending_name.is_not(None), Client.qbo_id.is_(None))
+    ):
+        clients.setdefault(client.id, client)
+    for project in session.scalars(
+        select(Project).where(Project.qbo_pending_name.is_not(None), Project.qbo_id.is_(None))
+    ):
+        projects.setdefault(project.id, project)
+        clients.setdefault(project.client.id, project.client)
     pusher = _CustomerPush(ctx)
     client_order = sorted(clients.values(), key=lambda c: (c.name.casefold(), c.id))
     project_order = sorted(projects.values(), key=lambda p: (p.number, p.id))

@@ -1,4 +1,4 @@
-"""outbox rows remember the batch request that carried them
+"""outbox rows remember their batch request; customers their pending create; log entries a state
 
 Revision ID: 0003
 Revises: 0002
@@ -20,9 +20,19 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("batch_request_id", sa.String(length=50), nullable=True))
         batch_op.add_column(sa.Column("batch_bid", sa.String(length=10), nullable=True))
+    for table in ("clients", "projects"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("qbo_pending_name", sa.String(length=500), nullable=True))
+    with op.batch_alter_table("sync_log", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("state", sa.String(length=12), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sync_log", schema=None) as batch_op:
+        batch_op.drop_column("state")
+    for table in ("projects", "clients"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("qbo_pending_name")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("batch_bid")
         batch_op.drop_column("batch_request_id")
