@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -323,7 +324,31 @@ def _cell(column: Column, value: Value, *, for_csv: bool) -> str:
         return value.isoformat() if for_csv else value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
         return value.isoformat()
+    if for_csv and isinstance(value, str):
+        return csv_safe(value)
     return str(value)
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """Text a spreadsheet shows as text: a formula-like start is escaped with an apostrophe."""
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+# Terminal escape sequences (CSI, OSC and the rest) and other control characters, which names
+# from QuickBooks could carry into a terminal.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: escape sequences removed, control characters shown as ?."""
+    return _CONTROLS.sub("?", _ESCAPES.sub("", text))
 
 
 def to_csv_text(report: Report) -> str:
@@ -345,7 +370,10 @@ def to_text(report: Report) -> str:
     if not report.rows:
         return f"No {'sync log entries' if report.name == 'log' else report.name}."
     cells = [
-        [_cell(c, row.get(c.key), for_csv=False).replace("\n", " ") for c in report.columns]
+        [
+            printable(_cell(c, row.get(c.key), for_csv=False).replace("\n", " "))
+            for c in report.columns
+        ]
         for row in report.rows
     ]
     titles = [c.title for c in report.columns]

@@ -5,7 +5,8 @@ local QBO sandbox). The token exchange, refresh and error parsing are done by Au
 revoke endpoint takes JSON rather than RFC 7009's form body, so that one call is made directly.
 
 A loopback listener on 127.0.0.1 receives the browser's redirect (single use, `state` checked, a
-timeout), and `parse_redirect` completes the same flow from a URL the administrator pastes when the
+timeout; a request with another `state` is answered and ignored, so it cannot cancel the wait),
+and `parse_redirect` completes the same flow from a URL the administrator pastes when the
 redirect goes to a hosted page (Intuit allows `http://localhost` redirects only for development
 keys).
 """
@@ -367,6 +368,12 @@ class LoopbackReceiver:
             return
         try:
             parse_redirect(parts.query, self.expected_state)
+        except StateMismatchError as exc:
+            # Not the browser we sent (another page, or someone guessing the port): answer it
+            # and keep waiting, so it cannot cancel the connection being made.
+            log.warning("Ignored a sign-in redirect whose state does not match this connection")
+            self._reply(request, 400, "Not connected", html.escape(str(exc)))
+            return
         except OAuthFlowError as exc:
             self._error = exc
             self._done.set()
