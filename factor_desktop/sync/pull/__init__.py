@@ -2,11 +2,12 @@
 
 `pull_changes` reads what changed in QuickBooks for Payment, Invoice, Purchase, Bill and
 Attachable (change data capture since each entity's cursor, or in full: see
-`factor_desktop.sync.reference`) and applies it, one record per commit, in this order:
-Purchase and Bill (expenses), Payment, Invoice (QuickBooks's balance has the last word),
-Attachable (receipts of the expenses just brought in). Each entity's cursor moves only once all
-of its records are committed; a cancelled or failed pass reads the same changes again next time,
-and applying a change twice changes nothing the second time.
+`factor_desktop.sync.reference`) and applies it, a page of records per commit, each record in
+a savepoint of its own, in this order: Purchase and Bill (expenses), Payment, Invoice
+(QuickBooks's balance has the last word), Attachable (receipts of the expenses just brought in).
+Each entity's cursor moves only once all of its records are committed; a cancelled or failed pass
+reads the same changes again next time, and applying a change twice changes nothing the second
+time.
 
 One module per kind of record: `expenses` (Purchase and Bill lines), `payments`, `invoices`,
 `receipts` (Attachables and their files) and `waiting` (records kept to be applied at a later

@@ -26,10 +26,14 @@ from sqlalchemy import select
 
 from factor_desktop.domain.money import format_money
 from factor_desktop.qbo.client import JsonDict
-from factor_desktop.services.errors import Change, ServiceError
-from factor_desktop.services.expenses import ExpenseInput, billing_invoice, save_qbo_expense
+from factor_desktop.services.errors import Change, Saved, ServiceError
+from factor_desktop.services.expenses import (
+    ExpenseInput,
+    billing_invoice,
+    record_expense,
+    save_qbo_expense,
+)
 from factor_desktop.store.models import Expense, ExpenseType, Project
-from factor_desktop.store.models import Mapping as TypeMapping
 from factor_desktop.sync.pull.common import (
     ACCOUNT_LINE,
     ITEM_LINE,
@@ -87,6 +91,7 @@ def apply_expense_txn(p: PullPass, entity: str, row: JsonDict) -> None:
             raise BadData(f"{label} has an expense line QuickBooks sent without its detail.")
         lines.append(_Line(str(raw["Id"]), str(detail_type), detail, raw))
 
+    stored = {expense.qbo_line_id for expense in p.expenses_of(entity, txn_id)}
     waiting = False
     kept_lines: set[str] = set()  # lines whose expense stays as it is or was just saved
     for line in lines:
@@ -132,7 +137,8 @@ def apply_expense_txn(p: PullPass, entity: str, row: JsonDict) -> None:
             qbo_sync_token=str(token) if token is not None else None,
         )
         kept_lines.add(line.line_id)
-        if not _save_expense(p, entity, txn_id, label, line, project, data):
+        new = line.line_id not in stored
+        if not _save_expense(p, entity, txn_id, label, line, project, data, new=new):
             waiting = True
             continue
         p.resolve("customer", customer_id, ("skipped",))
@@ -169,13 +175,7 @@ def _expense_type(p: PullPass, entity: str, txn_id: str, label: str, line: _Line
     qbo_id = ref_value(ref)
     if qbo_id is None:
         raise BadData(f"{label} line {line.line_id} names no {what}.")
-    candidates = list(
-        p.session.scalars(
-            select(TypeMapping.local_id).where(
-                TypeMapping.kind == kind, TypeMapping.qbo_id == qbo_id
-            )
-        )
-    )
+    candidates = p.mapped(kind, qbo_id)
     if len(candidates) == 1:
         return candidates[0]
     name = p.name_of(cache_entity, ref) or f"{what} {qbo_id}"
@@ -232,12 +232,25 @@ def _save_expense(
     line: _Line,
     project: Project,
     data: ExpenseInput,
+    *,
+    new: bool,
 ) -> bool:
-    """Save one expense line; False when it was refused (logged, to be tried again)."""
+    """Save one expense line; False when it was refused (logged, to be tried again).
+
+    `new`: the transaction has no expense for this line yet. It is recorded at once (the
+    service refuses a line before it changes anything); an expense already stored is brought up
+    to date in a savepoint of its own, so a refused change leaves it as it was.
+    """
     line_label = f"{label} line {line.line_id} → {project.number}"
     try:
-        with p.session.begin_nested():
-            saved = save_qbo_expense(p.session, data)
+        if new:
+            # Nothing pending can change what the service looks up: it flushes once, at the end.
+            with p.session.no_autoflush:
+                saved = Saved(record_expense(p.session, data), Change.CREATED)
+            p.expense_added(saved.record)
+        else:
+            with p.session.begin_nested():
+                saved = save_qbo_expense(p.session, data)
     except ServiceError as error:
         p.note(
             entity_kind=entity.lower(),

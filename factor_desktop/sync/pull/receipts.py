@@ -246,4 +246,4 @@ def retry_downloads(p: PullPass) -> None:
             continue
         p.ctx.check_cancel()
         _download(p, attachment, None)
-        p.session.commit()
+        p.commit()

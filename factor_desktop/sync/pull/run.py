@@ -1,17 +1,25 @@
 """The order of a pull, and its commits.
 
 `pull_changes` reads what changed in QuickBooks for Payment, Invoice, Purchase, Bill and
-Attachable (see `factor_desktop.sync.reference.read_changes`) and applies it, one record per
-commit, in this order: the records kept waiting, then Purchase and Bill (expenses), Payment,
-Invoice (QuickBooks's balance has the last word), Attachable (receipts of the expenses just
-brought in), then payments of invoices this pass linked, then receipts still to download. A
-record that cannot be applied is logged and kept waiting; it does not stop the pass. Each
-entity's cursor moves only once all of its records are committed.
+Attachable (see `factor_desktop.sync.reference.read_changes`) and applies it in this order: the
+records kept waiting, then Purchase and Bill (expenses), Payment, Invoice (QuickBooks's balance
+has the last word), Attachable (receipts of the expenses just brought in), then payments of
+invoices this pass linked, then receipts still to download. A record that cannot be applied is
+logged and kept waiting; it does not stop the pass. Each entity's cursor moves only once all of
+its records are committed.
+
+Records are committed a page at a time (`PAGE`: as many as a page of QuickBooks query results).
+A page is applied in one savepoint; should a record fail, the page is rolled back and applied
+again a record at a time, each in a savepoint of its own, so the failing record alone is left
+out, logged and kept waiting. A crash or a cancel loses at most the page being applied, which
+the next pass reads again (the cursor has not moved): an expense already stored is recognised by
+its QuickBooks transaction and line, so nothing is doubled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 from sqlalchemy import select
 
@@ -32,6 +40,9 @@ from factor_desktop.sync.pull.payments import apply_payment
 from factor_desktop.sync.pull.receipts import apply_attachable, retry_downloads
 from factor_desktop.sync.pull.waiting import prune, remember, to_retry
 from factor_desktop.sync.reference import Changes, advance_cursor, read_changes
+
+#: Records applied per commit.
+PAGE = 1000
 
 
 def pull_changes(ctx: SyncContext) -> None:
@@ -81,12 +92,61 @@ def _read_then(p: PullPass, entity: str) -> Callable[[JsonDict], None]:
     return handler
 
 
+def _pages(rows: Iterable[JsonDict]) -> Iterator[list[JsonDict]]:
+    it = iter(rows)
+    while page := list(islice(it, PAGE)):
+        yield page
+
+
+def _apply_page(
+    p: PullPass, entity: str, page: list[JsonDict], handler: Callable[[JsonDict], None]
+) -> None:
+    """Apply a page of records of `entity`, then commit them together.
+
+    The page is first applied in one savepoint. Should a record fail, the page is rolled back and
+    applied again a record at a time, each in a savepoint of its own, so the failing record is
+    the only one left out (and kept waiting). Receipts go a record at a time from the start: a
+    download is not repeated.
+    """
+    if entity == "Attachable" or len(page) == 1 or not _apply_together(p, entity, page, handler):
+        _load_expenses(p, entity, page)
+        for row in page:
+            _one(p, entity, row, handler)
+    p.commit()
+
+
+def _load_expenses(p: PullPass, entity: str, page: list[JsonDict]) -> None:
+    if entity in EXPENSE_TXNS:
+        p.load_expenses(entity, (str(row["Id"]) for row in page if row.get("Id") not in (None, "")))
+
+
+def _apply_together(
+    p: PullPass, entity: str, page: list[JsonDict], handler: Callable[[JsonDict], None]
+) -> bool:
+    """Apply a page in one savepoint; False, with nothing applied, when a record fails."""
+    _load_expenses(p, entity, page)
+    counts, planned = p.ctx.counts.copy(), len(p.ctx.planned)
+    p.savepoint()
+    try:
+        with p.session.begin_nested():
+            for row in page:
+                p.ctx.check_cancel()
+                handler(row)
+    except RECORD_ERRORS:
+        p.ctx.counts.clear()
+        p.ctx.counts.update(counts)
+        del p.ctx.planned[planned:]
+        p.rolled_back()
+        return False
+    return True
+
+
 def _retry_waiting(p: PullPass, entity: str, changes: Changes) -> None:
     """Apply again the records of `entity` kept waiting, unless QuickBooks sent them anew."""
     handler = _handler(p, entity)
-    for data in to_retry(p, entity, changes):
-        p.ctx.counts["waiting_retried"] += 1
-        _one(p, entity, data, handler)
+    for page in _pages(to_retry(p, entity, changes)):
+        p.ctx.counts["waiting_retried"] += len(page)
+        _apply_page(p, entity, page, handler)
 
 
 def _payments_of_linked_invoices(p: PullPass) -> None:
@@ -102,24 +162,27 @@ def _payments_of_linked_invoices(p: PullPass) -> None:
             _one(p, "Payment", {"Id": payment_id}, _read_then(p, "Payment"))
         if payment_ids and linked.get("Id") is not None:
             _one(p, "Invoice", {"Id": linked["Id"]}, _read_then(p, "Invoice"))
-    p.session.commit()
+    p.commit()
 
 
 def _apply_all(p: PullPass, changes: Changes) -> None:
     handler = _handler(p, changes.entity)
-    for row in changes.rows:
-        _one(p, changes.entity, row, handler)
+    present: set[str] = set()
+    for page in _pages(changes.rows):
+        present.update(str(row["Id"]) for row in page if row.get("Id") not in (None, ""))
+        _apply_page(p, changes.entity, page, handler)
     if changes.full:
-        present = {str(row["Id"]) for row in changes.rows if row.get("Id") not in (None, "")}
-        _one_step(p, lambda: _missing_from_full_read(p, changes.entity, present))
+        p.ctx.check_cancel()
+        _missing_from_full_read(p, changes.entity, present)
     advance_cursor(p.ctx, changes.entity)
-    p.session.commit()
+    p.commit()
 
 
 def _one(p: PullPass, entity: str, row: JsonDict, handler: Callable[[JsonDict], None]) -> None:
-    """Apply one record in a commit of its own; a record that fails is logged and kept."""
+    """Apply one record in a savepoint of its own; a record that fails is logged and kept."""
     p.ctx.check_cancel()
     counts, planned = p.ctx.counts.copy(), len(p.ctx.planned)
+    p.savepoint()
     try:
         with p.session.begin_nested():
             handler(row)
@@ -128,14 +191,8 @@ def _one(p: PullPass, entity: str, row: JsonDict, handler: Callable[[JsonDict], 
         p.ctx.counts.clear()
         p.ctx.counts.update(counts)
         del p.ctx.planned[planned:]
+        p.rolled_back()
         _record_failed(p, entity, row, error)
-    p.session.commit()
-
-
-def _one_step(p: PullPass, step: Callable[[], None]) -> None:
-    p.ctx.check_cancel()
-    step()
-    p.session.commit()
 
 
 def _record_failed(p: PullPass, entity: str, row: JsonDict, error: Exception) -> None:
@@ -177,6 +234,10 @@ def _missing_from_full_read(p: PullPass, entity: str, present: set[str]) -> None
             p.session.scalars(select(Attachment.qbo_id).where(Attachment.qbo_id.is_not(None)))
         )
     handler = _handler(p, entity)
-    for qbo_id in sorted(str(i) for i in gone if i is not None and str(i) not in present):
-        stub: JsonDict = {"Id": qbo_id, "status": "Deleted", "domain": "QBO"}
-        _one(p, entity, stub, handler)
+    stubs: list[JsonDict] = [
+        {"Id": qbo_id, "status": "Deleted", "domain": "QBO"}
+        for qbo_id in sorted(str(i) for i in gone if i is not None and str(i) not in present)
+    ]
+    p.commit()
+    for page in _pages(stubs):
+        _apply_page(p, entity, page, handler)

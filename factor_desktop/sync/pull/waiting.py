@@ -38,14 +38,18 @@ def remember(p: PullPass, entity: str, row: JsonDict, label: str) -> None:
     record.data = data
     record.last_updated = last_updated(row)
     p.session.flush()
+    p.waiting_changed(entity, qbo_id, True)
 
 
 def forget(p: PullPass, entity: str, qbo_id: str) -> None:
     """The record has been applied (or is gone): it waits no longer."""
+    if not p.is_waiting(entity, qbo_id):
+        return
     record = cached(p.session, entity, qbo_id)
     if record is not None and record.kind == WAITING:
         p.session.delete(record)
         p.session.flush()
+    p.waiting_changed(entity, qbo_id, False)
 
 
 def to_retry(p: PullPass, entity: str, changes: Changes) -> list[JsonDict]:
@@ -69,3 +73,4 @@ def prune(p: PullPass, entity: str, present: set[str]) -> None:
     ).all():
         if record.qbo_id not in present:
             p.session.delete(record)
+            p.waiting_changed(entity, record.qbo_id, False)
