@@ -232,3 +232,21 @@ def test_work_per_line_is_bounded(rig: PullRig) -> None:
     (few, few_commits), (many, many_commits) = work_for(8), work_for(24)
     assert (many - few) / 16 <= 3 + 3 / PAGE, (many - few) / 16
     assert many_commits - few_commits == 16 / PAGE
+
+
+def test_a_blocked_line_names_the_account_it_waits_for(rig: PullRig) -> None:
+    rig.sync_pass(BOTH)
+    mileage = rig.qbo_id("Account", "Name", "Mileage")
+    with rig.store.session() as session:
+        details = [
+            entry.detail
+            for entry in session.scalars(
+                select(SyncLogEntry).where(SyncLogEntry.action == "blocked")
+            )
+        ]
+    assert details and all(
+        detail is not None
+        and detail["account_id"] == mileage
+        and detail["account_name"] == "Mileage"
+        for detail in details
+    )

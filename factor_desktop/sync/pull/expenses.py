@@ -141,6 +141,7 @@ def apply_expense_txn(p: PullPass, entity: str, row: JsonDict) -> None:
         if not _save_expense(p, entity, txn_id, label, line, project, data, new=new):
             waiting = True
             continue
+        stored.add(line.line_id)
         p.resolve("customer", customer_id, ("skipped",))
 
     present = {line.line_id for line in lines}
