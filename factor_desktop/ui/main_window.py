@@ -77,6 +77,8 @@ WINDOW_SIZE = (1280, 800)
 # The share of the screen a first window may take at most.
 SCREEN_SHARE = 0.92
 MINUTE_MS = 60_000
+# Platforms whose screen is only a stand-in: nothing about it is worth remembering.
+STAND_IN_PLATFORMS = ("offscreen", "minimal")
 # How long a desktop notification stays up.
 NOTIFY_MS = 15_000
 
@@ -153,6 +155,7 @@ class MainWindow(QMainWindow):
         refresh_interval_ms: int = REFRESH_INTERVAL_MS,
         env_factory: EnvFactory | None = None,
         ui_settings: QSettings | None = None,
+        remember_layout: bool | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -161,6 +164,13 @@ class MainWindow(QMainWindow):
         self._store_path = store.path
         self._open_url = open_url
         self._ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
+        # A window on a stand-in screen (tests, the screenshot command) leaves alone the size
+        # and columns the administrator's real window keeps.
+        self.remembers_layout = (
+            remember_layout
+            if remember_layout is not None
+            else QGuiApplication.platformName() not in STAND_IN_PLATFORMS
+        )
         self._snapshot: Snapshot | None = None
         self._shutdown_hooks: list[Callable[[], None]] = []
         self._closed = False
@@ -352,8 +362,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_busy(self, title: str) -> None:
-        # A routine refresh takes a moment; only work the administrator asked for is shown.
-        self.status.set_busy("" if title == SnapshotJob.title else title)
+        # A routine refresh takes a moment; only work the administrator asked for is shown, and
+        # a sync's own progress area already says what it does.
+        shown_elsewhere = self.sync_job is not None and title == self.sync_job.title
+        self.status.set_busy("" if title == SnapshotJob.title or shown_elsewhere else title)
         busy_with_connection = title in (
             DisconnectJob.title,
             SessionSecretsJob.title,
@@ -959,7 +971,7 @@ class MainWindow(QMainWindow):
             return
         available = screen.availableGeometry()
         frame = self.frameGeometry()
-        if available.contains(frame) or QGuiApplication.platformName() in ("offscreen", "minimal"):
+        if available.contains(frame) or QGuiApplication.platformName() in STAND_IN_PLATFORMS:
             return  # inside, or a screen that is only a stand-in (tests, screenshots)
         extra_w, extra_h = frame.width() - self.width(), frame.height() - self.height()
         width = min(self.width(), available.width() - extra_w)
@@ -1002,6 +1014,8 @@ class MainWindow(QMainWindow):
 
     def save_layout(self) -> None:
         """Remember the window's geometry and its columns' widths (the user's config file)."""
+        if not self.remembers_layout:
+            return
         settings = self._ui_settings
         settings.setValue("window/geometry", self.saveGeometry())
         for index in range(self.tabs.count()):

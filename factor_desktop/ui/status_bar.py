@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -68,8 +68,12 @@ class ElidedLabel(QLabel):
             self.textSet.emit()
 
     def natural_width(self) -> int:
+        """The width that shows the whole text (a pixel to spare: advances are fractional)."""
+        self.ensurePolished()  # a style sheet may change the font
         margins = self.contentsMargins()
-        return self.fontMetrics().horizontalAdvance(self.text()) + margins.left() + margins.right()
+        text = self.text()
+        advance = math.ceil(QFontMetricsF(self.font()).horizontalAdvance(text)) if text else 0
+        return advance + 2 + margins.left() + margins.right()
 
     def minimumSizeHint(self) -> QSize:
         hint = super().minimumSizeHint()
@@ -114,6 +118,15 @@ class ElidedLabel(QLabel):
             )
         finally:
             painter.end()
+
+
+class _MessageLabel(ElidedLabel):
+    """The message area: it takes what the fields leave and never asks them to shrink for it
+    (the fields' widths are decided by `StatusArea.fit`)."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(self.fontMetrics().averageCharWidth() * MESSAGE_MIN_CHARS, hint.height())
 
 
 def time_left_estimate(elapsed_s: float, done: int, total: int) -> str:
@@ -199,7 +212,7 @@ class StatusArea(QWidget):
         self.layout_ = QHBoxLayout(self)
         self.layout_.setContentsMargins(4, 0, 4, 0)
         self.layout_.setSpacing(SPACING)
-        self.message = ElidedLabel()
+        self.message = _MessageLabel()
         self.message.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._fields: list[_Field] = []
         self._fit_pending = False

@@ -284,7 +284,9 @@ def test_the_window_fits_the_screen_and_remembers_its_size(
     assert fit_to_screen(QSize(900, 600), QSize(2560, 1440)) == QSize(900, 600)
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
 
-    window = MainWindow(ctx.store, ctx.tokens, ui_settings=settings, open_url=lambda url: None)
+    window = MainWindow(
+        ctx.store, ctx.tokens, ui_settings=settings, remember_layout=True, open_url=lambda url: None
+    )
     qtbot.addWidget(window)
     window.show()
     screen = window.screen().availableGeometry()
@@ -297,6 +299,7 @@ def test_the_window_fits_the_screen_and_remembers_its_size(
 
     again = MainWindow(ctx.store, ctx.tokens, ui_settings=settings, open_url=lambda url: None)
     qtbot.addWidget(again)
+    assert not again.remembers_layout, "a window on the offscreen screen leaves it alone"
     try:
         assert again.size() == QSize(700, 520)
     finally:
@@ -458,6 +461,11 @@ def test_an_outage_is_said_plainly_and_notified_when_minimised(
     assert "can't be reached" in tab.state_label.text()
     assert not tab.unreachable_banner.isHidden()
     assert window.state_status.text() == "Can't reach QuickBooks"
+    window.showNormal()
+    qtbot.waitUntil(lambda: window.state_status.isVisible() and window.state_status.width() > 0)
+    QApplication.processEvents()
+    assert not window.state_status.is_elided()
+    assert not window.sync_status.is_elided()
     assert "Max retries" not in window.state_status.text() + tab.unreachable_banner.title.text()
     assert window.last_notification == ("Factor Desktop: the sync failed", UNREACHABLE)
 
