@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, object_session
 
 from factor_desktop import services as sv
 from factor_desktop.importer.fields import RowFields
@@ -547,6 +547,10 @@ def _linked(
     record = saved.record
     if not isinstance(qbo_id, str) or record.qbo_id == qbo_id:
         return saved
+    if record.id is None:  # saved by this import and not inserted yet: linking needs its id
+        session = object_session(record)
+        if session is not None:
+            session.flush()
     link(record.id, qbo_id)
     return Saved(record, Change.CREATED if saved.change is Change.CREATED else Change.UPDATED)
 

@@ -25,20 +25,29 @@ def _count(data: Path, model: type[object]) -> int:
     return int(found or 0)
 
 
+@pytest.fixture
+def large_from_1000(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Progress from 1,000 rows and a flush every 500, so a small file shows both."""
+    from factor_desktop.importer import command, load
+
+    monkeypatch.setattr(command, "LARGE_IMPORT_ROWS", 1000)
+    monkeypatch.setattr(load, "FLUSH_EVERY", 500)
+
+
 def test_a_large_import_reports_progress_and_lands_whole(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], large_from_1000: None
 ) -> None:
     source = tmp_path / "firm.json"
-    source.write_text(json.dumps(firm(6000)))
+    source.write_text(json.dumps(firm(2000)))
     data = tmp_path / "data"
     assert main(["--data-dir", str(data), "import", str(source)]) == 0
     captured = capsys.readouterr()
     progress = [line for line in captured.err.splitlines() if line.startswith("Importing")]
-    assert progress and progress[-1].endswith("6,003 of 6,003 rows (100%)")
+    assert progress and progress[-1].endswith("2,003 of 2,003 rows (100%)")
     assert "Traceback" not in captured.err
-    assert _count(data, Client) == 1500
-    assert _count(data, Project) == 3000
-    assert _count(data, ProjectBudget) == 1500
+    assert _count(data, Client) == 500
+    assert _count(data, Project) == 1000
+    assert _count(data, ProjectBudget) == 500
     # The same file again changes nothing.
     assert main(["--data-dir", str(data), "import", "--json", str(source)]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -46,10 +55,10 @@ def test_a_large_import_reports_progress_and_lands_whole(
 
 
 def test_one_bad_row_among_thousands_imports_nothing_and_names_its_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], large_from_1000: None
 ) -> None:
-    data = firm(6000)
-    data["projects"][2500]["client"] = "Nobody Ltd"
+    data = firm(2000)
+    data["projects"][900]["client"] = "Nobody Ltd"
     text = json.dumps(data, indent=1)
     source = tmp_path / "firm.json"
     source.write_text(text)
@@ -57,7 +66,7 @@ def test_one_bad_row_among_thousands_imports_nothing_and_names_its_line(
     folder = tmp_path / "data"
     assert main(["--data-dir", str(folder), "import", str(source)]) == 1
     err = capsys.readouterr().err
-    assert f"firm.json:{line}: projects[2500].client: " in err
+    assert f"firm.json:{line}: projects[900].client: " in err
     assert "There is no client 'Nobody Ltd'" in err
     assert _count(folder, Client) == 0 and _count(folder, Project) == 0
 
@@ -127,3 +136,26 @@ def test_a_json_number_is_not_a_client_name(
     assert "clients[0].name: Expected a name in quotes, not the number 1017." in err
     # A project number may be written as a number.
     assert "projects[0].number" not in err
+
+
+def test_records_linked_to_quickbooks_in_the_file_are_linked_when_inserted_in_batches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "linked.json"
+    source.write_text(
+        json.dumps(
+            {
+                "format": "factor-desktop-import",
+                "version": 1,
+                "clients": [{"name": "Tanaka", "qbo_id": "58"}],
+                "projects": [{"number": "P-1", "name": "K", "client": "Tanaka", "qbo_id": "59"}],
+            }
+        )
+    )
+    data = tmp_path / "data"
+    assert main(["--data-dir", str(data), "import", str(source)]) == 0
+    ctx = open_context(data)
+    with ctx.store.session() as session:
+        assert [(c.name, c.qbo_id) for c in session.query(Client)] == [("Tanaka", "58")]
+        assert [(p.number, p.qbo_id) for p in session.query(Project)] == [("P-1", "59")]
+    ctx.close()
