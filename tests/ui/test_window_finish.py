@@ -14,12 +14,14 @@ from PySide6.QtCore import QRect, QSettings, QSize, Qt, qVersion
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 from sqlalchemy import func, select
+from werkzeug.wrappers import Request
 
 from factor_desktop import __version__
 from factor_desktop.app import AppContext
 from factor_desktop.sandbox import SandboxConfig, SandboxServer
+from factor_desktop.sandbox.app import SandboxApp
 from factor_desktop.settings import SettingsError, load_settings, update_setting
-from factor_desktop.store.models import Client, Project
+from factor_desktop.store.models import Client, Project, QboRecord
 from factor_desktop.ui import colors
 from factor_desktop.ui.colors import contrast_ratio, follow_palette
 from factor_desktop.ui.connect_dialog import PAGE_WAITING, redirect_uri_of
@@ -518,3 +520,39 @@ def test_the_administrator_can_choose_not_to_open_a_browser(
     assert tried == []
     assert dialog.waiting_title.text() == "Open this link in a browser"
     dialog.cancel()
+
+
+# --- reading QuickBooks' lists -----------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_refresh_quickbooks_lists_reads_only(
+    qtbot: Any, make_window: MakeWindow, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, str]] = []
+    answer = SandboxApp.api
+
+    def recording(self: SandboxApp, request: Request, realm: str, segments: list[str]) -> Any:
+        seen.append((request.method, segments[0] if segments else ""))
+        return answer(self, request, realm, segments)
+
+    monkeypatch.setattr(SandboxApp, "api", recording)
+    with SandboxServer(SandboxConfig(seed="demo", auto_approve=True)) as qbo:
+        connect_directly(ctx, qbo)
+        window = make_window()
+        wait_for_snapshot(qtbot, window)
+        seen.clear()
+        assert window.refresh_lists_action.isEnabled()
+        window.refresh_lists_action.trigger()
+        assert window.status.progress_shown() and not window.sync_action.isEnabled()
+        outcome = _finished(qtbot, window, "refresh_lists")
+        assert outcome.ok, outcome.error
+        assert outcome.result.kind == "lists" and outcome.result.status == "ok"
+        assert seen, "the lists were read"
+        assert [(m, s) for m, s in seen if m != "GET" and s != "query"] == []
+        with ctx.store.session() as s:
+            cached = s.scalar(select(func.count()).select_from(QboRecord)) or 0
+        assert cached > 0
+        assert window.statusBar().currentMessage().startswith("QuickBooks lists read")
+        assert window.sync_status.text() == "No sync yet", "reading lists is not a sync"
+        window.shutdown()
