@@ -556,3 +556,31 @@ def test_refresh_quickbooks_lists_reads_only(
         assert window.statusBar().currentMessage().startswith("QuickBooks lists read")
         assert window.sync_status.text() == "No sync yet", "reading lists is not a sync"
         window.shutdown()
+
+
+def test_column_widths_are_remembered(
+    qtbot: Any, ctx: AppContext, firm: Firm, tmp_path: Path
+) -> None:
+    settings = QSettings(str(tmp_path / "columns.ini"), QSettings.Format.IniFormat)
+
+    def window() -> MainWindow:
+        made = MainWindow(
+            ctx.store, ctx.tokens, ui_settings=settings, remember_layout=True, open_url=print
+        )
+        qtbot.addWidget(made)
+        made.resize(1280, 800)
+        made.show()
+        wait_for_snapshot(qtbot, made)
+        return made
+
+    first = window()
+    header = first.invoices_tab.view.horizontalHeader()
+    assert header.sectionSize(1) != 333
+    header.resizeSection(1, 333)
+    first.shutdown()
+
+    second = window()
+    try:
+        assert second.invoices_tab.view.horizontalHeader().sectionSize(1) == 333
+    finally:
+        second.shutdown()
