@@ -30,7 +30,7 @@ MAX_DEPTH = 16
 CSV_KINDS = tuple(kind.name for kind in (*KINDS, INVOICE_LINES))
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One record of an import file, with where each of its fields is."""
 
@@ -40,6 +40,9 @@ class Row:
     values: dict[str, Any]
     # JSON: the path and line of each field. CSV fields are at the row's line, in their column.
     paths: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+    # JSON: the line of each field, its path being the row's path and the field's name (kept
+    # apart from `paths` so a large file does not hold a path string per field).
+    field_lines: dict[str, int | None] = field(default_factory=dict)
     path: str | None = None
     # An invoice's lines, and whether the import gives them at all (left out: kept as they are).
     lines: list[Row] = field(default_factory=list)
@@ -48,6 +51,8 @@ class Row:
     def where(self, name: str) -> tuple[int | None, str]:
         if name in self.paths:
             return self.paths[name]
+        if name in self.field_lines and self.path is not None:
+            return self.field_lines[name], member_path(self.path, name)
         if self.path is not None:
             return self.line, member_path(self.path, name)
         return self.line, name
@@ -93,7 +98,7 @@ def _json_row(
     row = Row(kind.name, file, line, {}, path=path)
     for key, value in data.items():
         child = member_path(path, key)
-        row.paths[key] = (positions.line(child), child)
+        row.field_lines[key] = positions.line(child)
         if key not in kind.fields:
             bundle.problems.append(
                 Problem(file, positions.line(child), child, _unknown_field(kind, key))
