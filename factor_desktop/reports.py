@@ -241,6 +241,7 @@ LOG_COLUMNS = (
     Column("label", "Record"),
     Column("action", "Action"),
     Column("level", "Level"),
+    Column("state", "State"),
     Column("reason", "Reason"),
 )
 
@@ -257,6 +258,7 @@ def log_report(session: Session) -> Report:
             "label": entry.label,
             "action": entry.action,
             "level": entry.level,
+            "state": entry.current_state,
             "reason": entry.reason,
         }
         for entry in entries

@@ -515,4 +515,13 @@ class SyncLogEntry(Base):
     # resolved (it went through since) or superseded (a newer reason replaced it) later.
     state: Mapped[str | None] = mapped_column(String(12), default=None)
 
+    @property
+    def current_state(self) -> str:
+        """The entry's state; entries written before states were kept read it off their level."""
+        if self.state:
+            return self.state
+        if self.resolved:
+            return "resolved"
+        return {"error": "failed", "warning": "waiting"}.get(self.level, "ok")
+
     run: Mapped[SyncRun | None] = relationship(back_populates="entries")

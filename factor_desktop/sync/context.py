@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from factor_desktop.qbo.client import QboClient
@@ -32,6 +32,45 @@ from factor_desktop.store.models import QboRecord, SyncLogEntry, SyncRun
 from factor_desktop.sync.writer import QboWriter, writer_for
 
 Progress = Callable[[str, int, int], None]
+#: (direction, entity kind, "l:<local id>" or "q:<QuickBooks Id>")
+RecordKey = tuple[str, str, str]
+
+#: What an entry says of its record: the states an entry is written with.
+PROBLEM_STATES = ("waiting", "failed", "mismatched")
+#: Actions that leave a pass "partial": the record could not go through.
+ATTENTION_ACTIONS = ("failed", "blocked", "mismatched")
+#: Entries that still need the administrator's attention (entries from before states were
+#: kept count by their level).
+NEEDS_ATTENTION = and_(
+    SyncLogEntry.resolved.is_(False),
+    or_(
+        SyncLogEntry.state.in_(PROBLEM_STATES),
+        and_(SyncLogEntry.state.is_(None), SyncLogEntry.level.in_(("warning", "error"))),
+    ),
+)
+
+
+def entry_state(action: str, level: str) -> str:
+    """The state an entry gives its record: ok, waiting, failed or mismatched."""
+    if action == "mismatched":
+        return "mismatched"
+    if action == "failed" or (level == "error" and action != "blocked"):
+        return "failed"
+    if action in ("blocked", "skipped") and level in ("warning", "error"):
+        return "waiting"
+    if level == "warning" and action not in ("created", "linked", "updated", "voided"):
+        return "waiting"
+    return "ok"
+
+
+def record_key(
+    direction: str, entity_kind: str, local_id: int | None, qbo_id: str | None
+) -> RecordKey | None:
+    if local_id is not None:
+        return (direction, entity_kind, f"l:{local_id}")
+    if qbo_id is not None:
+        return (direction, entity_kind, f"q:{qbo_id}")
+    return None
 
 
 class SyncCancelled(Exception):
@@ -59,8 +98,11 @@ class SyncContext:
     # QuickBooks invoices this pass linked to Factor invoices rather than created: payments
     # applied to them before the link are older than the change cursors, so the pull reads them.
     linked_invoices: list[dict[str, Any]] = field(default_factory=list)
+    # Records this pass left needing attention (logged now, or still standing from before).
+    attention: int = 0
     use_writer: InitVar[QboWriter | None] = None
     writer: QboWriter = field(init=False)
+    _standing_keys: set[RecordKey] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self, use_writer: QboWriter | None) -> None:
         self.writer = use_writer or writer_for(
@@ -78,6 +120,40 @@ class SyncContext:
         if self.cancel.is_set():
             raise SyncCancelled("The sync was cancelled.")
 
+    def _standing(self) -> set[RecordKey]:
+        """The records that had an entry needing attention before this pass (read once)."""
+        if self._standing_keys is None:
+            rows = self.session.execute(
+                select(
+                    SyncLogEntry.direction,
+                    SyncLogEntry.entity_kind,
+                    SyncLogEntry.local_id,
+                    SyncLogEntry.qbo_id,
+                ).where(NEEDS_ATTENTION, SyncLogEntry.run_id != self.run.id)
+            )
+            self._standing_keys = {
+                key
+                for direction, kind, local_id, qbo_id in rows
+                if (key := record_key(direction, kind, local_id, qbo_id)) is not None
+            }
+        return self._standing_keys
+
+    def _earlier(self, key: RecordKey) -> list[SyncLogEntry]:
+        direction, kind, ident = key
+        column = SyncLogEntry.local_id if ident.startswith("l:") else SyncLogEntry.qbo_id
+        value: int | str = int(ident[2:]) if ident.startswith("l:") else ident[2:]
+        return list(
+            self.session.scalars(
+                select(SyncLogEntry).where(
+                    NEEDS_ATTENTION,
+                    SyncLogEntry.run_id != self.run.id,
+                    SyncLogEntry.direction == direction,
+                    SyncLogEntry.entity_kind == kind,
+                    column == value,
+                )
+            )
+        )
+
     def log(
         self,
         *,
@@ -92,7 +168,28 @@ class SyncContext:
         detail: dict[str, Any] | None = None,
     ) -> SyncLogEntry:
         """Record what happened to one record. `action`: created, updated, linked, voided,
-        deleted, skipped, failed, blocked, downloaded. Counted per action in the run."""
+        deleted, skipped, failed, blocked, downloaded. Counted per action in the run.
+
+        The log keeps each record's current truth: an entry that went through marks the
+        record's earlier problems resolved; a problem with a new reason supersedes the old one;
+        the same problem already standing from an earlier pass is not written or counted again
+        (the pass still ends partial: the record still needs attention).
+        """
+        state = entry_state(action, level)
+        key = record_key(direction, entity_kind, local_id, qbo_id)
+        if key is not None and key in self._standing():
+            earlier = self._earlier(key)
+            if state != "ok":
+                for old in earlier:
+                    if old.action == action and old.reason == reason:
+                        self.attention += 1
+                        return old
+            for old in earlier:
+                old.resolved = True
+                old.state = "resolved" if state == "ok" else "superseded"
+            self._standing().discard(key)
+        if state != "ok" and action in ATTENTION_ACTIONS:
+            self.attention += 1
         entry = SyncLogEntry(
             run_id=self.run.id,
             at=self.now,
@@ -105,6 +202,10 @@ class SyncContext:
             local_id=local_id,
             qbo_id=qbo_id,
             detail=detail,
+            state=state,
+            # A record skipped is not done: its entry stands until the record is applied, even
+            # when skipping it needs nothing from the administrator (an informational note).
+            resolved=state == "ok" and action != "skipped",
         )
         self.session.add(entry)
         self.counts[action] += 1
@@ -120,15 +221,18 @@ class SyncContext:
         action: str = "failed",
         local_id: int | None = None,
         qbo_id: str | None = None,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> SyncLogEntry:
-        """A QBO refusal, with QBO's code, element and intuit_tid kept for support."""
+        """A QBO refusal, with QBO's code, element and intuit_tid kept for support; `reason`
+        (the refusal's own text by default) as the administrator should read it."""
         return self.log(
             direction=direction,
             entity_kind=entity_kind,
             label=label,
             action=action,
             level="error",
-            reason=str(error),
+            reason=reason if reason is not None else str(error),
             local_id=local_id,
             qbo_id=qbo_id,
             detail={
@@ -136,6 +240,7 @@ class SyncContext:
                 "element": error.element,
                 "intuit_tid": error.intuit_tid,
                 "http_status": error.http_status,
+                **(detail or {}),
             },
         )
 

@@ -252,7 +252,9 @@ class SyncEngine:
             reason = exc.orig if isinstance(exc, SqlOperationalError) else exc
             log.info("The pass stopped on a store fault: %s", reason)
             return "failed", describe_store_fault(exc, self.store.path, "written", in_sync=True)
-        problems = ctx.counts.get("failed", 0) + ctx.counts.get("blocked", 0)
+        # Partial when a record still needs attention: one that failed or waits now, or whose
+        # standing problem this pass found unchanged (not logged or counted again).
+        problems = ctx.attention + ctx.counts.get("failed", 0) + ctx.counts.get("blocked", 0)
         return ("partial" if problems else "ok"), None
 
     def _close_interrupted_runs(self, session: Session) -> None:

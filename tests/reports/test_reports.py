@@ -187,6 +187,7 @@ def test_log_report_and_text_table(store: Store) -> None:
             "label": "Invoice INV-0001",
             "action": "create",
             "level": "info",
+            "state": "ok",  # written without a state: read off its level
             "reason": None,
         }
     ]

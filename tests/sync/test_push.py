@@ -15,7 +15,9 @@ import pytest
 
 from factor_desktop import services as sv
 from factor_desktop.qbo.client import JsonDict, QboClient
-from factor_desktop.store.models import Client, Invoice, Project
+from factor_desktop.services.mappings import set_mapping
+from factor_desktop.store.models import Client, Invoice, Project, TaxTerm
+from factor_desktop.sync.reference import refresh_reference
 from tests.sync.push_fixtures import ALDER_TAX_CODE, Firm, Rig, rig
 
 __all__ = ["rig"]
@@ -259,8 +261,8 @@ def test_an_invoice_goes_with_its_number_customer_items_amounts_tax_and_fields(r
     assert "QuickBooks has no custom field named 'Phase'" in (created.reason or "")
 
 
-def test_quickbooks_recomputing_tax_is_reported_with_both_totals(rig: Rig) -> None:
-    firm = rig.build_firm()
+def _city_rate(rig: Rig, firm: Firm) -> Invoice:
+    """The term at 8.25 % mapped to QuickBooks' 8.5 % code, and an invoice with its tax."""
     rig.map_all(firm)
     sv.update_tax_term(
         rig.session, firm.alder_tax_id, sv.TaxTermFields(rate_percent=Decimal("8.25"))
@@ -268,13 +270,45 @@ def test_quickbooks_recomputing_tax_is_reported_with_both_totals(rig: Rig) -> No
     rig.session.commit()
     invoice = rig.invoice(firm)
     assert invoice.total == Decimal("10670.63")
+    return invoice
+
+
+def test_factors_tax_is_sent_so_quickbooks_total_matches_across_rates(rig: Rig) -> None:
+    firm = rig.build_firm()
+    invoice = _city_rate(rig, firm)
     ctx = rig.sync()
 
     [created] = rig.entries(ctx, entity_kind="invoice")
+    assert created.action == "created" and created.level == "info"
+    rig.session.expire_all()
+    stored = rig.session.get(Invoice, invoice.id)
+    assert stored is not None and stored.qbo_id is not None
+    qbo = rig.client.read("Invoice", stored.qbo_id)
+    assert qbo["TxnTaxDetail"]["TotalTax"] == float(invoice.tax)  # Factor's 8.25 %
+    assert Decimal(str(qbo["TotalAmt"])) == invoice.total
+
+
+def test_quickbooks_recomputing_tax_is_reported_with_both_totals_and_why(rig: Rig) -> None:
+    firm = rig.build_firm()
+    invoice = _city_rate(rig, firm)
+    term = rig.session.get(TaxTerm, firm.alder_tax_id)
+    assert term is not None
+    refresh_reference(rig.context())  # the lists, so the mapping can be set with its rule
+    set_mapping(rig.session, "tax_term", term.id, ALDER_TAX_CODE, tax_rule="accept")
+    rig.session.commit()
+    ctx = rig.sync()
+
+    # The term's rule accepts QuickBooks' figure: created, the difference explained, no alarm.
+    [created] = rig.entries(ctx, entity_kind="invoice")
     assert created.action == "created" and created.level == "warning"
-    assert "QuickBooks computed a total of $10,671.25; Factor's total is $10,670.63" in (
+    assert "QuickBooks' total for invoice INV-0001 is $10,671.25; Factor's is $10,670.63" in (
         created.reason or ""
     )
+    assert "recalculated the tax" in (created.reason or "") and "Accepted" in (
+        created.reason or ""
+    )
+    assert ctx.attention == 0
+    assert invoice.number == "INV-0001"
 
 
 def test_an_unmapped_service_type_blocks_until_it_is_mapped(rig: Rig) -> None:

@@ -625,14 +625,14 @@ class _CustomerPush:
     def _refused(self, new: _NewCustomer, error: QboValidationError) -> None:
         record = new.record
         record.qbo_pending_name = None
-        entry = self.ctx.log_error(
+        self.ctx.log_error(
             error,
             direction=PUSH,
             entity_kind=record_kind(record),
             label=label(record),
             local_id=record.id,
+            reason=f"{what(record)} could not be created in QuickBooks. {error}",
         )
-        entry.reason = f"{what(record)} could not be created in QuickBooks. {entry.reason}"
         commit(self.ctx)
 
     def _create_one(self, new: _NewCustomer) -> None:

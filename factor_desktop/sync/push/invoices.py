@@ -43,12 +43,14 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from factor_desktop.domain.money import format_money
 from factor_desktop.qbo.client import MAX_BATCH_ITEMS, BatchItem, JsonDict
@@ -61,7 +63,7 @@ from factor_desktop.qbo.errors import (
     StaleObjectError,
 )
 from factor_desktop.qbo.mappers import decimal_of
-from factor_desktop.store.models import Invoice, OutboxItem, SyncLogEntry
+from factor_desktop.store.models import Invoice, InvoiceLine, OutboxItem, Project, SyncLogEntry
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.push.common import (
     FAILED_RETRY_LIMIT,
@@ -78,6 +80,11 @@ from factor_desktop.sync.push.common import (
 from factor_desktop.sync.push.prepare import InvoicePreparer, Prepared
 
 __all__ = ["push_outbox", "retry_outbox"]
+
+#: Creates sent side by side when the batch allowance is used up.
+SINGLES_AT_ONCE = 4
+#: Outbox rows whose invoices are loaded together.
+_PAGE = 200
 
 
 def _is_voided(row: Mapping[str, Any]) -> bool:
@@ -127,6 +134,28 @@ class _OutboxPush:
         self.ctx = ctx
         self.session = ctx.session
         self.preparer = InvoicePreparer(ctx)
+        self._deferred = False
+        self._pool: ThreadPoolExecutor | None = None
+        # The first create of a group that could not be sent, for the pass's warning.
+        self.unsent: OutboxItem | None = None
+
+    def _commit(self) -> None:
+        if not self._deferred:
+            commit(self.ctx)
+
+    @contextmanager
+    def _one_commit(self) -> Iterator[None]:
+        """The outcomes of one request's answers, committed together."""
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
+        commit(self.ctx)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     # -- logging --------------------------------------------------------------------------------
 
@@ -177,33 +206,29 @@ class _OutboxPush:
         item.request_id = after_refusal(refused_id)
         item.batch_request_id = None
         item.batch_bid = None
-        entry = self.ctx.log_error(
-            error,
-            direction=PUSH,
-            entity_kind="invoice",
-            label=invoice.number or f"invoice {invoice.id}",
-            local_id=invoice.id,
-            qbo_id=invoice.qbo_id,
-        )
         retries = max(FAILED_RETRY_LIMIT - item.attempts, 0)
         again = (
             f"Factor Desktop tries again on the next {retries} sync{'s' if retries != 1 else ''}."
             if retries
             else "It is not tried again automatically; fix the cause, then send it again."
         )
-        entry.reason = f"QuickBooks refused to {what} invoice {invoice.number}. {again} {error}"
-        entry.detail = {
-            **(entry.detail or {}),
-            "operation": item.operation,
-            "request_id": refused_id,
-        }
-        commit(self.ctx)
+        self.ctx.log_error(
+            error,
+            direction=PUSH,
+            entity_kind="invoice",
+            label=invoice.number or f"invoice {invoice.id}",
+            local_id=invoice.id,
+            qbo_id=invoice.qbo_id,
+            reason=f"QuickBooks refused to {what} invoice {invoice.number}. {again} {error}",
+            detail={"operation": item.operation, "request_id": refused_id},
+        )
+        self._commit()
 
     def _block(self, invoice: Invoice, item: OutboxItem, reason: str, **detail: Any) -> None:
         item.status = "blocked"
         item.last_error = reason
         self._log(invoice, item, "blocked", level="error", reason=reason, detail=detail or None)
-        commit(self.ctx)
+        self._commit()
 
     def _cancel(self, invoice: Invoice | None, item: OutboxItem, reason: str) -> None:
         item.status = "cancelled"
@@ -211,7 +236,7 @@ class _OutboxPush:
         item.batch_request_id = None
         item.batch_bid = None
         self._log(invoice, item, "skipped", reason=reason)
-        commit(self.ctx)
+        self._commit()
 
     # -- which QuickBooks invoice is this one ----------------------------------------------------
 
@@ -274,7 +299,7 @@ class _OutboxPush:
         invoice.qbo_sync_token = str(token) if token is not None else None
         self._done(item)
         self._log(invoice, item, "linked", reason=reason)
-        commit(self.ctx)
+        self._commit()
         self.ctx.linked_invoices.append(row)
 
     # -- create -----------------------------------------------------------------------------------
@@ -293,7 +318,7 @@ class _OutboxPush:
                 "skipped",
                 reason=f"Already linked to QuickBooks invoice Id {invoice.qbo_id}.",
             )
-            commit(self.ctx)
+            self._commit()
             return None
         if invoice.status == "void" and not self._void_create_goes(invoice, item):
             return None
@@ -318,7 +343,48 @@ class _OutboxPush:
         except QboValidationError as error:
             self._answer(send, None, error)
             return
+        except QboError:
+            self.unsent = self.unsent or item
+            raise
         self._answer(send, created, None)
+
+    def send_singles(self, sends: Sequence[_Send]) -> None:
+        """Creates in requests of their own, a few at a time, each under its row's requestid.
+
+        They go out side by side (QuickBooks serves up to ten requests of a company at once;
+        the pacer keeps them within the per-second limit). A create that could not be sent
+        stays pending with its requestid, after the others' answers are kept, and stops the
+        push for this pass.
+        """
+        if len(sends) == 1:
+            self.send_one(sends[0])
+            return
+        self._before_send([send.item for send in sends])
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(SINGLES_AT_ONCE, thread_name_prefix="qbo-create")
+        writer = self.ctx.writer
+        futures = []
+        for send in sends:
+            assert send.prepared.payload is not None
+            futures.append(
+                self._pool.submit(
+                    writer.create, "Invoice", send.prepared.payload, request_id=send.item.request_id
+                )
+            )
+        failure: QboError | None = None
+        with self._one_commit():
+            for send, future in zip(sends, futures, strict=True):
+                try:
+                    created = future.result()
+                except QboValidationError as error:
+                    self._answer(send, None, error)
+                except QboError as error:
+                    failure = failure or error
+                    self.unsent = self.unsent or send.item
+                else:
+                    self._answer(send, created, None)
+        if failure is not None:
+            raise failure
 
     def send_batch(self, sends: Sequence[_Send], batch_id: str | None = None) -> None:
         """Up to 30 creates in one batch request.
@@ -344,10 +410,12 @@ class _OutboxPush:
             None,
         )
         if failure is not None:
+            self.unsent = self.unsent or rows[0]
             raise failure  # nothing settled: the rows keep their batch and go again next pass
-        for send, result in zip(sends, results, strict=True):
-            error = result.error if isinstance(result.error, QboValidationError) else None
-            self._answer(send, result.data, error)
+        with self._one_commit():
+            for send, result in zip(sends, results, strict=True):
+                error = result.error if isinstance(result.error, QboValidationError) else None
+                self._answer(send, result.data, error)
 
     def _answer(
         self, send: _Send, created: JsonDict | None, error: QboValidationError | None
@@ -390,14 +458,13 @@ class _OutboxPush:
                 "Custom transaction numbers). Turn them on so both keep the same numbers."
             )
         total = decimal_of(created.get("TotalAmt"))
+        mismatch = None
         if total is not None and total != invoice.total:
-            warnings.append(
-                f"QuickBooks computed a total of {format_money(total)}; Factor's total is "
-                f"{format_money(invoice.total)} (tax {format_money(invoice.tax)}). QuickBooks "
-                "recalculates sales tax (Automated Sales Tax, or the mapped tax code's rates "
-                "differ from the tax term's): check the invoice in QuickBooks and the tax term "
-                "mapping."
-            )
+            why = self._why_totals_differ(invoice, prepared, created, total)
+            if self.preparer.tax_rule(invoice) == "accept":
+                warnings.append(f"{why} Accepted, as the tax term's rule says.")
+            else:
+                mismatch = why
         detail: dict[str, Any] = {
             "doc_number": invoice.number,
             "customer_id": prepared.customer_id,
@@ -415,7 +482,38 @@ class _OutboxPush:
             reason=" ".join(warnings) or None,
             detail=detail,
         )
-        commit(self.ctx)
+        if mismatch is not None:
+            self._log(invoice, item, "mismatched", level="warning", reason=mismatch, detail=detail)
+        self._commit()
+
+    def _why_totals_differ(
+        self, invoice: Invoice, prepared: Prepared, created: JsonDict, total: Decimal
+    ) -> str:
+        """QuickBooks' total is not Factor's: say why, as far as the answer tells."""
+        sent = prepared.payload.get("TxnTaxDetail") if prepared.payload else None
+        sent_tax = decimal_of(sent.get("TotalTax")) if isinstance(sent, Mapping) else None
+        answer = created.get("TxnTaxDetail")
+        qbo_tax = decimal_of(answer.get("TotalTax")) if isinstance(answer, Mapping) else None
+        figures = (
+            f"QuickBooks' total for invoice {invoice.number} is {format_money(total)}; "
+            f"Factor's is {format_money(invoice.total)}"
+        )
+        if qbo_tax is not None and qbo_tax != invoice.tax:
+            figures += (
+                f" (tax {format_money(qbo_tax)} in QuickBooks, "
+                f"{format_money(invoice.tax)} in Factor)"
+            )
+        if sent_tax is not None:
+            return (
+                f"{figures}. QuickBooks did not keep the tax Factor sent and computed its own "
+                "(Automated Sales Tax does this). Check the invoice in QuickBooks; Factor keeps "
+                "its own figures."
+            )
+        return (
+            f"{figures}. QuickBooks recalculated the tax with its tax code's rates, which differ "
+            "from the tax term's. On the Mappings tab, map the term to a code with the same "
+            "rate, or choose to send Factor's tax; later invoices then match."
+        )
 
     def _duplicate_number(
         self,
@@ -445,7 +543,7 @@ class _OutboxPush:
         )
         # Refused: the next attempt (once the number is free) must really be carried out.
         item.request_id = after_refusal(item.request_id)
-        commit(self.ctx)
+        self._commit()
 
     def _void_create_goes(self, invoice: Invoice, item: OutboxItem) -> bool:
         """For an invoice voided in Factor whose create is still open: whether the create must
@@ -514,7 +612,7 @@ class _OutboxPush:
                 # Changed in QuickBooks between the read and the void: nothing was voided.
                 if attempt == 0:
                     item.request_id = after_refusal(item.request_id)
-                    commit(self.ctx)
+                    self._commit()
                     continue
                 self._refused(invoice, item, error, "void")
                 return
@@ -547,7 +645,7 @@ class _OutboxPush:
         elif create is not None:
             # Whether the invoice reached QuickBooks is not settled yet; the void waits for it.
             item.last_error = "Waiting for the invoice's create to be settled first."
-            commit(self.ctx)
+            self._commit()
             return
         self._done(item)
         self._log(
@@ -556,7 +654,7 @@ class _OutboxPush:
             "skipped",
             reason=f"Invoice {invoice.number} never reached QuickBooks; there is nothing to void.",
         )
-        commit(self.ctx)
+        self._commit()
 
     def _voided(
         self, invoice: Invoice, item: OutboxItem, row: JsonDict, reason: str | None
@@ -565,7 +663,7 @@ class _OutboxPush:
         invoice.qbo_sync_token = str(token) if token is not None else invoice.qbo_sync_token
         self._done(item)
         self._log(invoice, item, "voided", reason=reason)
-        commit(self.ctx)
+        self._commit()
 
     def _gone(self, invoice: Invoice, item: OutboxItem) -> None:
         self._done(item)
@@ -579,7 +677,7 @@ class _OutboxPush:
                 "there was nothing left to void there. It stays void in Factor."
             ),
         )
-        commit(self.ctx)
+        self._commit()
 
 
 def _in_doubt(session: Session) -> dict[str, list[OutboxItem]]:
@@ -601,8 +699,8 @@ def _in_doubt(session: Session) -> dict[str, list[OutboxItem]]:
 
 
 class _Sender:
-    """Sends the creates of a pass: in batches while the batch allowance has room, one by one
-    in the rest of the request allowance."""
+    """Sends the creates of a pass: in batches while the batch allowance has room, singles
+    (a few side by side) in the rest of the request allowance."""
 
     def __init__(self, pusher: _OutboxPush) -> None:
         self.pusher = pusher
@@ -624,9 +722,8 @@ class _Sender:
                 self.queue.extendleft(reversed(chunk))
                 raise
         else:
-            send = self.queue[0]
-            self.pusher.send_one(send)
-            self.queue.popleft()
+            group = [self.queue.popleft() for _ in range(min(SINGLES_AT_ONCE, len(self.queue)))]
+            self.pusher.send_singles(group)
 
     def drain(self) -> None:
         while self.queue:
@@ -651,7 +748,23 @@ def _resend_in_doubt(ctx: SyncContext, pusher: _OutboxPush) -> None:
 
 
 def _operations(ctx: SyncContext) -> Iterator[OutboxItem]:
-    yield from open_outbox(ctx.session)
+    """The open outbox, oldest first, with each page's invoices loaded in a few queries."""
+    rows = open_outbox(ctx.session)
+    for start in range(0, len(rows), _PAGE):
+        page = rows[start : start + _PAGE]
+        ids = [row.local_id for row in page if row.entity_kind == "invoice"]
+        ctx.session.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(ids))
+            .options(
+                selectinload(Invoice.lines).joinedload(InvoiceLine.service_type),
+                selectinload(Invoice.lines).joinedload(InvoiceLine.expense_type),
+                selectinload(Invoice.custom_fields),
+                joinedload(Invoice.tax_term),
+                joinedload(Invoice.project).joinedload(Project.client),
+            )
+        ).all()
+        yield from page
 
 
 def push_outbox(ctx: SyncContext) -> None:
@@ -663,6 +776,13 @@ def push_outbox(ctx: SyncContext) -> None:
     """
     pusher = _OutboxPush(ctx)
     sender = _Sender(pusher)
+    try:
+        _push(ctx, pusher, sender)
+    finally:
+        pusher.close()
+
+
+def _push(ctx: SyncContext, pusher: _OutboxPush, sender: _Sender) -> None:
     item: OutboxItem | None = None
     try:
         _resend_in_doubt(ctx, pusher)
@@ -685,7 +805,7 @@ def push_outbox(ctx: SyncContext) -> None:
     except QboAuthError:
         raise
     except QboError as error:
-        stopped = sender.first() or item
+        stopped = pusher.unsent or sender.first() or item
         if stopped is not None:
             _stop(ctx, stopped, error)
 

@@ -12,6 +12,7 @@ missing is a problem naming the exact type and where to map it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,8 +29,8 @@ from factor_desktop.qbo.mappers import (
 )
 from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
-from factor_desktop.services.mappings import cached, mapped_qbo_id, unusable_reason
-from factor_desktop.store.models import Invoice, InvoiceLine, SyncLogEntry
+from factor_desktop.services.mappings import cached, mapped_qbo_id, tax_rule, unusable_reason
+from factor_desktop.store.models import Invoice, InvoiceLine, QboRecord, SyncLogEntry
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.push.common import Record, record_kind, what
 
@@ -66,6 +67,25 @@ class InvoicePreparer:
         self.session: Session = ctx.session
         self._definitions: dict[str, str] | None = None
         self._mappings: dict[tuple[str, int], str | None] = {}
+        self._rules: dict[int, str | None] = {}
+        self._customers: dict[str, QboRecord | None] = {}
+
+    def tax_rule(self, invoice: Invoice) -> str | None:
+        """How the invoice's tax term reconciles with QuickBooks: "override", "accept", or
+        None for an invoice without a mapped tax term (see `services.mappings.tax_rule`)."""
+        key = invoice.tax_term_id
+        if key is None:
+            return None
+        if key not in self._rules:
+            self._rules[key] = tax_rule(self.session, key)
+        return self._rules[key]
+
+    def _tax_override(self, invoice: Invoice, tax_code_id: str | None) -> Decimal | None:
+        """Factor's tax, to send beside the tax code, unless the term's rule accepts
+        QuickBooks' own figure."""
+        if tax_code_id is None:
+            return None
+        return invoice.tax if self.tax_rule(invoice) == "override" else None
 
     def _mapped(self, kind: str, local_id: int) -> str | None:
         key = (kind, local_id)
@@ -122,7 +142,9 @@ class InvoicePreparer:
         found = self._why_not(record_kind(record), record.id)
         if found is not None:
             return found
-        twin = cached(self.session, "Customer", record.qbo_id)
+        if record.qbo_id not in self._customers:
+            self._customers[record.qbo_id] = cached(self.session, "Customer", record.qbo_id)
+        twin = self._customers[record.qbo_id]
         if twin is None or twin.active:
             return None
         name = twin.fully_qualified_name or twin.name
@@ -280,6 +302,7 @@ class InvoicePreparer:
                 private_note=invoice_private_note(
                     invoice.number, project_number=number, project_name=name, client_name=client
                 ),
-            )
+            ),
+            tax_override=self._tax_override(invoice, tax_code_id),
         )
         return prepared
