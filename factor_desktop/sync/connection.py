@@ -324,6 +324,13 @@ class ConnectionService:
             if state == "reconnect_needed":
                 raise ConnectError("QuickBooks needs to be reconnected.")
             raise ConnectError("Not connected to QuickBooks. Connect first.")
+        if self.tokens.load_tokens() is None:
+            # This database's tokens are not in this computer's keyring (another computer, a
+            # copied data folder): it is not connected, and nothing is tried with other tokens.
+            raise ConnectError(
+                "Not connected to QuickBooks: this firm's QuickBooks tokens are not in this "
+                "computer's keyring. Connect again."
+            )
         return resolve_environment(environment), realm
 
     def _client(self, env: Environment, realm_id: str, manager: TokenManager) -> QboClient:

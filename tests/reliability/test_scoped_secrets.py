@@ -149,3 +149,19 @@ def test_reconnect_needed_without_a_reason_does_not_print_none(
     assert main(["--data-dir", str(tmp_path / "data"), "status"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first == "Reconnect needed for X."
+
+
+def test_a_sync_without_the_tokens_stops_before_asking_quickbooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _mark_connected(tmp_path / "data", "666")
+    ctx = open_context(tmp_path / "data")
+    with ctx.store.session() as session:
+        connection = session.get(Connection, 1)
+        assert connection is not None
+        connection.environment = "sandbox"
+    ctx.close()
+    assert main(["--data-dir", str(tmp_path / "data"), "sync"]) == 1
+    err = capsys.readouterr().err
+    assert "this firm's QuickBooks tokens are not in this computer's keyring" in err
+    assert "invalid_client" not in err
