@@ -98,3 +98,52 @@ def test_a_preview_copy_left_by_a_crash_is_removed_at_start(tmp_path: Path) -> N
         assert leftover.exists()
     open_context(data).close()
     assert not leftover.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_killed_preview_leaves_its_copy_in_the_data_folder_only_until_the_next_start(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import tempfile
+
+    import requests
+    from sqlalchemy import Engine, event
+
+    from factor_desktop.sandbox import SandboxConfig, SandboxServer
+    from factor_desktop.sync.connection import ConnectionService
+    from factor_desktop.sync.engine import run_sync
+
+    data = tmp_path / "data"
+    shared_temp = set(Path(tempfile.gettempdir()).glob("factor-preview-*"))
+    with SandboxServer(SandboxConfig(seed="empty", auto_approve=True)) as sandbox:
+        ctx = open_context(data)
+        service = ConnectionService(ctx.store, ctx.tokens)
+        pending = service.begin(sandbox.discovery_url, sandbox.client_id, sandbox.client_secret)
+        requests.get(pending.authorize_url, timeout=10)
+        service.connect_with_loopback(pending, timeout=10)
+        service.http.close()
+        ctx.store.engine.dispose()
+        pid = os.fork()
+        if pid == 0:  # a preview killed as soon as it opens its copy
+
+            def on_connect(dbapi_connection: object, _record: object) -> None:
+                files = dbapi_connection.execute("PRAGMA database_list").fetchall()  # type: ignore[attr-defined]
+                if any("/scratch/" in str(row[2]) for row in files):
+                    os.kill(os.getpid(), signal.SIGKILL)
+
+            event.listen(Engine, "connect", on_connect)
+            try:
+                run_sync(ctx, preview=True)
+            finally:
+                os._exit(3)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        ctx.close()
+    leftovers = list((data / "scratch").glob("default-preview-*"))
+    assert len(leftovers) == 1
+    assert _mode(leftovers[0]) == 0o700
+    assert _mode(leftovers[0] / "default.sqlite3") == 0o600
+    assert set(Path(tempfile.gettempdir()).glob("factor-preview-*")) == shared_temp
+    open_context(data).close()
+    assert list((data / "scratch").glob("default-preview-*")) == []
