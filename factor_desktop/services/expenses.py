@@ -89,10 +89,15 @@ def billing_invoice(session: Session, expense_id: int) -> Invoice | None:
     ).first()
 
 
-def record_expense(session: Session, data: ExpenseInput) -> Expense:
-    """Record a new expense with its type's markup applied."""
+def record_expense(session: Session, data: ExpenseInput, *, known_new: bool = False) -> Expense:
+    """Record a new expense with its type's markup applied.
+
+    `known_new`: the caller has just looked the QuickBooks line up and it is not recorded (the
+    sync reads the stored lines of a page of transactions at once), so the look-up is not made
+    again; the database's unique key still refuses a second copy.
+    """
     values = _values(session, data)
-    if data.source == "qbo" and _find_qbo(session, data) is not None:
+    if data.source == "qbo" and not known_new and _find_qbo(session, data) is not None:
         raise ServiceError(
             f"The QuickBooks {data.qbo_txn_type} {data.qbo_id} line {data.qbo_line_id} is "
             "already recorded.",
@@ -124,7 +129,7 @@ def save_qbo_expense(session: Session, data: ExpenseInput) -> Saved[Expense]:
         raise ServiceError("Only expenses from QuickBooks are saved by their QuickBooks ids.")
     existing = _find_qbo(session, data)
     if existing is None:
-        return Saved(record_expense(session, data), Change.CREATED)
+        return Saved(record_expense(session, data, known_new=True), Change.CREATED)
     values = _values(session, data)
     invoice = billing_invoice(session, existing.id)
     if invoice is not None:

@@ -247,7 +247,7 @@ def _save_expense(
         if new:
             # Nothing pending can change what the service looks up: it flushes once, at the end.
             with p.session.no_autoflush:
-                saved = Saved(record_expense(p.session, data), Change.CREATED)
+                saved = Saved(record_expense(p.session, data, known_new=True), Change.CREATED)
             p.expense_added(saved.record)
         else:
             with p.session.begin_nested():
