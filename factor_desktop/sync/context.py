@@ -100,6 +100,9 @@ class SyncContext:
     linked_invoices: list[dict[str, Any]] = field(default_factory=list)
     # Records this pass left needing attention (logged now, or still standing from before).
     attention: int = 0
+    # What a step read from QuickBooks for a later step of the same pass (the reference step's
+    # change data capture asks for the pull's entities too), by entity.
+    prefetched: dict[str, Any] = field(default_factory=dict)
     use_writer: InitVar[QboWriter | None] = None
     writer: QboWriter = field(init=False)
     _standing_keys: set[RecordKey] | None = field(default=None, init=False, repr=False)

@@ -11,8 +11,11 @@ Tax rates
 A US tax code's sales rate is the sum of the rates it combines: each entry of
 `SalesTaxRateList.TaxRateDetail` names a TaxRate (`TaxRateRef`), whose `RateValue` is a percent
 ("8.5" for 8.5%); `qbo.mappers.effective_sales_rate` adds them up from the cached TaxRate rows.
-TaxCode and TaxRate are not covered by change data capture, so both are read in full on every
-pass.
+TaxCode and TaxRate are not covered by change data capture, and the Preferences are one record:
+all three are read in full on the first pass, on a full sync, when the lists are refreshed on
+purpose (`map refresh`, "Refresh QuickBooks lists": a "lists" run), and otherwise once
+`SLOW_LISTS_EVERY` has passed since they were last read. Tax codes and rates change rarely, and a
+pass that has nothing to do then asks QuickBooks one question: the change data capture below.
 
 How changes are read (shared with the pull step, see `read_changes`)
 --------------------------------------------------------------------
@@ -26,7 +29,9 @@ entity are committed. A pass reads an entity
   in QuickBooks while the previous pass was reading is not missed (reading it twice is harmless:
   applying a change is idempotent).
 
-One CDC request serves all the entities read that way. QuickBooks answers at most 1000 objects
+One CDC request serves all the entities read that way, the pull's included: the reference step
+asks for the pull's entities too and keeps their answer in the pass (`SyncContext.prefetched`)
+for the pull step, so an idle pass makes a single request. QuickBooks answers at most 1000 objects
 per request (and may refuse a larger answer outright): when an answer reaches the cap, each entity
 is asked again on its own, and an entity that still reaches it is read in full instead. A full
 read is complete, so what it does not return no longer exists in QuickBooks (for names: merged
@@ -86,6 +91,11 @@ __all__ = [
 
 #: How far before the cursor a CDC read starts again.
 CDC_OVERLAP = timedelta(minutes=5)
+#: How often the lists outside change data capture (tax codes and rates, the Preferences) are
+#: read again by an ordinary pass.
+SLOW_LISTS_EVERY = timedelta(hours=6)
+#: The lists read in full on their own cadence.
+SLOW_LISTS = ("TaxCode", "TaxRate")
 #: How far back QuickBooks's change data capture reaches, less an hour for clocks that differ.
 CDC_WINDOW = timedelta(days=30) - timedelta(hours=1)
 #: The most objects QuickBooks puts in one change data capture answer.
@@ -228,10 +238,14 @@ def _cdc(ctx: SyncContext, entities: Sequence[str], since: datetime) -> dict[str
 
 
 def read_changes(ctx: SyncContext, entities: Sequence[str]) -> dict[str, Changes]:
-    """What QuickBooks has for each of `entities` in this pass (see the module's notes)."""
+    """What QuickBooks has for each of `entities` in this pass (see the module's notes); what an
+    earlier step of the pass already read for them (`ctx.prefetched`) is taken from there."""
     result: dict[str, Changes] = {}
     by_cdc: list[str] = []
     for entity in entities:
+        if entity in ctx.prefetched:
+            result[entity] = ctx.prefetched.pop(entity)
+            continue
         if _needs_full_read(ctx, entity):
             result[entity] = Changes(entity, full_read(ctx, entity), full=True)
         else:
@@ -360,7 +374,18 @@ def refresh_reference(ctx: SyncContext) -> None:
     count as one) and `reference_full_reads` (entities read in full rather than by change data
     capture).
     """
-    for entity, changes in read_changes(ctx, REFERENCE_ENTITIES).items():
+    from factor_desktop.sync.pull import PULL_ENTITIES
+
+    slow = _slow_lists_due(ctx)
+    entities = [e for e in REFERENCE_ENTITIES if e not in SLOW_LISTS or slow]
+    # One change data capture for this step and the pull: the pull's answer waits in the pass.
+    pulled = () if ctx.run.kind == "lists" else PULL_ENTITIES
+    wanted = [*entities, *(e for e in pulled if not _needs_full_read(ctx, e))]
+    feed = read_changes(ctx, wanted)
+    for entity in PULL_ENTITIES:
+        if entity in feed:
+            ctx.prefetched[entity] = feed.pop(entity)
+    for entity, changes in feed.items():
         ctx.check_cancel()
         changed = _refresh_entity(ctx, changes)
         advance_cursor(ctx, entity)
@@ -369,7 +394,18 @@ def refresh_reference(ctx: SyncContext) -> None:
         if changes.full:
             ctx.counts["reference_full_reads"] += 1
     ctx.check_cancel()
-    refresh_preferences(ctx)
+    if slow:
+        refresh_preferences(ctx)
+        advance_cursor(ctx, PREFERENCES)
+        ctx.session.commit()
+
+
+def _slow_lists_due(ctx: SyncContext) -> bool:
+    """Whether this pass reads the lists outside change data capture (see the module notes)."""
+    if ctx.full or ctx.run.kind == "lists":
+        return True
+    read = [cursor_of(ctx, entity) for entity in (*SLOW_LISTS, PREFERENCES)]
+    return any(at is None or at + SLOW_LISTS_EVERY <= ctx.now for at in read)
 
 
 def refresh_preferences(ctx: SyncContext) -> None:

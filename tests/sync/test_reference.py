@@ -9,7 +9,12 @@ from sqlalchemy import select
 
 from factor_desktop.qbo.query import select as qbo_select
 from factor_desktop.store.models import ChangeCursor, QboRecord
-from factor_desktop.sync.reference import REFERENCE_ENTITIES, refresh_reference
+from factor_desktop.sync.reference import (
+    PREFERENCES,
+    REFERENCE_ENTITIES,
+    SLOW_LISTS_EVERY,
+    refresh_reference,
+)
 
 from .pull_fixtures import PullRig
 from .pull_fixtures import bare_rig_fixture as bare_rig_fixture
@@ -72,7 +77,7 @@ def test_the_first_refresh_fills_the_cache_with_every_list(bare_rig: PullRig) ->
 
     with bare_rig.store.session() as session:
         cursors = {c.entity: c.changed_since for c in session.scalars(select(ChangeCursor))}
-    assert cursors == {entity: ctx.now for entity in REFERENCE_ENTITIES}
+    assert cursors == {entity: ctx.now for entity in (*REFERENCE_ENTITIES, PREFERENCES)}
 
 
 def test_later_refreshes_read_only_what_changed(bare_rig: PullRig) -> None:
@@ -92,10 +97,10 @@ def test_later_refreshes_read_only_what_changed(bare_rig: PullRig) -> None:
     client = bare_rig.new_client()
     ctx = bare_rig.sync_pass([refresh_reference], client=client)
 
-    # One change request for the lists it covers; tax codes and rates (not covered) are read in
-    # full, and the Preferences once.
-    assert client.requests_by_endpoint == {"GET cdc": 1, "GET query": 2, "GET preferences": 1}
-    assert ctx.counts["reference_full_reads"] == 2
+    # One change request for the lists it covers (and the pull's entities): tax codes, tax
+    # rates and the Preferences, outside change data capture, wait for their own cadence.
+    assert client.requests_by_endpoint == {"GET cdc": 1}
+    assert ctx.counts.get("reference_full_reads", 0) == 0
     cache = _cache(bare_rig)
     renamed = cache[("Customer", "Tanaka Family Home")]
     assert renamed.qbo_id == tanaka["Id"]
@@ -116,6 +121,13 @@ def test_later_refreshes_read_only_what_changed(bare_rig: PullRig) -> None:
     again = bare_rig.sync_pass([refresh_reference])
     assert again.counts["reference_refreshed"] == 0
     assert _cache(bare_rig).keys() == cache.keys()
+
+    # Six hours on, the lists outside change data capture are read again, in full.
+    bare_rig.sandbox.advance_clock(SLOW_LISTS_EVERY.total_seconds())
+    client = bare_rig.new_client()
+    later = bare_rig.sync_pass([refresh_reference], client=client)
+    assert client.requests_by_endpoint == {"GET cdc": 1, "GET query": 2, "GET preferences": 1}
+    assert later.counts["reference_full_reads"] == 2
 
 
 def test_a_cursor_older_than_the_change_window_means_a_full_read(bare_rig: PullRig) -> None:

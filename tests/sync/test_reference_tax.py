@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from factor_desktop.qbo.mappers import automated_sales_tax, effective_sales_rate
 from factor_desktop.store.models import QboRecord
-from factor_desktop.sync.reference import PREFERENCES, refresh_reference
+from factor_desktop.sync.reference import PREFERENCES, SLOW_LISTS_EVERY, refresh_reference
 
 from .pull_fixtures import PullRig
 from .pull_fixtures import bare_rig_fixture as bare_rig_fixture
@@ -66,9 +66,9 @@ def test_the_refresh_caches_tax_rates_and_the_preferences(bare_rig: PullRig) -> 
     (preferences,) = _cached(bare_rig, PREFERENCES).values()
     assert automated_sales_tax(preferences.data) is False
 
-    # Automated Sales Tax switched on in QuickBooks: the next pass sees it.
+    # Automated Sales Tax switched on in QuickBooks: the pass that reads the slow lists sees it.
     bare_rig.sandbox.update_preferences({"TaxPrefs": {"PartnerTaxEnabled": True}})
-    bare_rig.sandbox.advance_clock(60)
+    bare_rig.sandbox.advance_clock(SLOW_LISTS_EVERY.total_seconds())
     ctx = bare_rig.sync_pass([refresh_reference])
     (preferences,) = _cached(bare_rig, PREFERENCES).values()
     assert automated_sales_tax(preferences.data) is True
