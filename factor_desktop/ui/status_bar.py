@@ -34,6 +34,8 @@ MESSAGE_MIN_CHARS = 24
 # Fields of a higher number than this give way to the message area.
 MESSAGE_PRIORITY = 1
 MESSAGE_SHARE = 0.36
+# While a job's progress shows, the message gives up more of the row.
+MESSAGE_SHARE_WHILE_BUSY = 0.22
 # A field is shown elided down to this many characters; below that it folds away.
 FIELD_MIN_CHARS = 10
 SPACING = 14
@@ -285,7 +287,9 @@ class StatusArea(QWidget):
             return 0
         # A long message shares the row: it is promised at most this share of it; whatever
         # is left at the end widens it further.
-        cap = max(char * MESSAGE_MIN_CHARS, int(self.width() * MESSAGE_SHARE))
+        busy = any(f.wanted and isinstance(f.widget, ProgressArea) for f in self._fields)
+        share = MESSAGE_SHARE_WHILE_BUSY if busy else MESSAGE_SHARE
+        cap = max(char * MESSAGE_MIN_CHARS, int(self.width() * share))
         wanted = max(min(self.message.natural_width(), cap), char * MESSAGE_MIN_CHARS)
         return min(wanted, max(room, 0))
 
