@@ -35,6 +35,7 @@ class _Progress:
             flush=True,
         )
 
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 
