@@ -304,9 +304,7 @@ def test_quickbooks_recomputing_tax_is_reported_with_both_totals_and_why(rig: Ri
     assert "QuickBooks' total for invoice INV-0001 is $10,671.25; Factor's is $10,670.63" in (
         created.reason or ""
     )
-    assert "recalculated the tax" in (created.reason or "") and "Accepted" in (
-        created.reason or ""
-    )
+    assert "recalculated the tax" in (created.reason or "") and "Accepted" in (created.reason or "")
     assert ctx.attention == 0
     assert invoice.number == "INV-0001"
 
