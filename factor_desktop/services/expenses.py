@@ -89,12 +89,15 @@ def billing_invoice(session: Session, expense_id: int) -> Invoice | None:
     ).first()
 
 
-def record_expense(session: Session, data: ExpenseInput, *, known_new: bool = False) -> Expense:
+def record_expense(
+    session: Session, data: ExpenseInput, *, known_new: bool = False, flush: bool = True
+) -> Expense:
     """Record a new expense with its type's markup applied.
 
     `known_new`: the caller has just looked the QuickBooks line up and it is not recorded (the
     sync reads the stored lines of a page of transactions at once), so the look-up is not made
-    again; the database's unique key still refuses a second copy.
+    again; the database's unique key still refuses a second copy. `flush` False leaves the new
+    expense pending, without its id yet, for the caller to write with others in one flush.
     """
     values = _values(session, data)
     if data.source == "qbo" and not known_new and _find_qbo(session, data) is not None:
@@ -105,7 +108,8 @@ def record_expense(session: Session, data: ExpenseInput, *, known_new: bool = Fa
         )
     expense = Expense(**values)
     session.add(expense)
-    session.flush()
+    if flush:
+        session.flush()
     return expense
 
 

@@ -137,6 +137,18 @@ def test_a_crash_mid_page_loses_the_page_only_and_the_next_pass_brings_every_lin
     assert ctx.counts["created"] >= total - kept
     assert _cursor(rig, "Purchase") == ctx.now
 
+    # Each expense's log entry names it, though the expenses of a page are written together.
+    with rig.store.session() as session:
+        named = list(
+            session.scalars(
+                select(SyncLogEntry.local_id).where(
+                    SyncLogEntry.entity_kind == "expense", SyncLogEntry.action == "created"
+                )
+            )
+        )
+        ids = list(session.scalars(select(Expense.id)))
+    assert sorted(i for i in named if i is not None) == sorted(ids) and None not in named
+
     again = rig.sync_pass([pull_changes])
     assert _expense_lines(rig) == (total, distinct)
     assert again.counts.get("created", 0) == 0 and again.counts.get("updated", 0) == 0

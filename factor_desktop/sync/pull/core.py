@@ -73,6 +73,8 @@ class PullPass:
     # session instead of reading it again for every line.
     _expense_types: list[ExpenseType] = field(default_factory=list)
     _undo: list[Callable[[], None]] = field(default_factory=list)
+    # Log entries about records written with their page: their local id is known after a flush.
+    _unnumbered: list[tuple[SyncLogEntry, Expense]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Read what the pass looks up again and again: once, before anything changes."""
@@ -121,9 +123,18 @@ class PullPass:
 
     def commit(self) -> None:
         """Commit the records applied so far, with the log entries they resolved."""
+        self._number_entries()
         self._flush_resolved()
         self.session.commit()
         self._page_expenses.clear()
+
+    def _number_entries(self) -> None:
+        if not self._unnumbered:
+            return
+        self.session.flush()
+        for entry, record in self._unnumbered:
+            entry.local_id = record.id
+        self._unnumbered.clear()
 
     def _flush_resolved(self) -> None:
         if not self._resolved:
@@ -150,14 +161,17 @@ class PullPass:
         level: str = "info",
         reason: str | None = None,
         local_id: int | None = None,
+        local_record: Expense | None = None,
         qbo_id: str | None = None,
         detail: dict[str, Any] | None = None,
         once: bool = False,
     ) -> None:
         """Log what happened to one record (a preview's plan is its log on the scratch copy).
 
-        `once`: not logged again while the same entry stands unresolved in the log (it is still
-        counted, so a pass that leaves something blocked or failed is not reported as clean).
+        `local_record`: the record, when it may not be written yet (`local_id` None): the entry
+        takes its id when the page is committed. `once`: not logged again while the same entry
+        stands unresolved in the log (it is still counted, so a pass that leaves something
+        blocked or failed is not reported as clean).
         """
         label = label[:300]
         if once and self.standing(entity_kind, qbo_id, action, reason):
@@ -174,6 +188,10 @@ class PullPass:
             qbo_id=qbo_id,
             detail=detail,
         )
+        if local_id is None and local_record is not None:
+            pair = (entry, local_record)
+            self._unnumbered.append(pair)
+            self._undo.append(lambda: self._unnumbered.remove(pair))
         if action in _STANDING_ACTIONS:
             standing = self._standing[(entity_kind, qbo_id)]
             item = _Standing(entry, action, reason)

@@ -245,10 +245,10 @@ def _save_expense(
     line_label = f"{label} line {line.line_id} → {project.number}"
     try:
         if new:
-            # Nothing pending can change what the service looks up: it flushes once, at the end.
-            with p.session.no_autoflush:
-                saved = Saved(record_expense(p.session, data, known_new=True), Change.CREATED)
-            p.expense_added(saved.record)
+            # Written with the rest of its page (its log entry gets its id then).
+            expense = record_expense(p.session, data, known_new=True, flush=False)
+            saved = Saved(expense, Change.CREATED)
+            p.expense_added(expense)
         else:
             with p.session.begin_nested():
                 saved = save_qbo_expense(p.session, data)
@@ -275,6 +275,7 @@ def _save_expense(
             label=f"{line_label} · {format_money(expense.cost)}",
             action=change.value,
             local_id=expense.id,
+            local_record=expense,
             qbo_id=txn_id,
             detail={
                 "txn_type": entity,
