@@ -238,14 +238,15 @@ def _save_expense(
 ) -> bool:
     """Save one expense line; False when it was refused (logged, to be tried again).
 
-    `new`: the transaction has no expense for this line yet. It is recorded at once (the
-    service refuses a line before it changes anything); an expense already stored is brought up
-    to date in a savepoint of its own, so a refused change leaves it as it was.
+    `new`: the transaction has no expense for this line yet. It is recorded without a savepoint
+    (the service refuses a line before it changes anything) and written with the rest of its
+    page; an expense already stored is brought up to date in a savepoint of its own, so a
+    refused change leaves it as it was.
     """
     line_label = f"{label} line {line.line_id} → {project.number}"
     try:
         if new:
-            # Written with the rest of its page (its log entry gets its id then).
+            # Its log entry gets the expense's id when the page is written.
             expense = record_expense(p.session, data, known_new=True, flush=False)
             saved = Saved(expense, Change.CREATED)
             p.expense_added(expense)
