@@ -4,11 +4,12 @@
     .venv/bin/python bench/bench_push.py [--invoices 10000] [--customers 200]
                                          [--naive 1000] [--time-scale 1.0]
 
-Starts its own sandbox with QuickBooks' rate limits (500 requests/minute, 10/second, 40 batch
-requests/minute, 30 items a batch), builds a firm with ``--customers`` clients (one project each)
-and ``--invoices`` finalized invoices, and runs the app's own sync engine over them (lists,
-customers, outbox). Then the naive baseline: python-quickbooks (the ``bench`` extra), one
-``Invoice.save()`` at a time, sleeping one (scaled) second on a 429, for ``--naive`` invoices.
+Starts its own sandbox, in a process of its own as QuickBooks is, with QuickBooks' rate limits
+(500 requests/minute, 10/second, 40 batch requests/minute, 30 items a batch), builds a firm with
+``--customers`` clients (one project each) and ``--invoices`` finalized invoices, connects through
+the real OAuth flow, and runs the app's own sync engine over them (lists, customers, outbox).
+Then the naive baseline: python-quickbooks (the ``bench`` extra), one ``Invoice.save()`` at a
+time, sleeping one (scaled) second on a 429, for ``--naive`` invoices.
 
 ``--time-scale X`` runs both sides compressed: the sandbox's windows and the app's pacer are
 scaled by the same X (``FACTOR_DESKTOP_QBO_TIME_SCALE``), and every rate is reported per
@@ -23,23 +24,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import keyring
+import requests
+
 from factor_desktop import services as sv
 from factor_desktop.qbo.client import QboClient
-from factor_desktop.qbo.ratelimit import RateLimiter
-from factor_desktop.sandbox import SandboxConfig, SandboxServer
+from factor_desktop.secrets import MemoryKeyring, TokenStore
 from factor_desktop.services.invoices import enqueue
 from factor_desktop.settings import update_setting
-from factor_desktop.store.db import open_store
+from factor_desktop.store.db import Store, open_store
 from factor_desktop.store.models import Invoice, InvoiceLine, Project
+from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.sync.push import push_customers, push_outbox
 from factor_desktop.sync.reference import refresh_reference
@@ -115,17 +122,43 @@ def build_firm(store_path: Path, customers: int, invoices: int) -> float:
     return time.perf_counter() - started
 
 
+@contextmanager
+def serve(scale: float) -> Iterator[dict[str, Any]]:
+    """A sandbox with QuickBooks' limits, served by `factor-desktop sandbox` in its own process."""
+    command = [sys.executable, "-m", "factor_desktop.sandbox", "--auto-approve", "--rate-limits"]
+    command += ["--time-scale", str(scale)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        described: dict[str, Any] = json.loads(process.stdout.readline())
+        yield described
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def connect(store: Store, sandbox: dict[str, Any]) -> ConnectionService:
+    keyring.set_keyring(MemoryKeyring())
+    connection = ConnectionService(store, TokenStore("bench"))
+    pending = connection.begin(
+        sandbox["discovery_url"], sandbox["client_id"], sandbox["client_secret"]
+    )
+    requests.get(pending.authorize_url, timeout=30)
+    connection.connect_with_loopback(pending, timeout=30)
+    return connection
+
+
 def bench_app(
-    qbo: SandboxServer, scratch: Path, customers: int, invoices: int, scale: float
-) -> None:
+    sandbox: dict[str, Any], scratch: Path, customers: int, invoices: int, scale: float
+) -> str:
+    """The app's push; returns an access token for the naive client."""
     store_path = scratch / "bench.sqlite3"
     setup = build_firm(store_path, customers, invoices)
-    limiter = RateLimiter(time_scale=scale)
-    client = QboClient(qbo.base_url, qbo.realm_id, qbo.token_source(), rate_limiter=limiter)
     store = open_store(store_path)
+    connection = connect(store, sandbox)
     engine = SyncEngine(
         store,
-        _Connection(client),  # type: ignore[arg-type]
+        connection,
         scratch / "attachments",
         steps=[
             ("lists", refresh_reference),
@@ -133,14 +166,28 @@ def bench_app(
             ("invoices", push_outbox),
         ],
     )
+    requests_by_endpoint: dict[str, int] = {}
+    send = QboClient._send
+
+    def counted(self: QboClient, method: str, url: str, path: str, endpoint: str, *a: Any) -> Any:
+        requests_by_endpoint[endpoint] = requests_by_endpoint.get(endpoint, 0) + 1
+        return send(self, method, url, path, endpoint, *a)
+
+    QboClient._send = counted  # type: ignore[method-assign]
     started = time.perf_counter()
-    summary = engine.run()
+    try:
+        summary = engine.run()
+    finally:
+        QboClient._send = send  # type: ignore[method-assign]
     elapsed = time.perf_counter() - started
+    client = connection.client()
+    token = client._tokens.access_token()
+    client.close()
+    connection.http.close()
     store.close()
     writes = summary.counts.get("created", 0)
     minutes = elapsed / scale / 60
-    stats = limiter.stats()
-    by_endpoint = client.requests_by_endpoint
+    stats = connection.rate_limiter.stats()
     emit(
         figure=f"push_{invoices}",
         invoices=invoices,
@@ -154,14 +201,16 @@ def bench_app(
         ratio=round(writes / minutes / CEILING, 3),
         throttled=stats.throttled,
         requests=summary.requests_used,
-        batch_requests=by_endpoint.get("POST batch", 0),
-        single_creates=by_endpoint.get("POST invoice", 0) + by_endpoint.get("POST customer", 0),
+        batch_requests=requests_by_endpoint.get("POST batch", 0),
+        single_creates=requests_by_endpoint.get("POST invoice", 0)
+        + requests_by_endpoint.get("POST customer", 0),
         firm_setup_s=round(setup, 1),
         time_scale=scale,
     )
+    return str(token)
 
 
-def bench_naive(qbo: SandboxServer, invoices: int, scale: float) -> float | None:
+def bench_naive(sandbox: dict[str, Any], token: str, invoices: int, scale: float) -> float | None:
     """python-quickbooks, one save at a time, a (scaled) second's sleep on a 429."""
     try:
         from quickbooks import QuickBooks
@@ -173,17 +222,16 @@ def bench_naive(qbo: SandboxServer, invoices: int, scale: float) -> float | None
         emit(figure="naive", skipped="install the bench extra: pip install -e '.[bench]'")
         return None
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the sandbox speaks http on loopback
-    QuickBooks.sandbox_api_url_v3 = f"{qbo.base_url.rstrip('/')}/v3"
-    tokens = qbo.token_source()
+    QuickBooks.sandbox_api_url_v3 = f"{sandbox['base_url'].rstrip('/')}/v3"
     # The library's own session over a token the sandbox issued (intuitlib's AuthClient would
     # fetch Intuit's discovery document, which is not reachable here).
     auth = SimpleNamespace(
         client_id="bench",
         environment="sandbox",
-        access_token=tokens.access_token(),
+        access_token=token,
         refresh_token="unused",
     )
-    qb = QuickBooks(auth_client=auth, company_id=qbo.realm_id, minorversion=75)
+    qb = QuickBooks(auth_client=auth, company_id=sandbox["realm_id"], minorversion=75)
     throttled = 0
 
     def save(obj: Any) -> None:
@@ -240,11 +288,10 @@ def main() -> int:
     parser.add_argument("--time-scale", type=float, default=1.0)
     args = parser.parse_args()
     os.environ["FACTOR_DESKTOP_QBO_TIME_SCALE"] = str(args.time_scale)
-    config = SandboxConfig(seed="empty", rate_limits=True, time_scale=args.time_scale)
-    with tempfile.TemporaryDirectory(prefix="bench-push-") as folder, SandboxServer(config) as qbo:
-        bench_app(qbo, Path(folder), args.customers, args.invoices, args.time_scale)
+    with tempfile.TemporaryDirectory(prefix="bench-push-") as folder, serve(args.time_scale) as qbo:
+        token = bench_app(qbo, Path(folder), args.customers, args.invoices, args.time_scale)
         if args.naive:
-            bench_naive(qbo, args.naive, args.time_scale)
+            bench_naive(qbo, token, args.naive, args.time_scale)
     return 0
 
 
