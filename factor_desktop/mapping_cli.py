@@ -26,6 +26,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.money import format_money
 from factor_desktop.qbo.mappers import custom_field_definitions
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mappings import (
@@ -655,21 +656,38 @@ def map_command(data_dir: Path | None, profile: str, args: argparse.Namespace) -
 # --- sync ------------------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
+_MONEY_KEYS = frozenset({"total", "qbo_total"})
+#: Keys of a planned change that say nothing to someone reading the table.
+_UNSHOWN = frozenset({"level", "local_id", "customer_id", "operation", "full_name"})
+_HEADERS = {"qbo_total": "QuickBooks total", "qbo_id": "QuickBooks Id"}
+
+
+def _cell(value: Any, key: str = "") -> str:
+    if value is None:
+        return ""
+    if key in _MONEY_KEYS:
+        try:
+            return format_money(Decimal(str(value)))
+        except (ArithmeticError, ValueError):
+            return str(value)
+    return str(value)
 
 
 def planned_table(planned: Sequence[dict[str, Any]]) -> list[str]:
-    """The changes a preview would make, as aligned text rows under a header."""
+    """The changes a preview would make, as aligned text rows under a header: money as money,
+    the reason last."""
     base = ("action", "direction", "entity", "label")
     extras: list[str] = []
     for change in planned:
         for key in change:
-            if key not in base and key not in extras:
+            if key not in base and key not in extras and key not in _UNSHOWN:
                 extras.append(key)
+    if "reason" in extras:
+        extras.remove("reason")
+        extras.append("reason")
     columns = [*base, *extras]
-    rows = [[_cell(change.get(c)) for c in columns] for change in planned]
-    header = [c.replace("_", " ").capitalize() for c in columns]
+    rows = [[_cell(change.get(c), c) for c in columns] for change in planned]
+    header = [_HEADERS.get(c, c.replace("_", " ").capitalize()) for c in columns]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))

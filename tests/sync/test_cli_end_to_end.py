@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,28 @@ def test_import_connect_map_preview_sync_fix_and_retry(
     assert fourth["counts"]["created"] >= len(waiting)
     code, invoices = cli(data, capsys, "report", "invoices", "--json")
     assert all(row["qbo_id"] for row in invoices if row["status"] != "draft")
+
+    # Every invoice's total in QuickBooks is Factor's, city tax included (Factor's tax is sent).
+    factor_totals = {row["qbo_id"]: Decimal(row["total"]) for row in invoices if row["qbo_id"]}
+    with ConnectionServiceClient(data) as client:
+        qbo_totals = {
+            str(row["Id"]): Decimal(str(row["TotalAmt"]))
+            for row in client.query_all(qbo_select("Invoice").order_by("Id"))
+            if str(row["Id"]) in factor_totals
+        }
+    assert qbo_totals == factor_totals
+
+    # A pass with nothing new: nothing skipped, nothing partial, nothing to say.
+    code, fifth = cli(data, capsys, "sync", "--json")
+    assert code == 0 and fifth["status"] == "ok"
+    assert not {
+        k for k, v in fifth["counts"].items() if v and k in ("skipped", "blocked", "failed")
+    }
+    code, log = cli(data, capsys, "report", "log", "--json")
+    invoice_entries = [e for e in log if e["entity"] == "invoice" and e["direction"] == "push"]
+    assert invoice_entries and all(
+        e["state"] in ("ok", "resolved", "superseded") for e in invoice_entries
+    )
 
 
 class ConnectionServiceClient:
