@@ -269,6 +269,7 @@ class _CustomerPush:
         self.linked = _linked_records(ctx.session)
         self.verified: set[str] = set()
         self.queue: list[_NewCustomer] = []
+        self.queued_names: dict[str, Record] = {}
 
     # -- outcomes ------------------------------------------------------------------------------
 
@@ -558,7 +559,23 @@ class _CustomerPush:
         parent_id: str | None,
         needed: bool,
     ) -> None:
-        """Decide on a create; it goes out with the others of its kind in `flush`."""
+        """Decide on a create; it goes out with the others of its kind in `flush`. A name that
+        another record of this pass is being created under is refused here, as QuickBooks would
+        refuse the second of the two."""
+        key = name_key(display_name)
+        other = self.queued_names.get(key)
+        if other is not None:
+            self._block(
+                record,
+                f"{what(record)} can't be created in QuickBooks as {display_name!r}: {the(other)} "
+                "is created under that name in this sync, and QuickBooks needs every customer, "
+                "sub-customer, vendor and employee name to be different. Rename one of them in "
+                "Factor Desktop, or link this one to an existing customer on the Clients & "
+                "Projects tab; then sync again.",
+                needed=needed,
+            )
+            return
+        self.queued_names[key] = record
         request_id = _customer_request_id(self.ctx, record_kind(record), record.id, payload)
         self.queue.append(
             _NewCustomer(record, display_name, payload, parent_id, needed, request_id)
