@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication
 
 from factor_desktop import __version__
 from factor_desktop.paths import resource_path
-from factor_desktop.ui.qt import UnusableQt, ensure_usable_qt, new_event_loop
+from factor_desktop.ui.qt import UnusableQt, close_event_loop, ensure_usable_qt, new_event_loop
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
@@ -98,7 +98,7 @@ def run_window(build: Callable[[], MainWindow]) -> int:
             timer.deleteLater()
         signal.signal(signal.SIGINT, previous_sigint)
         asyncio.set_event_loop(None)
-        loop.close()
+        close_event_loop(loop)
 
 
 def run_gui(data_dir: Path | None, profile: str) -> int:

@@ -21,6 +21,7 @@ import sys
 
 import PySide6
 import qasync  # imported after PySide6, so qasync drives this binding
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
@@ -99,3 +100,17 @@ def new_event_loop(app: QApplication) -> asyncio.AbstractEventLoop:
     """An asyncio loop that is `app`'s Qt event loop (qasync): coroutines run on the GUI thread."""
     loop: asyncio.AbstractEventLoop = qasync.QEventLoop(app)
     return loop
+
+
+def close_event_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a loop from `new_event_loop`, in the GUI thread that ran it.
+
+    qasync's timers live on a QObject that closing leaves to the garbage collector, which may
+    run in any thread; a QObject with live timers destroyed outside its own thread is undefined
+    behaviour in Qt ("Timers cannot be stopped from another thread", then crashes). The object
+    is destroyed here instead, in its own thread.
+    """
+    timer = getattr(loop, "_timer", None)
+    loop.close()
+    if isinstance(timer, QObject) and shiboken6.isValid(timer):
+        shiboken6.delete(timer)

@@ -31,7 +31,7 @@ from factor_desktop.store.models import (
 )
 from factor_desktop.ui.jobs import JobRunner, default_env_factory
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.qt import new_event_loop, qt_build_problem
+from factor_desktop.ui.qt import close_event_loop, new_event_loop, qt_build_problem
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -279,4 +279,4 @@ def qasync_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         yield loop
     finally:
         asyncio.set_event_loop(None)
-        loop.close()
+        close_event_loop(loop)
