@@ -356,6 +356,12 @@ def cmd_receipts(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
 
 
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from factor_desktop.selftest import self_test_command
+
+    return self_test_command(gui=args.gui, as_json=args.json, verbose=args.verbose)
+
+
 # --- sandbox ---------------------------------------------------------------------------
 
 
@@ -471,6 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_link_parser(sub)
     sub.choices["link"].set_defaults(handler=cmd_link)
 
+    p = sub.add_parser("self-test", help="run the whole loop against the bundled sandbox")
+    p.add_argument("--gui", action="store_true", help="show the window while it is checked")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_self_test)
+
     p = sub.add_parser("settings", help="show settings, or change one: settings NAME VALUE")
     p.add_argument("name", nargs="?", help="e.g. auto_sync_minutes or invoice_numbering.prefix")
     p.add_argument("value", nargs="?")
@@ -491,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*(argv or sys.argv[1:]), "gui"])
-    if args.command != "sandbox":
+    if args.command not in ("sandbox", "self-test"):  # the self-test logs in its own folder
         _configure_logging(args)
     from factor_desktop.secrets import KeyringUnavailable
     from factor_desktop.settings import SettingsError

@@ -1,0 +1,90 @@
+"""The self-test: the whole loop against the bundled sandbox, in a folder of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from factor_desktop.selftest import CHECKS, CheckResult, SelfTest, run_self_test
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_command_passes_every_check_and_leaves_the_user_folders_alone(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "TMPDIR": str(scratch),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "factor_desktop", "self-test", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is True and report["data_dir"] is None
+    assert [check["name"] for check in report["checks"]] == list(CHECKS)
+    assert all(check["ok"] for check in report["checks"])
+    details = {check["name"]: check["detail"] for check in report["checks"]}
+    assert details["render every tab"].startswith("6 tabs")
+    assert "partly paid" in details["payments came back"]
+    # Nothing was written to the user's data, config or log folders, and the temporary
+    # folder was removed after the pass.
+    assert list(home.iterdir()) == []
+    assert list(scratch.iterdir()) == []
+
+
+def test_lines_one_per_check_and_a_failure_keeps_the_folder() -> None:
+    lines: list[CheckResult] = []
+
+    def broken_window(_test: SelfTest, _show: bool) -> str:
+        raise RuntimeError("no screen today")
+
+    report = run_self_test(render=broken_window, on_check=lines.append)
+    try:
+        assert not report.ok
+        assert [r.name for r in lines] == list(CHECKS)
+        assert all(r.ok for r in lines[:-1])  # the loop itself passed
+        last = lines[-1]
+        assert last.line() == "FAIL render every tab: RuntimeError: no screen today"
+        assert lines[0].line().startswith("ok   start the bundled sandbox")
+        # Kept for a look: the firm's database and the receipts the sync downloaded.
+        assert report.data_dir is not None and report.data_dir.is_dir()
+        assert list(report.data_dir.glob("demo/*.sqlite3"))
+    finally:
+        if report.data_dir is not None:
+            shutil.rmtree(report.data_dir)
+
+
+def test_a_failed_check_stops_the_ones_that_need_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_sandbox(self: SelfTest) -> str:
+        raise OSError("port in use")
+
+    monkeypatch.setattr(SelfTest, "start_sandbox", no_sandbox)
+    report = run_self_test(render=None, keep=False)
+    assert not report.ok and report.data_dir is None
+    first, *rest = report.checks
+    assert first.line() == "FAIL start the bundled sandbox: OSError: port in use"
+    assert len(rest) == len(CHECKS) - 2  # the window check was left out
+    assert all(not r.ok and r.detail == "not run: 'start the bundled sandbox' failed" for r in rest)
