@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +54,13 @@ from factor_desktop.qbo.errors import (
 from factor_desktop.qbo.mappers import (
     customer_matches,
     customer_payload,
-    live_name,
     name_key,
     qbo_display_name,
     sub_customer_payload,
 )
 from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
-from factor_desktop.services.mappings import cached
-from factor_desktop.store.models import Client, Invoice, Project, QboRecord
+from factor_desktop.store.models import Client, Invoice, Project
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.push.common import (
     NAMESPACE,
@@ -79,7 +77,14 @@ from factor_desktop.sync.push.common import (
     the,
     what,
 )
-from factor_desktop.sync.reference import last_updated
+from factor_desktop.sync.push.lost import LostCreates
+from factor_desktop.sync.push.names import (
+    NameIndex,
+    Twin,
+    conflict_reason,
+    linked_records,
+    remember,
+)
 
 __all__ = ["push_customers"]
 
@@ -87,149 +92,6 @@ __all__ = ["push_customers"]
 #: but nobody holds the name any more (an old refusal replayed).
 _NAME_CREATE_TRIES = 3
 _NAME_ENTITIES = ("Customer", "Vendor", "Employee")
-_ENTITY_WORDS = {"Customer": "customer", "Vendor": "vendor", "Employee": "employee"}
-
-
-@dataclass(frozen=True)
-class _Twin:
-    """A QuickBooks customer, vendor or employee holding a name."""
-
-    entity: str
-    qbo_id: str
-    sync_token: str | None
-    full_name: str
-    parent_id: str | None
-    active: bool
-    data: Mapping[str, Any]
-
-    @classmethod
-    def from_row(cls, entity: str, row: Mapping[str, Any]) -> _Twin:
-        parent = row.get("ParentRef")
-        parent_id = parent.get("value") if isinstance(parent, Mapping) else None
-        token = row.get("SyncToken")
-        name = str(row.get("FullyQualifiedName") or row.get("DisplayName") or row.get("Id"))
-        return cls(
-            entity=entity,
-            qbo_id=str(row.get("Id")),
-            sync_token=str(token) if token is not None else None,
-            full_name=name,
-            parent_id=str(parent_id) if parent_id not in (None, "") else None,
-            active=row.get("Active") is not False,
-            data=row,
-        )
-
-    @classmethod
-    def from_cache(cls, record: QboRecord) -> _Twin:
-        data = dict(record.data) if isinstance(record.data, Mapping) else {}
-        data.setdefault("DisplayName", record.name)
-        data["Active"] = record.active
-        return cls(
-            entity=record.entity,
-            qbo_id=record.qbo_id,
-            sync_token=record.sync_token,
-            full_name=record.fully_qualified_name or record.name,
-            parent_id=record.parent_qbo_id,
-            active=record.active,
-            data=data,
-        )
-
-    def described(self) -> str:
-        word = _ENTITY_WORDS.get(self.entity, self.entity.lower())
-        if self.entity == "Customer" and self.parent_id is not None:
-            word = "sub-customer"
-        state = "" if self.active else "inactive "
-        return f"the {state}QuickBooks {word} {self.full_name!r} (Id {self.qbo_id})"
-
-
-class _NameIndex:
-    """The customers and vendors of the reference cache, by name as QuickBooks compares them."""
-
-    def __init__(self, session: Session) -> None:
-        self._by_key: dict[str, list[_Twin]] = {}
-        self._customers: dict[str, _Twin] = {}
-        records = session.scalars(
-            select(QboRecord).where(QboRecord.entity.in_(("Customer", "Vendor", "Employee")))
-        )
-        for record in records:
-            self.add(_Twin.from_cache(record))
-
-    def add(self, twin: _Twin) -> None:
-        key = name_key(live_name(twin.data))
-        holders = [t for t in self._by_key.get(key, []) if t.qbo_id != twin.qbo_id]
-        self._by_key[key] = [*holders, twin]
-        if twin.entity == "Customer":
-            self._customers[twin.qbo_id] = twin
-
-    def holders(self, display_name: str) -> list[_Twin]:
-        return list(self._by_key.get(name_key(display_name), []))
-
-    def customer(self, qbo_id: str) -> _Twin | None:
-        return self._customers.get(qbo_id)
-
-
-def _remember(session: Session, row: Mapping[str, Any]) -> None:
-    """Keep a customer just created (or read) in the reference cache, as the next refresh of
-    the lists would, so the Clients & Projects tab and this pass's messages know its name."""
-    qbo_id = str(row.get("Id"))
-    name = str(row.get("DisplayName") or qbo_id)
-    is_job = row.get("Job") is True or row.get("IsProject") is True
-    token = row.get("SyncToken")
-    parent = row.get("ParentRef")
-    parent_id = parent.get("value") if isinstance(parent, Mapping) else None
-    fields: dict[str, Any] = {
-        "name": name[:500],
-        "fully_qualified_name": str(row.get("FullyQualifiedName") or name)[:1000],
-        "parent_qbo_id": str(parent_id) if parent_id not in (None, "") else None,
-        "kind": "project" if is_job else "customer",
-        "active": row.get("Active") is not False,
-        "sync_token": str(token)[:16] if token is not None else None,
-        "data": dict(row),
-        "last_updated": last_updated(row),
-    }
-    record = cached(session, "Customer", qbo_id)
-    if record is None:
-        session.add(QboRecord(entity="Customer", qbo_id=qbo_id, **fields))
-    else:
-        for key, value in fields.items():
-            setattr(record, key, value)
-
-
-def _linked_records(session: Session) -> dict[str, str]:
-    """QuickBooks customer Ids linked to a Factor client or project, with who holds them."""
-    linked: dict[str, str] = {}
-    for client in session.scalars(select(Client).where(Client.qbo_id.is_not(None))):
-        assert client.qbo_id is not None
-        linked[client.qbo_id] = the(client)
-    for project in session.scalars(select(Project).where(Project.qbo_id.is_not(None))):
-        assert project.qbo_id is not None
-        linked[project.qbo_id] = the(project)
-    return linked
-
-
-def _conflict_reason(
-    record: Record, display_name: str, holders: Sequence[_Twin], linked: Mapping[str, str]
-) -> str:
-    """Why the name cannot be given to a new customer, and what the administrator can do."""
-    holder = holders[0]
-    if holder.entity == "Customer" and holder.qbo_id in linked:
-        whose = f"{holder.described()}, which is already linked to {linked[holder.qbo_id]}"
-    elif holder.entity == "Customer" and not holder.active:
-        whose = (
-            f"{holder.described()}. Make that customer active again in QuickBooks and sync: "
-            f"it is then linked to {the(record)}"
-        )
-    elif holder.entity == "Customer":
-        place = "under the client's customer" if isinstance(record, Project) else "at the top level"
-        whose = f"{holder.described()}, which is not {place}"
-    else:
-        whose = holder.described()
-    return (
-        f"{what(record)} can't be created in QuickBooks as {display_name!r}: that name is "
-        f"already used by {whose}. QuickBooks needs every customer, sub-customer, vendor and "
-        "employee name to be different (inactive ones included). Rename it in Factor Desktop "
-        "or rename the other one in QuickBooks, or link it to an existing customer on the "
-        "Clients & Projects tab; then sync again."
-    )
 
 
 def _customer_request_id(ctx: SyncContext, kind: Kind, local_id: int, payload: JsonDict) -> str:
@@ -261,12 +123,12 @@ class _NewCustomer:
     request_id: str
 
 
-class _CustomerPush:
+class _CustomerPush(LostCreates):
     def __init__(self, ctx: SyncContext) -> None:
         self.ctx = ctx
         self.session = ctx.session
-        self.names = _NameIndex(ctx.session)
-        self.linked = _linked_records(ctx.session)
+        self.names = NameIndex(ctx.session)
+        self.linked = linked_records(ctx.session)
         self.verified: set[str] = set()
         self.queue: list[_NewCustomer] = []
         self.queued_names: dict[str, Record] = {}
@@ -298,7 +160,7 @@ class _CustomerPush:
         )
         commit(self.ctx)
 
-    def _link(self, record: Record, twin: _Twin, reason: str) -> None:
+    def _link(self, record: Record, twin: Twin, reason: str) -> None:
         kind = record_kind(record)
         record.qbo_pending_name = None
         record.qbo_id = twin.qbo_id
@@ -339,9 +201,9 @@ class _CustomerPush:
                     detail=error_detail(error),
                 )
                 return
-            twin = _Twin.from_row("Customer", row)
+            twin = Twin.from_row("Customer", row)
             self.names.add(twin)
-            _remember(self.session, row)
+            remember(self.session, row)
         if twin.active:
             self.verified.add(qbo_id)
             return
@@ -376,7 +238,7 @@ class _CustomerPush:
             )
             return
         if holders:
-            self._block(client, _conflict_reason(client, name, holders, self.linked), needed=needed)
+            self._block(client, conflict_reason(client, name, holders, self.linked), needed=needed)
             return
         if not self.ctx.settings.auto_create_customers:
             self._block(
@@ -448,79 +310,15 @@ class _CustomerPush:
             return
         if holders:
             self._block(
-                project, _conflict_reason(project, name, holders, self.linked), needed=needed
+                project, conflict_reason(project, name, holders, self.linked), needed=needed
             )
             return
         payload = sub_customer_payload(name, client.qbo_id, site_address=project.address)
         self._create(project, name, payload, parent_id=client.qbo_id, needed=needed)
 
-    # -- a create whose answer was lost ----------------------------------------------------
-
-    def _settle_pending(self, record: Record, parent_id: str | None) -> bool:
-        """A create went out for this record and its answer never came back (a crash, or an
-        outage that outlasted the retries). Look for the customer QuickBooks made under the
-        name it was sent with: when it is there, link it and bring it up to date (a rename,
-        a move to another client, a deactivation since); otherwise the record is created as
-        usual. True when it was linked."""
-        pending = record.qbo_pending_name
-        assert pending is not None
-        holders = self._live_holders(pending) or []
-        found = next(
-            (
-                twin
-                for twin in holders
-                if twin.entity == "Customer"
-                and twin.qbo_id not in self.linked
-                and (twin.parent_id is None) == isinstance(record, Client)
-            ),
-            None,
-        )
-        if found is None:
-            record.qbo_pending_name = None
-            commit(self.ctx)
-            return False
-        self._link(
-            record,
-            found,
-            f"QuickBooks had created {found.described()} for {the(record)}, but its answer "
-            "never reached Factor Desktop; linked to it instead of creating another.",
-        )
-        self._bring_up_to_date(record, found, parent_id)
-        return True
-
-    def _bring_up_to_date(self, record: Record, twin: _Twin, parent_id: str | None) -> None:
-        changes: JsonDict = {}
-        name = qbo_display_name(record.name)
-        if name_key(live_name(twin.data)) != name_key(name) or live_name(twin.data) != name:
-            changes["DisplayName"] = name
-        if isinstance(record, Project) and parent_id is not None and twin.parent_id != parent_id:
-            changes["ParentRef"] = {"value": parent_id}
-            changes["Job"] = True
-        retired = record.archived if isinstance(record, Client) else record.status != "active"
-        if retired and twin.active:
-            changes["Active"] = False
-        if not changes or twin.sync_token is None:
-            return
-        payload: JsonDict = {"Id": twin.qbo_id, "SyncToken": twin.sync_token, **changes}
-        request_id = str(uuid.uuid5(NAMESPACE, f"bring-up-to-date|{twin.qbo_id}|{changes}"))
-        updated = self.ctx.writer.update("Customer", payload, request_id=request_id)
-        _remember(self.session, updated)
-        token = updated.get("SyncToken")
-        record.qbo_sync_token = str(token) if token is not None else record.qbo_sync_token
-        self.ctx.log(
-            direction=PUSH,
-            entity_kind=record_kind(record),
-            label=label(record),
-            action="updated",
-            local_id=record.id,
-            qbo_id=twin.qbo_id,
-            detail={"changed": sorted(changes)},
-        )
-        commit(self.ctx)
-
     # -- creating -------------------------------------------------------------------------------
 
-    def _linkable(self, holders: Iterable[_Twin], parent_id: str | None) -> _Twin | None:
+    def _linkable(self, holders: Iterable[Twin], parent_id: str | None) -> Twin | None:
         for twin in holders:
             if (
                 twin.entity == "Customer"
@@ -531,9 +329,9 @@ class _CustomerPush:
                 return twin
         return None
 
-    def _live_holders(self, display_name: str) -> list[_Twin] | None:
+    def _live_holders(self, display_name: str) -> list[Twin] | None:
         """Who holds the name in QuickBooks now (inactive ones included), read live."""
-        found: list[_Twin] = []
+        found: list[Twin] = []
         try:
             for entity in _NAME_ENTITIES:
                 query = (
@@ -543,7 +341,7 @@ class _CustomerPush:
                 )
                 for row in self.ctx.client.query(query):
                     if customer_matches(row, display_name):
-                        found.append(_Twin.from_row(entity, row))
+                        found.append(Twin.from_row(entity, row))
         except QueryValueError:
             return None
         for twin in found:
@@ -621,8 +419,8 @@ class _CustomerPush:
     def _created(self, new: _NewCustomer, created: JsonDict, request_id: str) -> None:
         record = new.record
         record.qbo_pending_name = None
-        twin = _Twin.from_row("Customer", created)
-        _remember(self.session, created)
+        twin = Twin.from_row("Customer", created)
+        remember(self.session, created)
         record.qbo_id = twin.qbo_id
         record.qbo_sync_token = twin.sync_token
         self.linked[twin.qbo_id] = the(record)
@@ -678,7 +476,7 @@ class _CustomerPush:
                 if holders:
                     self._block(
                         record,
-                        _conflict_reason(record, display_name, holders, self.linked),
+                        conflict_reason(record, display_name, holders, self.linked),
                         needed=needed,
                         detail=error_detail(error),
                     )
