@@ -64,6 +64,7 @@ from factor_desktop.ui.jobs import (
 )
 from factor_desktop.ui.jobs_extra import ImportJob, ImportResult, RefreshListsJob
 from factor_desktop.ui.menus import about_box, build_menus, documentation_path, tip
+from factor_desktop.ui.selftest_gui import SelfTestDialog
 from factor_desktop.ui.settings_dialog import SettingsDialog
 from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
 from factor_desktop.ui.status_bar import AppStatusBar
@@ -181,6 +182,7 @@ class MainWindow(QMainWindow):
         self.import_job: ImportJob | None = None
         self.problems_dialog: ImportProblemsDialog | None = None
         self.about_dialog: QMessageBox | None = None
+        self.self_test_dialog: SelfTestDialog | None = None
         # QuickBooks could not be reached on the last try (the plain message), or None.
         self.unreachable: PlainError | None = None
         self.tray: QSystemTrayIcon | None = None
@@ -270,6 +272,7 @@ class MainWindow(QMainWindow):
         actions.refresh_lists.triggered.connect(self.refresh_lists)
         actions.documentation.triggered.connect(self.open_documentation)
         actions.about.triggered.connect(self.show_about)
+        actions.self_test.triggered.connect(self.run_self_test)
         self._update_sync_actions()
 
         self.connection_tab.connectRequested.connect(self.open_connect_dialog)
@@ -917,6 +920,24 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
+    @Slot()
+    def run_self_test(self) -> SelfTestDialog:
+        """The self-test in a process of its own; its lines show in a dialog as they come."""
+        if self.self_test_dialog is not None and self.self_test_dialog.running():
+            self.self_test_dialog.raise_()
+            return self.self_test_dialog
+        dialog = SelfTestDialog(self)
+        dialog.finished.connect(self._self_test_closed)
+        self.self_test_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _self_test_closed(self, _result: int) -> None:
+        dialog, self.self_test_dialog = self.self_test_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
     @property
     def data_folder(self) -> Path:
         return DataDir.resolve(self._store_path.parent).root
@@ -1054,6 +1075,7 @@ class MainWindow(QMainWindow):
             self.settings_dialog,
             self.problems_dialog,
             self.import_dialog,
+            self.self_test_dialog,
         ):
             if dialog is not None:
                 dialog.reject()

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
 from factor_desktop import __version__
 from factor_desktop.paths import resource_path
 
-SELF_TEST_MISSING = (
-    "Not available yet: this version has no self-test. The command line's "
-    "`factor-desktop status` shows the connection and the data file."
+SELF_TEST_TIP = (
+    "Run the whole loop against a local QuickBooks sandbox in a temporary folder: connect, "
+    "map, sync, and draw each tab. This firm and its QuickBooks company are not touched."
 )
 
 
@@ -99,7 +99,7 @@ def build_menus(
             "Read QuickBooks' customers, items, accounts, tax codes and terms. Changes nothing "
             "in QuickBooks.",
         ),
-        self_test=_action(window, "Run &Self-Test"),
+        self_test=_action(window, "Run &Self-Test", None, SELF_TEST_TIP),
         documentation=_action(
             window,
             "&Documentation",
@@ -108,8 +108,6 @@ def build_menus(
         ),
         about=_action(window, "&About Factor Desktop"),
     )
-    actions.self_test.setEnabled(False)
-    actions.self_test.setToolTip(SELF_TEST_MISSING)
     actions.about.setMenuRole(QAction.MenuRole.AboutRole)
     actions.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)

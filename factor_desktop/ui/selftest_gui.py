@@ -1,4 +1,6 @@
-"""The self-test's window check: the real main window on the self-test's data renders each tab.
+"""The self-test's window check, and the dialog of Help → Run Self-Test.
+
+The check: the real main window on the self-test's data renders each tab.
 
 Offscreen by default (each tab is drawn into an image); with `show`, the window opens on the
 screen, goes through its tabs and closes itself. Either way the window reads the store on its
@@ -7,13 +9,23 @@ worker thread, as it always does, and the check waits for that first read.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QProcess, QProcessEnvironment, QSettings, Signal, Slot
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from factor_desktop.secrets import TokenStore
 from factor_desktop.store.db import Store
@@ -86,3 +98,86 @@ def render_tabs(store: Store, tokens: TokenStore, *, show: bool = False) -> str:
             window.shutdown()
             window.deleteLater()
             app.processEvents()
+
+
+def self_test_command() -> list[str]:
+    """How this copy of the app runs its self-test in another process."""
+    if getattr(sys, "frozen", False):  # the bundled program is its own command line
+        return [sys.executable, "self-test"]
+    return [sys.executable, "-m", "factor_desktop", "self-test"]
+
+
+class SelfTestDialog(QDialog):
+    """Help → Run Self-Test: the self-test runs in a process of its own (the window stays
+    responsive and its firm untouched); each check's line shows as it ends."""
+
+    finishedWithCode = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, command: list[str] | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Factor Desktop Self-Test")
+        self.resize(640, 360)
+        self.status = QLabel("Running the self-test against a local QuickBooks sandbox…")
+        self.status.setWordWrap(True)
+        self.output = QPlainTextEdit()
+        self.output.setReadOnly(True)
+        self.output.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.output)
+        layout.addWidget(self.buttons)
+        self.exit_code: int | None = None
+        self._pending = ""
+        self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        environment = QProcessEnvironment.systemEnvironment()
+        environment.insert("QT_QPA_PLATFORM", "offscreen")  # nothing flashes on the screen
+        self.process.setProcessEnvironment(environment)
+        self.process.readyReadStandardOutput.connect(self._read)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(self._error)
+        program, *arguments = command or self_test_command()
+        self.process.start(program, arguments)
+
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    @Slot()
+    def _read(self) -> None:
+        text = self._pending + bytes(self.process.readAllStandardOutput().data()).decode(
+            "utf-8", "replace"
+        )
+        *lines, self._pending = text.split("\n")
+        for line in lines:
+            self.output.appendPlainText(line.rstrip("\r"))
+
+    @Slot(int, QProcess.ExitStatus)
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._read()
+        if self._pending:
+            self.output.appendPlainText(self._pending)
+            self._pending = ""
+        crashed = status != QProcess.ExitStatus.NormalExit
+        self.exit_code = -1 if crashed else code
+        if self.exit_code == 0:
+            self.status.setText("Every check passed.")
+        else:
+            self.status.setText(
+                "The self-test stopped." if crashed else "Some checks failed; the lines say why."
+            )
+        self.finishedWithCode.emit(self.exit_code)
+
+    @Slot(QProcess.ProcessError)
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.exit_code = -1
+            self.status.setText(f"The self-test could not start: {self.process.errorString()}")
+            self.finishedWithCode.emit(self.exit_code)
+
+    def done(self, result: int) -> None:
+        if self.running():  # closing the dialog stops the test
+            self.process.kill()
+            self.process.waitForFinished(3000)
+        super().done(result)

@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from factor_desktop.selftest import CHECKS, CheckResult, SelfTest, run_self_test
+from factor_desktop.ui.selftest_gui import SelfTestDialog
 
 pytestmark = pytest.mark.integration
 
@@ -88,3 +90,62 @@ def test_a_failed_check_stops_the_ones_that_need_it(monkeypatch: pytest.MonkeyPa
     assert first.line() == "FAIL start the bundled sandbox: OSError: port in use"
     assert len(rest) == len(CHECKS) - 2  # the window check was left out
     assert all(not r.ok and r.detail == "not run: 'start the bundled sandbox' failed" for r in rest)
+
+
+@pytest.mark.gui
+def test_the_dialog_shows_each_line_as_it_ends_and_the_outcome(qtbot: QtBot) -> None:
+    script = (
+        "import sys, time\n"
+        "print('ok   first check', flush=True)\n"
+        "time.sleep(0.3)\n"
+        "print('FAIL second check: the reason')\n"
+        "sys.exit(1)\n"
+    )
+    dialog = SelfTestDialog(command=[sys.executable, "-c", script])
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: "ok   first check" in dialog.output.toPlainText(), timeout=20_000)
+    with qtbot.waitSignal(dialog.finishedWithCode, timeout=20_000) as finished:
+        pass
+    assert finished.args == [1]
+    assert dialog.output.toPlainText().splitlines() == [
+        "ok   first check",
+        "FAIL second check: the reason",
+    ]
+    assert dialog.status.text() == "Some checks failed; the lines say why."
+
+
+@pytest.mark.gui
+def test_help_runs_the_self_test_in_another_process_and_closing_stops_it(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings  # noqa: TID251  (the window test needs its own file)
+
+    from factor_desktop.app import open_context
+    from factor_desktop.ui.main_window import MainWindow
+
+    ctx = open_context(tmp_path / "data")
+    window = MainWindow(
+        ctx.store,
+        ctx.tokens,
+        ui_settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat),
+        remember_layout=False,
+    )
+    qtbot.addWidget(window)
+    try:
+        assert window.menu_actions.self_test.isEnabled()
+        window.menu_actions.self_test.trigger()
+        dialog = window.self_test_dialog
+        assert dialog is not None and dialog.isVisible()
+        assert dialog.process.arguments() == ["-m", "factor_desktop", "self-test"]
+        qtbot.waitUntil(dialog.running, timeout=10_000)
+        # The window stays responsive: the GUI thread only reads the process's lines.
+        qtbot.waitUntil(
+            lambda: "ok   start the bundled sandbox" in dialog.output.toPlainText(), timeout=60_000
+        )
+        process = dialog.process
+        dialog.reject()
+        assert process.state() == process.ProcessState.NotRunning
+        assert window.self_test_dialog is None
+    finally:
+        window.close()
+        ctx.close()

@@ -28,7 +28,7 @@ from factor_desktop.ui.connect_dialog import PAGE_WAITING, redirect_uri_of
 from factor_desktop.ui.formatting import UNREACHABLE, plain_error
 from factor_desktop.ui.jobs import JobOutcome
 from factor_desktop.ui.main_window import MainWindow, fit_to_screen, platform_title
-from factor_desktop.ui.menus import SELF_TEST_MISSING, menu_of, menu_titles
+from factor_desktop.ui.menus import SELF_TEST_TIP, menu_of, menu_titles
 from factor_desktop.ui.status_bar import ElidedLabel, time_left_estimate
 
 from .conftest import Firm, mark_connected, wait_for_snapshot
@@ -84,8 +84,8 @@ def test_menus_shortcuts_and_help(qtbot: Any, make_window: MakeWindow, ctx: AppC
     assert window.menu_actions.refresh.shortcuts()[0] == QKeySequence("Ctrl+R")
     assert window.menu_actions.import_file.toolTip().endswith("(Ctrl+I)")
     assert window.refresh_lists_action.isEnabled()
-    assert not window.menu_actions.self_test.isEnabled()
-    assert window.menu_actions.self_test.toolTip() == SELF_TEST_MISSING
+    assert window.menu_actions.self_test.isEnabled()
+    assert window.menu_actions.self_test.toolTip() == SELF_TEST_TIP
 
     # Ctrl+R reads the records again.
     window.activateWindow()
