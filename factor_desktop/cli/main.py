@@ -316,7 +316,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    from factor_desktop.mapping_cli import MapCommandError, map_command
+    from factor_desktop.cli.mapping import MapCommandError, map_command
 
     try:
         return map_command(args.data_dir, args.profile, args)
@@ -325,7 +325,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from factor_desktop.mapping_cli import MapCommandError, sync_command
+    from factor_desktop.cli.mapping import MapCommandError, sync_command
 
     if args.retry and not args.preview:
         from factor_desktop.app import open_context
@@ -437,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_status)
 
-    from factor_desktop.mapping_cli import add_map_parser
+    from factor_desktop.cli.mapping import add_map_parser
 
     add_map_parser(sub)
     sub.choices["map"].set_defaults(handler=cmd_map)
