@@ -30,6 +30,7 @@ from factor_desktop.services.invoices import paid_amounts
 from factor_desktop.store.models import (
     Client,
     Expense,
+    ExpenseType,
     Invoice,
     InvoiceLine,
     Project,
@@ -195,25 +196,101 @@ PROJECT_COLUMNS = (
     Column("remaining", "Remaining", "money"),
     Column("percent_used", "Used %", "percent"),
     Column("over_budget", "Over", "flag"),
+    Column("subconsultant", "Sub", "flag"),
 )
 
 
-def projects_report(session: Session) -> Report:
+@dataclass(frozen=True)
+class BudgetLineFigures:
+    """One budget line of a project (a service fee or an expense category) against actuals.
+
+    `subconsultant` marks an expense category whose expense types are sub-consultants'.
+    """
+
+    label: str
+    kind: str
+    unbudgeted: bool
+    subconsultant: bool
+    budget: Decimal
+    cost: Decimal
+    billable: Decimal
+    billed: Decimal
+    collected: Decimal
+    remaining: Decimal
+    percent_used: Decimal | None
+    over_budget: bool
+
+
+@dataclass(frozen=True)
+class ProjectFinancials:
+    """A project's budget against actuals, line by line: what `report projects` prints and
+    the window's Projects tab shows, computed once here so the two never disagree."""
+
+    id: int
+    number: str
+    name: str
+    client: str
+    status: str
+    lines: tuple[BudgetLineFigures, ...]
+
+
+def project_financials(session: Session) -> list[ProjectFinancials]:
+    """Every project's budget lines with their actuals, in project-number order."""
+    subconsultant = {
+        category.casefold()
+        for category, flag in session.execute(
+            select(ExpenseType.category, ExpenseType.is_subconsultant)
+        )
+        if flag
+    }
     projects = session.scalars(
         select(Project).join(Client).options(selectinload(Project.client)).order_by(Project.number)
     )
-    rows: list[dict[str, Value]] = []
+    found: list[ProjectFinancials] = []
     for project in projects:
+        report = project_budget(session, project.id)
+        lines = tuple(
+            BudgetLineFigures(
+                label=line.label,
+                kind=line.kind,
+                unbudgeted=line.unbudgeted,
+                subconsultant=line.kind == "expense" and line.label.casefold() in subconsultant,
+                budget=line.budget,
+                cost=line.cost,
+                billable=line.billable,
+                billed=line.billed,
+                collected=line.collected,
+                remaining=line.remaining,
+                percent_used=line.percent_used,
+                over_budget=line.over_budget,
+            )
+            for line in report.lines
+        )
+        found.append(
+            ProjectFinancials(
+                id=project.id,
+                number=project.number,
+                name=project.name,
+                client=project.client.name,
+                status=project.status,
+                lines=lines,
+            )
+        )
+    return found
+
+
+def projects_report(session: Session) -> Report:
+    rows: list[dict[str, Value]] = []
+    for project in project_financials(session):
         head: dict[str, Value] = {
             "number": project.number,
             "name": project.name,
-            "client": project.client.name,
+            "client": project.client,
             "status": project.status,
         }
-        report = project_budget(session, project.id)
-        if not report.lines:
+        if not project.lines:
             rows.append({**head, **{c.key: None for c in PROJECT_COLUMNS[4:]}})
-        for line in report.lines:
+        for line in project.lines:
             rows.append(
                 {
                     **head,
@@ -227,6 +304,7 @@ def projects_report(session: Session) -> Report:
                     "remaining": line.remaining,
                     "percent_used": line.percent_used,
                     "over_budget": line.over_budget,
+                    "subconsultant": line.subconsultant,
                 }
             )
     return Report("projects", PROJECT_COLUMNS, rows)
