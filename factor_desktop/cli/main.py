@@ -277,7 +277,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_invoice(args: argparse.Namespace) -> int:
     from factor_desktop.app import open_context
-    from factor_desktop.records_cli import (
+    from factor_desktop.cli.records import (
         RecordCommandError,
         ServiceError,
         print_invoice,
@@ -298,7 +298,7 @@ def cmd_invoice(args: argparse.Namespace) -> int:
 
 def cmd_link(args: argparse.Namespace) -> int:
     from factor_desktop.app import open_context
-    from factor_desktop.records_cli import RecordCommandError, ServiceError, run_link
+    from factor_desktop.cli.records import RecordCommandError, ServiceError, run_link
 
     ctx = open_context(args.data_dir, args.profile)
     try:
@@ -470,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_receipts_parser(sub)
     sub.choices["receipts"].set_defaults(handler=cmd_receipts)
 
-    from factor_desktop.records_cli import add_invoice_parser, add_link_parser
+    from factor_desktop.cli.records import add_invoice_parser, add_link_parser
 
     add_invoice_parser(sub)
     sub.choices["invoice"].set_defaults(handler=cmd_invoice)
