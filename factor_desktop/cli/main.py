@@ -348,7 +348,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_receipts(args: argparse.Namespace) -> int:
-    from factor_desktop.receipts_cli import ReceiptsCommandError, receipts_command
+    from factor_desktop.cli.receipts import ReceiptsCommandError, receipts_command
 
     try:
         return receipts_command(args.data_dir, args.profile, args)
@@ -465,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--csv", type=Path, metavar="FILE", help="write a CSV file")
     p.set_defaults(handler=cmd_report)
 
-    from factor_desktop.receipts_cli import add_receipts_parser
+    from factor_desktop.cli.receipts import add_receipts_parser
 
     add_receipts_parser(sub)
     sub.choices["receipts"].set_defaults(handler=cmd_receipts)
