@@ -135,17 +135,27 @@ def run_link(session: Session, args: argparse.Namespace) -> str:
     return f"Linked {args.kind} {args.record} to QuickBooks Id {args.qbo_id}."
 
 
+def describe_invoice(invoice: Invoice) -> dict[str, Any]:
+    """The invoice as `invoice --json` prints it."""
+    return _describe(invoice)
+
+
+def invoice_text(result: dict[str, Any] | None) -> str:
+    """The line `invoice` prints after an action (the window says the same)."""
+    if result is None:
+        return "Draft deleted."
+    label = result["number"] or f"draft {result['id']}"
+    return (
+        f"Invoice {label} ({result['status']}) for project {result['project']}: "
+        f"total {result['total']}, balance {result['balance']}, {result['lines']} lines."
+    )
+
+
 def print_invoice(result: dict[str, Any] | None, as_json: bool, action: str) -> None:
     if as_json:
         print(json.dumps(result if result is not None else {"deleted": True}, indent=2))
-    elif result is None:
-        print("Draft deleted.")
     else:
-        label = result["number"] or f"draft {result['id']}"
-        print(
-            f"Invoice {label} ({result['status']}) for project {result['project']}: "
-            f"total {result['total']}, balance {result['balance']}, {result['lines']} lines."
-        )
+        print(invoice_text(result))
 
 
 __all__ = [
@@ -153,6 +163,8 @@ __all__ = [
     "ServiceError",
     "add_invoice_parser",
     "add_link_parser",
+    "describe_invoice",
+    "invoice_text",
     "print_invoice",
     "run_invoice",
     "run_link",

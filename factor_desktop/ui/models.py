@@ -183,6 +183,31 @@ def _italic() -> QFont:
 # --- invoices --------------------------------------------------------------------------------
 
 
+INVOICE_QBO_STATES = {
+    "pending": "Not sent yet",
+    "blocked": "Blocked",
+    "failed": "Failed",
+}
+
+
+def invoice_attention(row: InvoiceRow) -> str:
+    """What stands between an invoice and QuickBooks, or what differs there, in a sentence."""
+    parts: list[str] = []
+    if row.blocked_reason and not row.qbo_id:
+        parts.append(row.blocked_reason)
+    elif row.outbox_status == "pending" and not row.qbo_id:
+        parts.append("Goes to QuickBooks with the next sync.")
+    if row.mismatched:
+        if row.qbo_total is not None:
+            parts.append(
+                f"QuickBooks' total {money_text(row.qbo_total)} differs from Factor's "
+                f"{money_text(row.total)}."
+            )
+        if row.mismatch_reason:
+            parts.append(row.mismatch_reason)
+    return " ".join(parts)
+
+
 class InvoiceTableModel(RowTableModel[InvoiceRow]):
     COL_NUMBER = 0
     COL_PROJECT = 1
@@ -193,6 +218,7 @@ class InvoiceTableModel(RowTableModel[InvoiceRow]):
     COL_TOTAL = 6
     COL_BALANCE = 7
     COL_QBO = 8
+    COL_ATTENTION = 9
     HEADERS = (
         "Number",
         "Project",
@@ -203,6 +229,7 @@ class InvoiceTableModel(RowTableModel[InvoiceRow]):
         "Total",
         "Balance",
         "QuickBooks",
+        "Needs attention",
     )
     MONEY_COLUMNS = frozenset({COL_TOTAL, COL_BALANCE})
 
@@ -225,8 +252,12 @@ class InvoiceTableModel(RowTableModel[InvoiceRow]):
             return money_text(row.balance)
         if column == self.COL_QBO:
             if row.qbo_id:
-                return f"Id {row.qbo_id}"
-            return "" if row.status == "draft" else "Not sent yet"
+                return f"Id {row.qbo_id}" + (" ⚠ total differs" if row.mismatched else "")
+            if row.status == "draft":
+                return ""
+            return INVOICE_QBO_STATES.get(row.outbox_status or "", "Not sent yet")
+        if column == self.COL_ATTENTION:
+            return invoice_attention(row)
         return ""
 
     def sort_key(self, row: InvoiceRow, column: int) -> Any:
@@ -245,10 +276,18 @@ class InvoiceTableModel(RowTableModel[InvoiceRow]):
         return super().sort_key(row, column)
 
     def foreground(self, row: InvoiceRow, column: int) -> QColor | None:
+        if column in (self.COL_QBO, self.COL_ATTENTION):
+            if row.fix is not None:
+                return ERROR_COLOR
+            if row.mismatched or (not row.qbo_id and row.status not in ("draft", "void")):
+                return WARNING_COLOR
         if row.status in ("draft", "void"):
             return MUTED_COLOR
-        if column == self.COL_QBO and not row.qbo_id:
-            return WARNING_COLOR
+        return None
+
+    def tooltip(self, row: InvoiceRow, column: int) -> str | None:
+        if column in (self.COL_QBO, self.COL_ATTENTION):
+            return invoice_attention(row) or None
         return None
 
     def font(self, row: InvoiceRow, column: int) -> QFont | None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import keyring
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from factor_desktop.paths import DataDir
@@ -185,6 +185,34 @@ class InvoiceRow:
     total: Decimal
     balance: Decimal
     qbo_id: str | None
+    # Why an issued invoice is not in QuickBooks yet: its outbox row's state ("pending",
+    # "blocked", "failed"), the standing reason, and the fix the window offers for it
+    # ("map", "link" or "retry"; see `blocking_fix`).
+    outbox_status: str | None = None
+    blocked_reason: str | None = None
+    fix: str | None = None
+    # QuickBooks' total when it differs from Factor's (a standing "mismatched" entry), and why.
+    qbo_total: Decimal | None = None
+    mismatch_reason: str | None = None
+
+    @property
+    def mismatched(self) -> bool:
+        return self.qbo_total is not None or self.mismatch_reason is not None
+
+
+def blocking_fix(outbox_status: str | None, reason: str | None) -> str | None:
+    """The fix for what holds an invoice back: "map" (a type or tax term to map on the Mappings
+    tab), "link" (a client or project to link on Clients & Projects), "retry" (send it again),
+    or None when nothing holds it (or it only waits for the next sync)."""
+    if outbox_status not in ("blocked", "failed"):
+        return None
+    text = reason or ""
+    if outbox_status == "blocked":
+        if "Mappings tab" in text:
+            return "map"
+        if "Clients & Projects" in text or "not in QuickBooks yet" in text:
+            return "link"
+    return "retry"
 
 
 @dataclass(frozen=True)
@@ -495,22 +523,87 @@ def _invoices(session: Session) -> tuple[InvoiceRow, ...]:
         .options(selectinload(Invoice.project).selectinload(Project.client))
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
     ).all()
-    return tuple(
-        InvoiceRow(
-            id=i.id,
-            number=i.number,
-            project_number=i.project.number,
-            project_name=i.project.name,
-            client_name=i.project.client.name,
-            status=i.status,
-            issue_date=i.issue_date,
-            due_date=i.due_date,
-            total=i.total,
-            balance=i.balance,
-            qbo_id=i.qbo_id,
+    # The open create of each invoice, and the invoice's standing problem in the sync log.
+    outbox: dict[int, OutboxItem] = {}
+    for item in session.scalars(
+        select(OutboxItem)
+        .where(
+            OutboxItem.entity_kind == "invoice",
+            OutboxItem.operation == "create",
+            OutboxItem.status.in_(("pending", "blocked", "failed")),
         )
-        for i in invoices
-    )
+        .order_by(OutboxItem.id)
+    ):
+        outbox[item.local_id] = item
+    standing: dict[int, SyncLogEntry] = {}
+    mismatched: dict[int, SyncLogEntry] = {}
+    for entry in session.scalars(
+        select(SyncLogEntry)
+        .where(
+            SyncLogEntry.entity_kind == "invoice",
+            SyncLogEntry.local_id.is_not(None),
+            SyncLogEntry.direction == "push",
+            _STANDING,
+        )
+        .order_by(SyncLogEntry.id)
+    ):
+        assert entry.local_id is not None
+        state = entry.current_state
+        if entry.action == "mismatched" or state == "mismatched":
+            mismatched[entry.local_id] = entry
+        elif state in ("waiting", "failed"):
+            standing[entry.local_id] = entry
+    rows: list[InvoiceRow] = []
+    for i in invoices:
+        open_item = outbox.get(i.id) if i.qbo_id is None else None
+        problem = standing.get(i.id) if open_item is not None else None
+        reason = (problem.reason if problem is not None else None) or (
+            open_item.last_error if open_item is not None else None
+        )
+        status = open_item.status if open_item is not None else None
+        if status == "pending" and problem is None:
+            reason = None
+        mismatch = mismatched.get(i.id)
+        detail = mismatch.detail if mismatch is not None and mismatch.detail else {}
+        rows.append(
+            InvoiceRow(
+                id=i.id,
+                number=i.number,
+                project_number=i.project.number,
+                project_name=i.project.name,
+                client_name=i.project.client.name,
+                status=i.status,
+                issue_date=i.issue_date,
+                due_date=i.due_date,
+                total=i.total,
+                balance=i.balance,
+                qbo_id=i.qbo_id,
+                outbox_status=status,
+                blocked_reason=reason,
+                fix=blocking_fix(status, reason),
+                qbo_total=_money_or_none(detail.get("qbo_total")),
+                mismatch_reason=mismatch.reason if mismatch is not None else None,
+            )
+        )
+    return tuple(rows)
+
+
+# A sync log entry that still stands (as the sync's own NEEDS_ATTENTION: the sync package is not
+# imported here, to keep the window's start light).
+_STANDING = and_(
+    SyncLogEntry.resolved.is_(False),
+    or_(
+        SyncLogEntry.state.in_(("waiting", "failed", "mismatched")),
+        and_(SyncLogEntry.state.is_(None), SyncLogEntry.level.in_(("warning", "error"))),
+    ),
+)
+
+
+def _money_or_none(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except ArithmeticError:
+        return None
 
 
 def _expenses(session: Session, attachments_dir: Path) -> tuple[ExpenseRow, ...]:
