@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from factor_desktop.importer.command import run_import
+from factor_desktop.cli.imports import run_import
 from factor_desktop.qbo.client import BatchItem, QboClient
 from factor_desktop.qbo.query import select
 from factor_desktop.reports import run_report

@@ -261,7 +261,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from factor_desktop.importer.command import run_import
+    from factor_desktop.cli.imports import run_import
 
     return run_import(args.data_dir, args.profile, args.source, as_json=args.json)
 

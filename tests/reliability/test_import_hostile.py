@@ -28,7 +28,8 @@ def _count(data: Path, model: type[object]) -> int:
 @pytest.fixture
 def large_from_1000(monkeypatch: pytest.MonkeyPatch) -> None:
     """Progress from 1,000 rows and a flush every 500, so a small file shows both."""
-    from factor_desktop.importer import command, load
+    from factor_desktop.cli import imports as command
+    from factor_desktop.importer import load
 
     monkeypatch.setattr(command, "LARGE_IMPORT_ROWS", 1000)
     monkeypatch.setattr(load, "FLUSH_EVERY", 500)
