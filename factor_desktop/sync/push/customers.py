@@ -60,6 +60,7 @@ from factor_desktop.qbo.mappers import (
 )
 from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
+from factor_desktop.services.links import create_requested, settle_create_requests
 from factor_desktop.store.models import Client, Invoice, Project
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.push.common import (
@@ -132,6 +133,8 @@ class _CustomerPush(LostCreates):
         self.verified: set[str] = set()
         self.queue: list[_NewCustomer] = []
         self.queued_names: dict[str, Record] = {}
+        # Records the administrator marked "create in QuickBooks" (auto-create for that one).
+        self.requested = create_requested(ctx.session)
 
     # -- outcomes ------------------------------------------------------------------------------
 
@@ -240,7 +243,7 @@ class _CustomerPush(LostCreates):
         if holders:
             self._block(client, conflict_reason(client, name, holders, self.linked), needed=needed)
             return
-        if not self.ctx.settings.auto_create_customers:
+        if not (self.ctx.settings.auto_create_customers or ("client", client.id) in self.requested):
             self._block(
                 client,
                 f"{what(client)} is not linked to a QuickBooks customer; link it on the "
@@ -272,7 +275,7 @@ class _CustomerPush(LostCreates):
             return
         if project.status != "active" and not needed:
             return  # looked at only to settle a create whose answer was lost
-        auto = self.ctx.settings.auto_create_projects
+        auto = self.ctx.settings.auto_create_projects or ("project", project.id) in self.requested
         name = qbo_display_name(project.name)
         if client.qbo_id is None:
             if needed and auto:
@@ -501,20 +504,28 @@ class _CustomerPush(LostCreates):
 def push_customers(ctx: SyncContext) -> None:
     """Link or create the QuickBooks customers and sub-customers the firm's records need.
 
-    Looks at the clients and projects that waiting invoices need, plus every active client
-    (when auto-create customers is on) and every active project of a client that is or can be
-    in QuickBooks (when auto-create projects is on). Commits after each record. Stops quietly
+    Looks at the clients and projects that waiting invoices need or that the administrator
+    marked "create in QuickBooks" (services.links), plus every active client (when auto-create
+    customers is on) and every active project of a client that is or can be in QuickBooks (when
+    auto-create projects is on). Commits after each record. Stops quietly
     (a warning in the log) when QuickBooks cannot be reached; authentication errors end the pass.
     """
     session = ctx.session
     settings = ctx.settings
-    needed_projects = _projects_needed(session)
+    if settle_create_requests(session):
+        commit(ctx)
+    requested = create_requested(session)
+    needed_projects = _projects_needed(session) | {i for k, i in requested if k == "project"}
     projects: dict[int, Project] = {}
     for project_id in sorted(needed_projects):
         project = session.get(Project, project_id)
         if project is not None:
             projects[project.id] = project
     clients: dict[int, Client] = {p.client.id: p.client for p in projects.values()}
+    for kind, client_id in sorted(requested):
+        client = session.get(Client, client_id) if kind == "client" else None
+        if client is not None:
+            clients[client.id] = client
     needed_clients = set(clients)
     if settings.auto_create_customers:
         for client in session.scalars(select(Client).where(Client.archived.is_(False))):
@@ -559,6 +570,8 @@ def push_customers(ctx: SyncContext) -> None:
                 record = pusher.queue[0].record
                 stop_warning(ctx, record_kind(record), label(record), record.id, error)
             return
+    if settle_create_requests(session):
+        commit(ctx)
 
 
 def _decide(ctx: SyncContext, pusher: _CustomerPush, records: list[tuple[Record, bool]]) -> bool:
