@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 from factor_desktop.cli.imports import run_import
+from factor_desktop.cli.reports import run_report
 from factor_desktop.qbo.client import BatchItem, QboClient
 from factor_desktop.qbo.query import select
-from factor_desktop.reports import run_report
 from factor_desktop.sandbox import SandboxConfig, SandboxServer
 
 

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -107,6 +106,36 @@ def invoices_report(session: Session) -> Report:
         for invoice in ordered
     ]
     return Report("invoices", INVOICE_COLUMNS, rows)
+
+
+def describe_invoice(invoice: Invoice) -> dict[str, Any]:
+    """One invoice as `invoice --json` prints it after an action."""
+    return {
+        "id": invoice.id,
+        "number": invoice.number,
+        "status": invoice.status,
+        "project": invoice.project.number,
+        "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "subtotal": str(invoice.subtotal),
+        "tax": str(invoice.tax),
+        "total": str(invoice.total),
+        "balance": str(invoice.balance),
+        "lines": len(invoice.lines),
+    }
+
+
+def invoice_text(described: dict[str, Any] | None) -> str:
+    """The sentence `invoice` prints after an action (None: a draft deleted); the window's
+    invoice actions say the same."""
+    if described is None:
+        return "Draft deleted."
+    label = described["number"] or f"draft {described['id']}"
+    return (
+        f"Invoice {label} ({described['status']}) for project {described['project']}: "
+        f"total {described['total']}, balance {described['balance']}, "
+        f"{described['lines']} lines."
+    )
 
 
 EXPENSE_COLUMNS = (
@@ -468,29 +497,3 @@ def to_text(report: Report) -> str:
 
     rule = "  ".join("-" * width for width in widths)
     return "\n".join([line(titles), rule, *(line(r) for r in cells)])
-
-
-def run_report(
-    data_dir: Path | None, profile: str, name: str, *, as_json: bool, csv_path: Path | None
-) -> int:
-    """`factor-desktop report NAME`: print the report, as JSON, or write it to a CSV file."""
-    from factor_desktop.app import open_context
-
-    ctx = open_context(data_dir, profile)
-    try:
-        with ctx.store.session() as session:
-            report = build_report(session, name)
-    finally:
-        ctx.close()
-    if csv_path is not None:
-        try:
-            write_csv(report, csv_path)
-        except OSError as exc:
-            print(f"factor-desktop: {csv_path} could not be written: {exc}", file=sys.stderr)
-            return 1
-        print(f"Wrote {len(report.rows)} rows to {csv_path}.")
-    elif as_json:
-        print(to_json(report))
-    else:
-        print(to_text(report))
-    return 0

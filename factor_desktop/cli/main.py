@@ -267,7 +267,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from factor_desktop.reports import run_report
+    from factor_desktop.cli.reports import run_report
 
     return run_report(args.data_dir, args.profile, args.what, as_json=args.json, csv_path=args.csv)
 
