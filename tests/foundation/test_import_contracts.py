@@ -69,3 +69,20 @@ def test_the_layers_run_from_cli_down_to_domain() -> None:
     ]
     positions = [layers.index(name) for name in order]
     assert positions == sorted(positions)
+
+
+def test_only_the_top_layers_open_the_app() -> None:
+    """The read-outs, sync, services and the importer take a store or a session; opening a
+    profile (factor_desktop.app) is left to the command line, the window and demo mode."""
+    layers = listed(contracts()["importlinter:contract:layers"]["layers"])
+    app = layers.index("factor_desktop.app")
+    for name in ("factor_desktop.cli", "factor_desktop.ui", "factor_desktop.demo"):
+        assert layers.index(name) < app, name
+    for name in (
+        "factor_desktop.reports",
+        "factor_desktop.receipts",
+        "factor_desktop.sync",
+        "factor_desktop.services",
+        "factor_desktop.importer",
+    ):
+        assert layers.index(name) > app, name
