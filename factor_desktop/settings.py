@@ -65,6 +65,10 @@ class Settings:
     # A hosted https redirect page registered with Intuit (needed for production keys); empty
     # means the redirect comes back to this computer at http://localhost:PORT/callback.
     redirect_uri: str = ""
+    # Opt-in: at most once a day, read the update feed and offer a newer version's download
+    # (factor_desktop/updates.py; nothing is installed by the app).
+    check_for_updates: bool = False
+    update_feed_url: str = ""
 
     def check(self) -> None:
         if self.environment not in ENVIRONMENTS and not self.environment.startswith(
@@ -86,6 +90,10 @@ class Settings:
             raise SettingsError(
                 "Redirect URI: an https:// address (or http://localhost for development keys)."
             )
+        if self.update_feed_url and not self.update_feed_url.startswith(
+            ("https://", "http://127.0.0.1", "http://localhost")
+        ):
+            raise SettingsError("Update feed URL: an https:// address.")
         self.invoice_numbering.check()
 
     def to_json(self) -> dict[str, Any]:
