@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "factor_desktop"
 
 # Import names of distributions whose installed metadata might not say (a fallback only).
+# shiboken6 is PySide6's own binding layer, released with it at the same version: PySide6-
+# Essentials requires exactly its own shiboken6, so using it directly needs no pin of its own.
 KNOWN_IMPORT_NAMES = {
-    "pyside6-essentials": {"PySide6"},
+    "pyside6-essentials": {"PySide6", "shiboken6"},
     "pyyaml": {"yaml"},
     "sqlalchemy": {"sqlalchemy"},
     "authlib": {"authlib"},
