@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 from factor_desktop import __version__
 from factor_desktop.paths import resource_path
 from factor_desktop.ui.qt import UnusableQt, close_event_loop, ensure_usable_qt, new_event_loop
+from factor_desktop.ui.startup import mark, watch_first_paint
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
@@ -78,6 +79,7 @@ def run_window(build: Callable[[], MainWindow]) -> int:
     except UnusableQt as exc:
         print(f"factor-desktop: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE_QT
+    mark("qapplication")
     loop = new_event_loop(app)
     previous_sigint: Any = signal.getsignal(signal.SIGINT)
     window: MainWindow | None = None
@@ -88,6 +90,8 @@ def run_window(build: Callable[[], MainWindow]) -> int:
         app.aboutToQuit.connect(window.shutdown)
         timer = quit_on_interrupt(app)
         window.show()
+        mark("window_shown")
+        watch_first_paint(window, window.snapshotApplied)
         status = loop.run_forever()
         return int(status) if isinstance(status, int) else 0
     finally:
@@ -103,17 +107,22 @@ def run_window(build: Callable[[], MainWindow]) -> int:
 
 def run_gui(data_dir: Path | None, profile: str) -> int:
     """Open the main window on `profile` and run until it is closed."""
+    mark("run_gui")
     from factor_desktop.app import open_context
     from factor_desktop.ui.jobs import install_session_keyring
     from factor_desktop.ui.main_window import MainWindow
 
+    mark("window_imports")
+
     def build() -> MainWindow:
         ctx = open_context(data_dir, profile)
+        mark("store_open")
         if ctx.settings().secret_storage == "session":
             # Chosen earlier, explicitly: secrets live in memory and the connection is renewed.
             install_session_keyring()
         title = "Factor Desktop" if profile == "default" else f"Factor Desktop — {profile}"
         window = MainWindow(ctx.store, ctx.tokens, title=title)
+        mark("window_built")
         window.add_shutdown_hook(ctx.close)
         log.info("Main window open on profile %s (%s)", profile, ctx.store.path)
         return window

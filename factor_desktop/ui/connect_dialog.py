@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.sync.connection import ConnectionReport
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
 from factor_desktop.ui.jobs import (
     AuthorizeUrl,
@@ -462,6 +461,8 @@ class ConnectDialog(QDialog):
         if isinstance(outcome.result, AwaitingPaste):
             self._job = None
             return
+        from factor_desktop.sync.connection import ConnectionReport  # loaded by the job
+
         if isinstance(outcome.result, ConnectionReport):
             self._job = None
             report = outcome.result

@@ -17,14 +17,14 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import keyring
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from factor_desktop.paths import DataDir
-from factor_desktop.qbo.oauth import OAuthFlowError
 from factor_desktop.secrets import KeyringUnavailable, MemoryKeyring, SecretStoreError, TokenStore
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mappings import (
@@ -39,22 +39,32 @@ from factor_desktop.services.mappings import (
 )
 from factor_desktop.settings import SettingsError, update_setting
 from factor_desktop.store.db import Store, StoreError
-from factor_desktop.sync.connection import ConnectError, ConnectionReport, ConnectionService
-from factor_desktop.sync.engine import SyncEngine, SyncSummary
-from factor_desktop.sync.push import retry_outbox
 from factor_desktop.ui.snapshot import Snapshot, load_snapshot
+
+if TYPE_CHECKING:
+    # The sync and the OAuth client (authlib, cryptography) are imported by the worker when
+    # a job first needs them, not before the window's first paint.
+    from factor_desktop.sync.connection import ConnectionReport, ConnectionService
+    from factor_desktop.sync.engine import SyncSummary
 
 log = logging.getLogger(__name__)
 
-# Failures whose message is written for the administrator: shown as they are.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    ConnectError,
-    OAuthFlowError,
-    KeyringUnavailable,
-    SecretStoreError,
-    StoreError,
-    SettingsError,
-)
+
+@cache
+def expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures whose message is written for the administrator: shown as they are."""
+    from factor_desktop.qbo.oauth import OAuthFlowError
+    from factor_desktop.sync.connection import ConnectError
+
+    return (
+        ConnectError,
+        OAuthFlowError,
+        KeyringUnavailable,
+        SecretStoreError,
+        StoreError,
+        SettingsError,
+    )
+
 
 _job_ids = itertools.count(1)
 
@@ -142,7 +152,7 @@ def execute(job: Job, env: JobEnv, report: Report) -> JobOutcome:
         result = job.run(env, report)
     except JobCancelled:
         return JobOutcome(job.id, job.kind, cancelled=True)
-    except (*EXPECTED_ERRORS, *job.expected_errors) as exc:
+    except (*expected_errors(), *job.expected_errors) as exc:
         if job.cancelled:
             return JobOutcome(job.id, job.kind, cancelled=True)
         log.info("%s failed: %s", job, exc)
@@ -280,6 +290,8 @@ class SyncJob(Job):
         self.auto = auto
 
     def run(self, env: JobEnv, report: Report) -> SyncSummary:
+        from factor_desktop.sync.engine import SyncEngine
+
         engine = SyncEngine(env.store, env.connection, env.attachments_dir)
 
         def progress(step: str, done: int, total: int) -> None:
@@ -383,6 +395,8 @@ class RetryOutboxJob(Job):
     title = "Queuing the failed records again…"
 
     def run(self, env: JobEnv, report: Report) -> int:
+        from factor_desktop.sync.push import retry_outbox
+
         with env.store.session() as session:
             return retry_outbox(session)
 
@@ -453,6 +467,8 @@ class _WorkerThread(QThread):
 
 def default_env_factory(store: Store, tokens: TokenStore) -> EnvFactory:
     def make() -> JobEnv:
+        from factor_desktop.sync.connection import ConnectionService
+
         return JobEnv(store, tokens, ConnectionService(store, tokens))
 
     return make

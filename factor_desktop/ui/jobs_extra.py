@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from factor_desktop.importer import ImportRejected, ImportSummary, Problem, import_path
 from factor_desktop.settings import Settings, SettingsError, load_settings, save_settings
-from factor_desktop.sync.engine import SyncEngine, SyncSummary
 from factor_desktop.ui.jobs import Job, JobEnv, Report, SyncJob, SyncProgress
+
+if TYPE_CHECKING:
+    from factor_desktop.sync.engine import SyncSummary
 
 
 class RefreshListsJob(SyncJob):
@@ -26,6 +29,7 @@ class RefreshListsJob(SyncJob):
     title = "Reading QuickBooks lists…"
 
     def run(self, env: JobEnv, report: Report) -> SyncSummary:
+        from factor_desktop.sync.engine import SyncEngine
         from factor_desktop.sync.reference import refresh_reference
 
         engine = SyncEngine(

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -33,7 +34,6 @@ from PySide6.QtWidgets import (
 from factor_desktop.paths import DataDir
 from factor_desktop.secrets import TokenStore
 from factor_desktop.store.db import Store
-from factor_desktop.sync.engine import SyncSummary
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css, follow_palette
 from factor_desktop.ui.connect_dialog import ConnectDialog
 from factor_desktop.ui.connection_tab import ConnectionTab
@@ -70,6 +70,9 @@ from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
 from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog
 from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
+
+if TYPE_CHECKING:
+    from factor_desktop.sync.engine import SyncSummary
 
 log = logging.getLogger(__name__)
 

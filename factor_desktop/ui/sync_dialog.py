@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.sync.engine import SyncSummary
 from factor_desktop.ui.formatting import plain_error
 from factor_desktop.ui.models import DIRECTIONS, ERROR_COLOR, WARNING_COLOR, RowTableModel
 from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
+
+if TYPE_CHECKING:
+    from factor_desktop.sync.engine import SyncSummary
 
 # Keys of a planned change that have a column of their own, or say nothing to the administrator.
 _SHOWN = ("action", "direction", "entity", "label", "reason", "local_id")

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""Cold start: from launching `factor-desktop gui` to a painted window, in fresh processes.
+
+    cd bench && ../.venv/bin/python bench_startup.py [--runs 5] [--importtime]
+
+Each run starts ``python -m factor_desktop --data-dir D --profile P gui`` in a new process with
+``FACTOR_DESKTOP_STARTUP_TRACE=quit``: the app prints a timing mark at each stage of its start
+(ui/startup.py) and quits once the window has been painted with the firm's records. Profiles:
+
+- ``new``: a data folder never used (the store is created and migrated in the run);
+- ``empty``: a profile that exists and holds no records;
+- ``demo``: a profile holding the bundled demo firm (``factor-desktop import demo``).
+
+Prints one JSON line per profile with the medians of ``--runs`` runs: ``painted_s`` (launch to
+the window's first painted frame; the limit is 1.0 s), ``with_records_s`` (to the first frame
+showing the first snapshot), and the breakdown by stage. ``interpreter`` is a bare
+``python -c pass`` measured the same way; ``imports`` is the rest of the time before the app's
+``run_gui`` starts. ``--importtime`` adds the slowest imports of the start (``-X importtime``).
+
+The platform is Qt's offscreen one unless QT_QPA_PLATFORM says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+LIMIT_S = 1.0
+STAGES = (
+    ("imports", "run_gui"),
+    ("window_imports", "window_imports"),
+    ("qapplication", "qapplication"),
+    ("store_open", "store_open"),
+    ("window_built", "window_built"),
+    ("window_shown", "window_shown"),
+    ("first_paint", "first_paint"),
+)
+
+
+def emit(**figure: Any) -> None:
+    print(json.dumps(figure), flush=True)
+
+
+def child_env(scratch: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["XDG_CONFIG_HOME"] = str(scratch / "config")  # the window's layout file goes here
+    env["FACTOR_DESKTOP_STARTUP_TRACE"] = "quit"
+    return env
+
+
+def interpreter_start(env: dict[str, str]) -> float:
+    started = time.time()
+    subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+    return time.time() - started
+
+
+def one_start(data: Path, profile: str, env: dict[str, str]) -> dict[str, float]:
+    """Launch the app once; the marks as seconds since the launch."""
+    command = [sys.executable, "-m", "factor_desktop", "--data-dir", str(data)]
+    command += ["--profile", profile, "gui"]
+    started = time.time()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    ended = time.time()
+    marks: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        if line.startswith('{"startup_mark"'):
+            record = json.loads(line)
+            marks.setdefault(record["startup_mark"], record["time"] - started)
+    if "first_paint" not in marks:
+        raise RuntimeError(f"no paint mark (exit {done.returncode}): {done.stderr[-2000:]}")
+    marks["exit"] = ended - started
+    return marks
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def bench_profile(
+    name: str, data_for_run: Any, profile: str, runs: int, env: dict[str, str], base: float
+) -> None:
+    results = [one_start(data_for_run(n), profile, env) for n in range(runs)]
+    breakdown: dict[str, float] = {"interpreter": round(base, 3)}
+    previous = "start"
+    for stage, marker in STAGES:
+        gaps = [r[marker] - (r[previous] if previous != "start" else 0.0) for r in results]
+        if stage == "imports":
+            gaps = [gap - base for gap in gaps]
+        breakdown[stage] = median(gaps)
+        previous = marker
+    painted = [r["first_paint"] for r in results]
+    with_records = [r.get("first_paint_with_records", float("nan")) for r in results]
+    snapshot = [r.get("first_snapshot_applied", float("nan")) for r in results]
+    emit(
+        figure=f"startup_{name}",
+        painted_s=median(painted),
+        painted_min_s=round(min(painted), 3),
+        painted_max_s=round(max(painted), 3),
+        limit_s=LIMIT_S,
+        with_records_s=median(with_records),
+        snapshot_applied_s=median(snapshot),
+        runs=runs,
+        breakdown_s=breakdown,
+        platform=env["QT_QPA_PLATFORM"],
+    )
+
+
+def slowest_imports(env: dict[str, str], count: int) -> None:
+    """The start's imports by cumulative time (`-X importtime`), top-level packages first."""
+    code = (
+        "import factor_desktop.cli.main, factor_desktop.store.db, factor_desktop.secrets, "
+        "factor_desktop.settings, factor_desktop.ui.application, factor_desktop.app, "
+        "factor_desktop.ui.jobs, factor_desktop.ui.main_window"
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows: list[tuple[int, str]] = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _self_us, cumulative, name = line.split("|")
+        rows.append((int(cumulative), name.strip()))
+    top = sorted(rows, reverse=True)
+    # The outermost modules only: a module inside one listed already is part of its time.
+    listed: list[tuple[int, str]] = []
+    for micros, name in top:
+        if any(name.startswith(other + ".") for _, other in listed):
+            continue
+        listed.append((micros, name))
+        if len(listed) == count:
+            break
+    emit(
+        figure="startup_imports",
+        slowest=[{"module": name, "cumulative_ms": round(us / 1000, 1)} for us, name in listed],
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--importtime", action="store_true")
+    parser.add_argument("--profiles", default="new,empty,demo")
+    args = parser.parse_args()
+    wanted = args.profiles.split(",")
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as folder:
+        scratch = Path(folder)
+        env = child_env(scratch)
+        base = statistics.median(interpreter_start(env) for _ in range(args.runs))
+        if "new" in wanted:
+            bench_profile("new", lambda n: scratch / f"new-{n}", "default", args.runs, env, base)
+        if "empty" in wanted:
+            empty = scratch / "empty"
+            one_start(empty, "default", env)  # creates and migrates it
+            bench_profile("empty", lambda n: empty, "default", args.runs, env, base)
+        if "demo" in wanted:
+            demo = scratch / "demo"
+            command = [sys.executable, "-m", "factor_desktop", "--data-dir", str(demo)]
+            subprocess.run([*command, "import", "demo"], env=env, check=True, capture_output=True)
+            bench_profile("demo", lambda n: demo, "default", args.runs, env, base)
+        if args.importtime:
+            slowest_imports(env, 15)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
