@@ -212,7 +212,7 @@ class SelfTest:
         summary = run_sync(self.session.ctx)
         self.counts = summary.counts
         if summary.status != "ok":
-            from factor_desktop.cli.mapping import failure_reason
+            from factor_desktop.cli.sync import failure_reason
 
             raise CheckFailed(f"the pass ended {summary.status}: {failure_reason(summary)}")
         return ", ".join(

@@ -325,7 +325,8 @@ def cmd_map(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from factor_desktop.cli.mapping import MapCommandError, sync_command
+    from factor_desktop.cli.mapping import MapCommandError
+    from factor_desktop.cli.sync import sync_command
 
     if args.retry and not args.preview:
         from factor_desktop.app import open_context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from factor_desktop.cli.mapping import planned_table
+from factor_desktop.cli.sync import planned_table
 
 
 def test_planned_changes_show_money_as_money_and_the_reason_last() -> None:
