@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from factor_desktop.reports import describe_invoice, invoice_text
 from factor_desktop.services import (
     ServiceError,
     create_draft_invoice,
@@ -80,19 +81,7 @@ def _invoice(session: Session, key: str) -> Invoice:
 
 
 def _describe(invoice: Invoice) -> dict[str, Any]:
-    return {
-        "id": invoice.id,
-        "number": invoice.number,
-        "status": invoice.status,
-        "project": invoice.project.number,
-        "issue_date": invoice.issue_date.isoformat(),
-        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "subtotal": str(invoice.subtotal),
-        "tax": str(invoice.tax),
-        "total": str(invoice.total),
-        "balance": str(invoice.balance),
-        "lines": len(invoice.lines),
-    }
+    return describe_invoice(invoice)
 
 
 def run_invoice(session: Session, args: argparse.Namespace) -> dict[str, Any] | None:
@@ -135,22 +124,6 @@ def run_link(session: Session, args: argparse.Namespace) -> str:
     return f"Linked {args.kind} {args.record} to QuickBooks Id {args.qbo_id}."
 
 
-def describe_invoice(invoice: Invoice) -> dict[str, Any]:
-    """The invoice as `invoice --json` prints it."""
-    return _describe(invoice)
-
-
-def invoice_text(result: dict[str, Any] | None) -> str:
-    """The line `invoice` prints after an action (the window says the same)."""
-    if result is None:
-        return "Draft deleted."
-    label = result["number"] or f"draft {result['id']}"
-    return (
-        f"Invoice {label} ({result['status']}) for project {result['project']}: "
-        f"total {result['total']}, balance {result['balance']}, {result['lines']} lines."
-    )
-
-
 def print_invoice(result: dict[str, Any] | None, as_json: bool, action: str) -> None:
     if as_json:
         print(json.dumps(result if result is not None else {"deleted": True}, indent=2))
@@ -163,8 +136,6 @@ __all__ = [
     "ServiceError",
     "add_invoice_parser",
     "add_link_parser",
-    "describe_invoice",
-    "invoice_text",
     "print_invoice",
     "run_invoice",
     "run_link",

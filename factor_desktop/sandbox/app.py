@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import logging
 import socket
@@ -58,6 +59,8 @@ log = logging.getLogger("factor_desktop.sandbox")
 DROP_KEY = "factor_desktop.sandbox.drop"
 ARRIVAL_KEY = "factor_desktop.sandbox.arrival"
 ADMIN_PREFIX = "/_sandbox/admin"
+# A read-only page per record, as QuickBooks' web app shows one: /_sandbox/record/Invoice/130.
+RECORD_PREFIX = "/_sandbox/record"
 _WRITE_SEGMENTS = frozenset({"batch", "upload"})
 
 
@@ -124,7 +127,48 @@ class SandboxApp:
             return self.file(request, path[len(DOWNLOAD_PREFIX) + 1 :])
         if path.startswith(ADMIN_PREFIX + "/"):
             return self.admin(request, path[len(ADMIN_PREFIX) + 1 :])
+        if path.startswith(RECORD_PREFIX + "/") and request.method == "GET":
+            return self.record_page(path[len(RECORD_PREFIX) + 1 :])
         return Response("Not Found", status=404, content_type="text/plain; charset=utf-8")
+
+    def record_page(self, tail: str) -> Response:
+        """One record of the company as a read-only HTML page (the local stand-in for opening
+        it in QuickBooks' web app). Nothing is changed and no token is needed: the sandbox
+        serves 127.0.0.1 only."""
+        entity, _, entity_id = (unquote(part) for part in tail.partition("/"))
+        rule = BY_NAME.get(entity)
+        record: dict[str, Any] | None = None
+        if rule is not None and entity_id and "/" not in entity_id:
+            try:
+                record = self.sandbox.company.read(rule, entity_id)
+            except faults.QBOFault:
+                record = None
+        title = f"{entity} {entity_id}"
+        if record is None:
+            body = f"<h1>{html.escape(title)}</h1><p>The sandbox company has no such record.</p>"
+            status = 404
+        else:
+            number = record.get("DocNumber") or record.get("DisplayName") or record.get("Name")
+            heading = f"{title} — {number}" if number else title
+            fields = "".join(
+                f"<tr><th>{html.escape(str(key))}</th><td>{html.escape(str(value))}</td></tr>"
+                for key, value in record.items()
+                if not isinstance(value, dict | list)
+            )
+            raw = html.escape(json.dumps(record, indent=2, ensure_ascii=False))
+            body = (
+                f"<h1>{html.escape(heading)}</h1><table>{fields}</table>"
+                f"<h2>As the API returns it</h2><pre>{raw}</pre>"
+            )
+            status = 200
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)} · QuickBooks sandbox</title>"
+            "<style>body{font-family:sans-serif;margin:2em}th{text-align:left;padding-right:1em}"
+            "pre{background:#f4f4f4;padding:1em}</style></head>"
+            f"<body>{body}</body></html>"
+        )
+        return Response(page, status=status, content_type="text/html; charset=utf-8")
 
     # -- the v3 API --------------------------------------------------------------------------------
 

@@ -64,6 +64,7 @@ from factor_desktop.ui.jobs import (
 )
 from factor_desktop.ui.jobs_extra import ImportJob, ImportResult, RefreshListsJob
 from factor_desktop.ui.menus import about_box, build_menus, documentation_path, tip
+from factor_desktop.ui.projects_view import ProjectsView
 from factor_desktop.ui.selftest_gui import SelfTestDialog
 from factor_desktop.ui.settings_dialog import SettingsDialog
 from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
@@ -142,9 +143,18 @@ class MainWindow(QMainWindow):
     TAB_CLIENTS = 1
     TAB_MAPPINGS = 2
     TAB_INVOICES = 3
-    TAB_EXPENSES = 4
-    TAB_LOG = 5
-    TAB_NAMES = ("connection", "clients", "mappings", "invoices", "expenses", "sync-log")
+    TAB_PROJECTS = 4
+    TAB_EXPENSES = 5
+    TAB_LOG = 6
+    TAB_NAMES = (
+        "connection",
+        "clients",
+        "mappings",
+        "invoices",
+        "projects",
+        "expenses",
+        "sync-log",
+    )
 
     snapshotApplied = Signal(object)  # Snapshot
 
@@ -196,6 +206,7 @@ class MainWindow(QMainWindow):
         self.clients_tab = ClientsTab()
         self.mappings_tab = MappingsTab()
         self.invoices_tab = InvoicesTab()
+        self.projects_tab = ProjectsView()
         self.expenses_tab = ExpensesTab()
         self.log_tab = SyncLogTab()
         self.tabs = QTabWidget()
@@ -204,6 +215,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.clients_tab, "Clients && Projects")
         self.tabs.addTab(self.mappings_tab, "Mappings")
         self.tabs.addTab(self.invoices_tab, "Invoices")
+        self.tabs.addTab(self.projects_tab, "Projects")
         self.tabs.addTab(self.expenses_tab, "Expenses")
         self.tabs.addTab(self.log_tab, "Sync Log")
         self.setCentralWidget(self.tabs)
@@ -258,6 +270,10 @@ class MainWindow(QMainWindow):
         self.runner.jobProgress.connect(self._on_job_progress)
         self.runner.busyChanged.connect(self._on_busy)
         self.expenses_tab.attach_runner(self.runner)
+        self.invoices_tab.attach_runner(self.runner)
+        self.projects_tab.attach_runner(self.runner)
+        self.invoices_tab.invoice_actions.fixRequested.connect(self.fix_invoice)
+        self.invoices_tab.invoice_actions.openUrlRequested.connect(self._open_url)
 
         self.sync_action.triggered.connect(self.start_sync)
         self.preview_action.triggered.connect(self.start_preview)
@@ -782,6 +798,16 @@ class MainWindow(QMainWindow):
         job = ClearMappingJob(kind, local_id)
         self.runner.submit(job)
         return job
+
+    @Slot(str)
+    def fix_invoice(self, fix: str) -> None:
+        """An invoice's fix: its mapping, its link, or sending it again."""
+        if fix == "map":
+            self.tabs.setCurrentWidget(self.mappings_tab)
+        elif fix == "link":
+            self.tabs.setCurrentWidget(self.clients_tab)
+        elif fix == "retry":
+            self.retry_failed()
 
     @Slot()
     def retry_failed(self) -> RetryOutboxJob | None:

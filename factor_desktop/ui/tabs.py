@@ -37,7 +37,9 @@ from PySide6.QtWidgets import (
 from factor_desktop.domain.money import sum_money
 from factor_desktop.services.mappings import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
 from factor_desktop.ui.formatting import datetime_text, money_text, sync_counts_text
+from factor_desktop.ui.invoice_actions import InvoiceActions
 from factor_desktop.ui.jobs import JobRunner
+from factor_desktop.ui.link_dialog import ClientLinks, kind_of
 from factor_desktop.ui.models import (
     ERROR_COLOR,
     WARNING_COLOR,
@@ -56,7 +58,7 @@ from factor_desktop.ui.models import (
     TaxTermMappingModel,
 )
 from factor_desktop.ui.receipts import PageCache, ReceiptDialog, ReceiptViewer
-from factor_desktop.ui.snapshot import ExpenseRow, LogRow, Snapshot, SyncRunRow
+from factor_desktop.ui.snapshot import ExpenseRow, InvoiceRow, LogRow, Snapshot, SyncRunRow
 from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog, rates_differ
 from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
 
@@ -84,6 +86,9 @@ class _Tab(QWidget):
 
 
 class ClientsTab(_Tab):
+    """Clients and projects beside the QuickBooks customers; linked, unlinked or marked for
+    creation by keyboard, by drag and drop or from suggestions (`links`, see link_dialog.py)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ClientProjectTreeModel(self)
@@ -94,25 +99,36 @@ class ClientsTab(_Tab):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.header().setStretchLastSection(True)
-        self._layout.addWidget(self.view, 1)
+        self.links = ClientLinks(self.model, self.view)
+        self._layout.addWidget(self.links, 1)
+
+    def attach_runner(self, runner: JobRunner) -> None:
+        """Save link changes on this runner's worker thread."""
+        self.links.attach_runner(runner)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         clients = snapshot.clients
+        current = self.links.current_item()
         if self.model.set_rows(clients):
             self.view.expandAll()
+            if current is not None:
+                self.links.select(kind_of(current), current.id)
+        self.links.show_snapshot(snapshot)
         projects = [p for c in clients for p in c.projects]
         linked_clients = sum(1 for c in clients if c.qbo_id)
         linked_projects = sum(1 for p in projects if p.qbo_id)
         if not clients:
             self.summary.setText(
-                "No clients yet. Import the firm's Factor records with "
-                "`factor-desktop import FILE`."
+                "No clients yet. Import the firm's Factor records with File > Import…."
             )
         else:
+            marked = len(snapshot.create_requests)
             self.summary.setText(
                 f"{_plural(len(clients), 'client')} ({linked_clients} linked to QuickBooks "
                 f"customers), {_plural(len(projects), 'project')} ({linked_projects} linked to "
-                "sub-customers)."
+                "sub-customers)"
+                + (f"; {marked} to be created by the next sync." if marked else ".")
+                + " Enter or double-click links the selected row; Ctrl+Z undoes."
             )
         if clients and not self._fitted:
             fit_columns(self.view, maximum=600)
@@ -142,17 +158,59 @@ class _TableTab(_Tab):
 
 
 class InvoicesTab(_TableTab):
+    """The invoices, each with what holds it back from QuickBooks; below them the selected
+    invoice's reason and actions (`invoice_actions`, see invoice_actions.py)."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
             InvoiceTableModel(),
-            (InvoiceTableModel.COL_PROJECT, InvoiceTableModel.COL_CLIENT),
+            (InvoiceTableModel.COL_PROJECT, InvoiceTableModel.COL_ATTENTION),
             "Invoices drafted and finalized in Factor are listed here.",
             parent,
         )
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.invoice_actions = InvoiceActions()
+        self._layout.addWidget(self.invoice_actions)
+        self.view.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+
+    def attach_runner(self, runner: JobRunner) -> None:
+        self.invoice_actions.attach(runner)
+
+    def current_invoice(self) -> InvoiceRow | None:
+        row = self.view.currentIndex().data(RowRole)
+        return row if isinstance(row, InvoiceRow) else None
+
+    def select_invoice(self, invoice_id: int) -> bool:
+        proxy = self.view.model()
+        for row in range(proxy.rowCount()):
+            index = proxy.index(row, 0)
+            if index.data(IdRole) == invoice_id:
+                self.view.setCurrentIndex(index)
+                self.view.scrollTo(index)
+                return True
+        return False
+
+    @Slot(QModelIndex, QModelIndex)
+    def _current_changed(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        self.invoice_actions.show_row(self.current_invoice())
+
+    @Slot(QPoint)
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        row = index.data(RowRole) if index.isValid() else None
+        if isinstance(row, InvoiceRow):
+            self.view.setCurrentIndex(index)
+            self.invoice_actions.popup_menu(row, self.view.viewport().mapToGlobal(pos))
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         invoices = snapshot.invoices
-        self.model.set_rows(invoices)
+        chosen = self.current_invoice()
+        self.invoice_actions.environment = snapshot.connection.environment
+        if self.model.set_rows(invoices) and chosen is not None:
+            self.select_invoice(chosen.id)
+        self.invoice_actions.show_row(self.current_invoice())
         self._fit_once()
         if not invoices:
             self.summary.setText("No invoices yet.")
@@ -161,12 +219,17 @@ class InvoicesTab(_TableTab):
         issued = [i for i in invoices if i.status in ("final", "partially_paid", "paid")]
         open_balance = sum_money(i.balance for i in issued) if issued else Decimal("0.00")
         unsent = sum(1 for i in issued if not i.qbo_id)
+        held = sum(1 for i in invoices if i.fix is not None)
+        differ = sum(1 for i in invoices if i.mismatched)
         text = (
             f"{_plural(len(invoices), 'invoice')}: {_plural(len(issued), 'issued invoice')}, "
             f"{_plural(drafts, 'draft')}. Open balance {money_text(open_balance)}."
         )
         if unsent:
-            text += f" {_plural(unsent, 'issued invoice')} not in QuickBooks yet."
+            text += f" {_plural(unsent, 'issued invoice')} not in QuickBooks yet"
+            text += f" ({held} held back: select one to see why)." if held else "."
+        if differ:
+            text += f" {_plural(differ, 'invoice')} with a different total in QuickBooks."
         self.summary.setText(text)
 
 

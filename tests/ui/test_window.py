@@ -33,6 +33,7 @@ def test_tabs_fill_from_the_store(qtbot: Any, make_window: MakeWindow, firm: Fir
         "Clients && Projects",
         "Mappings",
         "Invoices",
+        "Projects",
         "Expenses",
         "Sync Log",
     ]
