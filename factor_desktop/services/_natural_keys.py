@@ -1,0 +1,309 @@
+"""What the record services share: checking a `...Fields` input, the natural keys (names unique
+regardless of capitalization) and the import's in-session indexes of them, and saving a record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from factor_desktop.services._fields import (
+    UNSET,
+    get_record,
+)
+from factor_desktop.services.errors import Change, Saved, ServiceError
+from factor_desktop.store.models import (
+    Client,
+    ExpenseType,
+    Project,
+    ServiceType,
+    TaxTerm,
+)
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R")
+M = TypeVar("M")
+Check = Callable[[Any], Any]
+
+
+HUNDRED = Decimal(100)
+
+
+def _checked(fields: DataclassInstance, checks: Mapping[str, Check]) -> dict[str, Any]:
+    """The checked values of the fields that were given."""
+    values: dict[str, Any] = {}
+    for item in dataclasses.fields(fields):
+        value = getattr(fields, item.name)
+        if value is not UNSET:
+            values[item.name] = checks[item.name](value)
+    return values
+
+
+def _require(values: Mapping[str, Any], field: str, label: str) -> None:
+    if values.get(field) is None:
+        raise ServiceError(f"{label} is required.", field=field)
+
+
+# --- natural keys ---------------------------------------------------------------------------
+#
+# Names are unique ignoring capitalization, which SQLite cannot index (its lower() folds ASCII
+# only). One record at a time, a scan of the column is fine. An import saves thousands in one
+# session, so it turns on an index kept in the session: each column is read once (ids and
+# values only), and every record the import saves is entered as it is saved. The import also
+# defers the flush of new records to the end of each batch (`flush_imported`), so they are
+# inserted many at a time.
+
+_INDEXES = "factor.natural_key_indexes"
+_DEFER_FLUSH = "factor.defer_flush"
+_PINNED = "factor.pinned_records"
+_BUDGETS = "factor.budget_index"
+_UNFLUSHED = "factor.unflushed_keys"
+_UNFLUSHED_BUDGETS = "factor.unflushed_budgets"
+
+Ref = Any  # an id of a stored record, or a record not yet flushed
+_Key = tuple[Any, str]  # (scope value, folded value)
+
+
+@dataclass
+class _Index:
+    entries: dict[_Key, list[tuple[str, Ref]]]
+    # The ids of the stored records of this kind, so a reference is checked without a read.
+    ids: set[int]
+
+
+def start_import_indexes(session: Session) -> None:
+    """Keep natural-key indexes in this session and defer flushes (for an import's session)."""
+    session.info[_INDEXES] = {}
+    session.info[_DEFER_FLUSH] = True
+
+
+def stop_import_indexes(session: Session) -> None:
+    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _UNFLUSHED, _UNFLUSHED_BUDGETS):
+        session.info.pop(key, None)
+
+
+def flush_imported(session: Session) -> None:
+    """Insert the records saved since the last flush, then let go of them to bound memory.
+
+    The indexes keep the records' ids, not the records; a record needed again is read back.
+    """
+    session.flush()
+    if session.info.get(_INDEXES) is None:
+        return
+    for index, key in session.info.pop(_UNFLUSHED, []):
+        refs = index.entries.get(key, [])
+        for position, (value, ref) in enumerate(refs):
+            if not isinstance(ref, int):
+                refs[position] = (value, ref.id)
+                index.ids.add(ref.id)
+    budgets: dict[Any, Ref] = session.info.get(_BUDGETS) or {}
+    for key in session.info.pop(_UNFLUSHED_BUDGETS, []):
+        ref = budgets.get(key)
+        if ref is not None and not isinstance(ref, int):
+            budgets[key] = ref.id
+    # Everything is in the database now. Records still needed (the short lists the import
+    # pinned) stay usable detached: their loaded values are read, never lazily loaded.
+    session.expunge_all()
+
+
+def _index(
+    session: Session, column: InstrumentedAttribute[str], scope: InstrumentedAttribute[Any] | None
+) -> _Index | None:
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is None:
+        return None
+    model = column.class_
+    key = (model, column.key)
+    index = indexes.get(key)
+    if index is None:
+        index = _Index({}, set())
+        columns: list[Any] = [model.id, column, scope if scope is not None else model.id]
+        for record_id, value, scope_value in session.execute(select(*columns)):
+            folded = (scope_value if scope is not None else None, value.casefold())
+            index.entries.setdefault(folded, []).append((value, record_id))
+            index.ids.add(record_id)
+        indexes[key] = index
+    return index
+
+
+def _check_exists(session: Session, model: type[Any], record_id: int, what: str) -> None:
+    """Refuse an id that names no record; ids an import's index holds need no read."""
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is not None and any(
+        kind is model and record_id in index.ids for (kind, _name), index in indexes.items()
+    ):
+        return
+    with _deferred(session):
+        get_record(session, model, record_id, what)
+
+
+def _load(session: Session, model: type[M], record_id: int, what: str) -> M:
+    """A record of a short list (a service type, ...); an import keeps each it loads at hand."""
+    if session.info.get(_INDEXES) is None:
+        return get_record(session, model, record_id, what)
+    pinned: dict[tuple[type[Any], int], Any] = session.info.setdefault(_PINNED, {})
+    record = pinned.get((model, record_id))
+    if record is None:
+        with _deferred(session):
+            record = pinned[(model, record_id)] = get_record(session, model, record_id, what)
+    return cast(M, record)
+
+
+def _resolve(session: Session, model: Any, ref: Ref) -> Any:
+    if not isinstance(ref, int):
+        return ref
+    with session.no_autoflush:  # the import's pending records go in at its next flush
+        return session.get(model, ref)
+
+
+def _same(ref: Ref, record: Any) -> bool:
+    if record is None:
+        return False
+    if isinstance(ref, int):
+        return ref == getattr(record, "id", None)
+    return ref is record
+
+
+def _clash(
+    session: Session,
+    column: InstrumentedAttribute[str],
+    value: str,
+    own: Any,
+    scope: InstrumentedAttribute[Any] | None = None,
+    scope_value: Any = None,
+) -> str | None:
+    """The existing value of `column` equal to `value` ignoring case, on another record."""
+    wanted = value.casefold()
+    index = _index(session, column, scope)
+    if index is not None:
+        for other, ref in index.entries.get((scope_value if scope else None, wanted), []):
+            if not _same(ref, own):
+                return other
+        return None
+    model = column.class_
+    own_id = getattr(own, "id", None)
+    where = [] if scope is None else [scope == scope_value]
+    for other_id, other in session.execute(select(model.id, column).where(*where)):
+        if other_id != own_id and other.casefold() == wanted:
+            return str(other)
+    return None
+
+
+def _refuse_clash(
+    session: Session,
+    column: InstrumentedAttribute[str],
+    value: str,
+    own: Any,
+    what: str,
+    field: str,
+    scope: InstrumentedAttribute[Any] | None = None,
+    scope_value: Any = None,
+) -> None:
+    other = _clash(session, column, value, own, scope, scope_value)
+    if other is None:
+        return
+    if other == value:
+        raise ServiceError(f"{what} {value!r} already exists.", field=field)
+    raise ServiceError(
+        f"{what} {value!r} is the same as the existing {other!r} apart from capitalization; "
+        "QuickBooks Online treats them as one name.",
+        field=field,
+    )
+
+
+def _find(session: Session, column: InstrumentedAttribute[str], value: str) -> Any:
+    index = _index(session, column, None)
+    if index is not None:
+        for other, ref in index.entries.get((None, value.casefold()), []):
+            if other == value:
+                return _resolve(session, column.class_, ref)
+        return None
+    return session.scalars(select(column.class_).where(column == value)).first()
+
+
+# The natural keys of each kind of record: (column, the column that scopes it).
+_KEYS: dict[type[Any], list[tuple[str, str | None]]] = {
+    Client: [("name", None)],
+    Project: [("number", None), ("name", "client_id")],
+    ServiceType: [("name", None)],
+    ExpenseType: [("name", None)],
+    TaxTerm: [("code", None)],
+}
+
+
+def _keys_of(record: Any) -> list[tuple[str, _Key, str]]:
+    keys = []
+    for name, scope in _KEYS.get(type(record), []):
+        value = getattr(record, name)
+        if isinstance(value, str):
+            scoped = getattr(record, scope) if scope else None
+            keys.append((name, (scoped, value.casefold()), value))
+    return keys
+
+
+def _reindex(session: Session, record: Any, before: list[tuple[str, _Key, str]]) -> None:
+    """Move `record` in the session's indexes from its keys `before` to its keys now."""
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is None:
+        return
+    after = _keys_of(record)
+    if after == before:
+        return
+    for name, key, _value in before:
+        index = indexes.get((type(record), name))
+        if index is not None and key in index.entries:
+            index.entries[key] = [e for e in index.entries[key] if not _same(e[1], record)]
+    for name, key, value in after:
+        index = indexes.get((type(record), name))
+        if index is not None:
+            ref = record.id if record.id is not None else record
+            index.entries.setdefault(key, []).append((value, ref))
+            if not isinstance(ref, int):
+                session.info.setdefault(_UNFLUSHED, []).append((index, key))
+
+
+def _deferred(session: Session) -> contextlib.AbstractContextManager[Any]:
+    """While an import defers its flushes, a lookup does not flush them one by one.
+
+    The import refuses two rows with the same natural key itself, so a lookup need not see the
+    records it has not inserted yet.
+    """
+    return session.no_autoflush if session.info.get(_DEFER_FLUSH) else contextlib.nullcontext()
+
+
+def _finish(session: Session, record: R, change: Change, before: Any = ()) -> Saved[R]:
+    if change is Change.CREATED:
+        session.add(record)
+    if not session.info.get(_DEFER_FLUSH):
+        session.flush()
+    if change is not Change.UNCHANGED:
+        _reindex(session, record, list(before))
+    return Saved(record, change)
+
+
+def find_key(
+    session: Session, column: InstrumentedAttribute[str], value: str
+) -> tuple[int, str] | None:
+    """The id of the record whose `column` is exactly `value` (and the value); nothing loaded."""
+    index = _index(session, column, None)
+    if index is None:
+        row = session.execute(
+            select(column.class_.id, column).where(column == value).limit(1)
+        ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+    for other, ref in index.entries.get((None, value.casefold()), []):
+        if other == value:
+            if not isinstance(ref, int):
+                session.flush()  # a record this import has not inserted yet
+                ref = ref.id
+            return int(ref), other
+    return None
