@@ -382,10 +382,14 @@ class ProjectsView(QWidget):
         if self.job is not None:
             self.stale = True
             return self.job
+        job = ProjectFinancialsJob()
+        try:
+            self.runner.submit(job)
+        except RuntimeError:  # the window is closing: its worker takes no more jobs
+            return None
         self.stale = False
-        self.job = ProjectFinancialsJob()
-        self.runner.submit(self.job)
-        return self.job
+        self.job = job
+        return job
 
     @Slot(object)
     def _snapshot_ready(self, _snapshot: object) -> None:

@@ -43,7 +43,9 @@ COL_ATTENTION = InvoiceTableModel.COL_ATTENTION
 
 
 def _row(window: MainWindow, invoice_id: int) -> InvoiceRow:
-    return next(r for r in window.invoices_tab.model.rows() if r.id == invoice_id)
+    found = next(r for r in window.invoices_tab.model.rows() if r.id == invoice_id)
+    assert isinstance(found, InvoiceRow)
+    return found
 
 
 def _cell(window: MainWindow, invoice_id: int, column: int, role: int) -> Any:
