@@ -15,10 +15,10 @@ from factor_desktop.services.expenses import (
     record_expense,
     save_qbo_expense,
 )
+from factor_desktop.services.invoice_imports import InvoiceRecord, save_imported_invoice
 from factor_desktop.services.invoices import (
     LINE_KINDS,
     DraftChanges,
-    InvoiceRecord,
     LineInput,
     LineKind,
     create_draft_invoice,
@@ -29,7 +29,6 @@ from factor_desktop.services.invoices import (
     paid_amount,
     paid_amounts,
     price_line,
-    save_imported_invoice,
     service_lines_to_bill,
     unbilled_expenses,
     void_invoice,

@@ -14,18 +14,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from factor_desktop.services._fields import (
-    UNSET,
-    get_record,
-)
+from factor_desktop.services._fields import UNSET, get_record
 from factor_desktop.services.errors import Change, Saved, ServiceError
-from factor_desktop.store.models import (
-    Client,
-    ExpenseType,
-    Project,
-    ServiceType,
-    TaxTerm,
-)
+from factor_desktop.store.models import Client, ExpenseType, Project, ServiceType, TaxTerm
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

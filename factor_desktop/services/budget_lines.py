@@ -11,15 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factor_desktop.domain.budgets import BudgetLine
-from factor_desktop.services._fields import (
-    UNSET,
-    Unset,
-    apply,
-    get_record,
-    money,
-    percentage,
-    text,
-)
+from factor_desktop.services._fields import UNSET, Unset, apply, get_record, money, percentage, text
 from factor_desktop.services._natural_keys import (
     _BUDGETS,
     _INDEXES,
@@ -33,11 +25,7 @@ from factor_desktop.services._natural_keys import (
 )
 from factor_desktop.services.catalog import _known_category, expense_categories
 from factor_desktop.services.errors import Change, Saved, ServiceError
-from factor_desktop.store.models import (
-    Project,
-    ProjectBudget,
-    ServiceType,
-)
+from factor_desktop.store.models import Project, ProjectBudget, ServiceType
 
 # --- project budgets --------------------------------------------------------------------------
 

@@ -33,11 +33,7 @@ from factor_desktop.services._natural_keys import (
     _require,
 )
 from factor_desktop.services.errors import Change, Saved, ServiceError
-from factor_desktop.store.models import (
-    ExpenseType,
-    ServiceType,
-    TaxTerm,
-)
+from factor_desktop.store.models import ExpenseType, ServiceType, TaxTerm
 
 # --- service types ----------------------------------------------------------------------------
 

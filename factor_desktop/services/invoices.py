@@ -5,15 +5,18 @@ number from the firm's numbering settings in the same transaction (numbers are n
 voided invoices keep theirs), fixes the totals and due date, captures the project details
 printed on the invoice, and queues the invoice for QuickBooks Online in the outbox. A finalized
 invoice is locked; only payments (its status follows its balance) and voiding change it.
+
+An invoice's lines are in `services.invoice_lines`, invoices from an import file in
+`services.invoice_imports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import select
@@ -22,8 +25,6 @@ from sqlalchemy.orm import Session
 from factor_desktop.domain.budgets import fee_to_bill
 from factor_desktop.domain.errors import RuleViolation
 from factor_desktop.domain.invoices import (
-    QBO_DOC_NUMBER_MAX_LENGTH,
-    CustomField,
     InvoiceLineInput,
     InvoiceNumberPolicy,
     InvoiceTotals,
@@ -34,7 +35,6 @@ from factor_desktop.domain.invoices import (
     check_can_void,
     compute_totals,
     due_date,
-    validate_custom_fields,
 )
 from factor_desktop.domain.money import ZERO, format_money, sum_money
 from factor_desktop.domain.payments import status_after_payments
@@ -44,18 +44,23 @@ from factor_desktop.services._fields import (
     Unset,
     a_date,
     get_record,
-    money,
     optional_text,
-    text,
     whole_number,
 )
-from factor_desktop.services.errors import Change, Saved, ServiceError
+from factor_desktop.services.errors import ServiceError
+from factor_desktop.services.invoice_lines import (
+    LINE_KINDS,
+    LineInput,
+    LineKind,
+    _build_lines,
+    _custom_fields,
+    price_line,
+)
 from factor_desktop.services.records import to_rule
 from factor_desktop.settings import load_settings, update_setting
 from factor_desktop.store.models import (
     Client,
     Expense,
-    ExpenseType,
     Invoice,
     InvoiceCustomField,
     InvoiceLine,
@@ -68,8 +73,6 @@ from factor_desktop.store.models import (
     TaxTerm,
 )
 
-LineKind = Literal["service", "expense", "other"]
-LINE_KINDS: tuple[LineKind, ...] = ("service", "expense", "other")
 OPEN_OUTBOX = ("pending", "failed", "blocked")
 
 
@@ -83,157 +86,6 @@ def _status(invoice: Invoice) -> InvoiceStatus:
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
     return get_record(session, Invoice, invoice_id, "invoice")
-
-
-# --- lines ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LineInput:
-    """One invoice line as entered.
-
-    Give `amount`, or `quantity` and `rate` (the amount is then quantity * rate, rounded once to
-    the cent), or all three when they agree. A "service" line names its service type; an
-    "expense" line names its expense type, or the expense it bills (each expense is billed at
-    most once). `taxable` None takes the service or expense type's setting.
-    """
-
-    kind: LineKind = "other"
-    description: str = ""
-    amount: Decimal | None = None
-    quantity: Decimal | None = None
-    rate: Decimal | None = None
-    service_type_id: int | None = None
-    expense_type_id: int | None = None
-    expense_id: int | None = None
-    taxable: bool | None = None
-
-
-def price_line(
-    amount: Decimal | None, quantity: Decimal | None, rate: Decimal | None
-) -> tuple[Decimal, Decimal, Decimal]:
-    """(quantity, rate, amount) of a line, checked with the domain's line rule.
-
-    An amount alone is one of that amount; a quantity and a rate give quantity * rate rounded
-    once to the cent (a rate alone is a quantity of one); all three must agree.
-    """
-    if quantity is None and rate is None:
-        if amount is None:
-            raise ServiceError("Give the line an amount, or a quantity and a rate.", field="amount")
-        amount = money(amount, "Line amount", "amount", allow_negative=True)
-        return Decimal(1), amount, amount
-    if rate is None:
-        raise ServiceError("Give the line a rate as well as a quantity.", field="rate")
-    quantity = Decimal(1) if quantity is None else quantity
-    try:
-        checked = (
-            InvoiceLineInput.priced(quantity, rate)
-            if amount is None
-            else InvoiceLineInput(amount=amount, quantity=quantity, rate=rate)
-        )
-    except (TypeError, ValueError) as exc:
-        raise ServiceError(str(exc), field="amount") from None
-    return quantity, rate, checked.amount
-
-
-def _billed_elsewhere(session: Session, expense_id: int, invoice: Invoice) -> Invoice | None:
-    return session.scalars(
-        select(Invoice)
-        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
-        .where(InvoiceLine.expense_id == expense_id, Invoice.id != invoice.id)
-    ).first()
-
-
-def _invoice_name(invoice: Invoice) -> str:
-    return f"invoice {invoice.number}" if invoice.number else f"the draft invoice (id {invoice.id})"
-
-
-def _build_line(session: Session, invoice: Invoice, line: LineInput) -> InvoiceLine:
-    if line.kind not in LINE_KINDS:
-        raise ServiceError(
-            f"Line kind {line.kind!r} is not one of: {', '.join(LINE_KINDS)}.", field="kind"
-        )
-    description = optional_text(
-        line.description, "Description", "description", 4000, multiline=True
-    )
-    service: ServiceType | None = None
-    expense_type: ExpenseType | None = None
-    expense: Expense | None = None
-    default_amount: Decimal | None = None
-    if line.kind == "service":
-        if line.service_type_id is None:
-            raise ServiceError("A service line needs its service type.", field="service_type_id")
-        service = get_record(session, ServiceType, line.service_type_id, "service type")
-    elif line.service_type_id is not None:
-        raise ServiceError("Only service lines name a service type.", field="service_type_id")
-    if line.kind == "expense":
-        if line.expense_id is not None:
-            expense = get_record(session, Expense, line.expense_id, "expense")
-            _check_billable_expense(session, expense, invoice)
-            default_amount = expense.billable_amount
-        type_id = line.expense_type_id or (expense.expense_type_id if expense else None)
-        if type_id is None:
-            raise ServiceError("An expense line needs its expense type.", field="expense_type_id")
-        expense_type = get_record(session, ExpenseType, type_id, "expense type")
-    elif line.expense_type_id is not None or line.expense_id is not None:
-        raise ServiceError("Only expense lines name an expense.", field="expense_type_id")
-    amount = line.amount if line.amount is not None or line.rate is not None else default_amount
-    quantity, rate, amount = price_line(amount, line.quantity, line.rate)
-    taxable = line.taxable
-    if taxable is None:
-        taxable = bool(service and service.taxable) or bool(expense_type and expense_type.taxable)
-    return InvoiceLine(
-        kind=line.kind,
-        description=description or "",
-        quantity=quantity,
-        rate=rate,
-        amount=amount,
-        taxable=taxable,
-        service_type_id=service.id if service else None,
-        expense_type_id=expense_type.id if expense_type else None,
-        expense_id=expense.id if expense else None,
-    )
-
-
-def _check_billable_expense(session: Session, expense: Expense, invoice: Invoice) -> None:
-    if expense.project_id != invoice.project_id:
-        raise ServiceError(
-            f"The expense of {format_money(expense.cost)} on {expense.incurred_on} belongs to "
-            "another project.",
-            field="expense_id",
-        )
-    if not expense.billable or expense.deleted_in_qbo:
-        reason = "was deleted in QuickBooks" if expense.deleted_in_qbo else "is not billable"
-        raise ServiceError(
-            f"The expense of {format_money(expense.cost)} on {expense.incurred_on} {reason}.",
-            field="expense_id",
-        )
-    owner = _billed_elsewhere(session, expense.id, invoice)
-    if owner is not None:
-        raise ServiceError(
-            f"The expense of {format_money(expense.cost)} on {expense.incurred_on} is already "
-            f"billed on {_invoice_name(owner)}; an expense is billed only once.",
-            field="expense_id",
-        )
-
-
-def _build_lines(
-    session: Session, invoice: Invoice, lines: Sequence[LineInput]
-) -> list[InvoiceLine]:
-    built = [_build_line(session, invoice, line) for line in lines]
-    expense_ids = [line.expense_id for line in built if line.expense_id is not None]
-    if len(expense_ids) != len(set(expense_ids)):
-        raise ServiceError("The same expense appears on two lines; bill it once.", field="lines")
-    for position, line in enumerate(built, start=1):
-        line.position = position
-    return built
-
-
-def _custom_fields(values: Iterable[tuple[str, str]]) -> tuple[CustomField, ...]:
-    try:
-        return validate_custom_fields(CustomField(name, value) for name, value in values)
-    except (TypeError, ValueError) as exc:
-        raise ServiceError(str(exc), field="custom_fields") from None
 
 
 # --- drafts -----------------------------------------------------------------------------------
@@ -629,174 +481,25 @@ def void_invoice(session: Session, invoice_id: int, *, now: datetime | None = No
     return invoice
 
 
-# --- import of invoices issued elsewhere --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InvoiceRecord:
-    """An invoice as an import file describes it, with names already resolved to ids.
-
-    A `number` makes it a finalized invoice that keeps that number; without one it is a draft,
-    recognised on a later import by its project and issue date. `qbo_id` marks an invoice that
-    is already in QuickBooks Online, so it is linked rather than queued for creation. Fields
-    left `UNSET` keep what the invoice has (and are empty on a new one).
-    """
-
-    project_id: int
-    issue_date: date
-    number: str | None = None
-    terms_days: int | Unset | None = UNSET
-    tax_term_id: int | Unset | None = UNSET
-    memo: str | Unset | None = UNSET
-    custom_fields: tuple[tuple[str, str], ...] | Unset = UNSET
-    lines: tuple[LineInput, ...] | Unset = UNSET
-    qbo_id: str | None = None
-
-
-def _line_key(line: InvoiceLine) -> tuple[Any, ...]:
-    return (
-        line.kind,
-        line.description,
-        line.quantity,
-        line.rate,
-        line.amount,
-        line.taxable,
-        line.service_type_id,
-        line.expense_type_id,
-    )
-
-
-def _stored_content(invoice: Invoice) -> dict[str, Any]:
-    """What an import compares to tell whether an invoice changed."""
-    return {
-        "project_id": invoice.project_id,
-        "issue_date": invoice.issue_date,
-        "terms_days": invoice.terms_days,
-        "tax_term_id": invoice.tax_term_id,
-        "memo": invoice.memo,
-        "custom_fields": tuple((c.name, c.value) for c in invoice.custom_fields),
-        "lines": tuple(_line_key(line) for line in invoice.lines),
-    }
-
-
-def _same_content(session: Session, invoice: Invoice, record: InvoiceRecord) -> bool:
-    """Whether every field `record` gives (checked, not stored) matches the stored invoice."""
-    given: dict[str, Any] = {"project_id": record.project_id, "issue_date": record.issue_date}
-    if not isinstance(record.terms_days, Unset):
-        given["terms_days"] = record.terms_days
-    if not isinstance(record.tax_term_id, Unset):
-        if record.tax_term_id is not None:
-            get_record(session, TaxTerm, record.tax_term_id, "tax term")
-        given["tax_term_id"] = record.tax_term_id
-    if not isinstance(record.memo, Unset):
-        given["memo"] = optional_text(record.memo, "Memo", "memo", 4000, multiline=True)
-    if not isinstance(record.custom_fields, Unset):
-        fields = _custom_fields(record.custom_fields)
-        given["custom_fields"] = tuple((c.name, c.value) for c in fields)
-    if not isinstance(record.lines, Unset):
-        lines = _build_lines(session, invoice, record.lines)
-        given["lines"] = tuple(_line_key(line) for line in lines)
-    stored = _stored_content(invoice)
-    return all(stored[key] == value for key, value in given.items())
-
-
-def _changes(record: InvoiceRecord) -> DraftChanges:
-    return DraftChanges(
-        lines=record.lines,
-        custom_fields=record.custom_fields,
-        memo=record.memo,
-        tax_term_id=record.tax_term_id,
-        issue_date=record.issue_date,
-        terms_days=record.terms_days,
-    )
-
-
-def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invoice]:
-    """Create or update an invoice from an import.
-
-    A finalized invoice is found by its number. When it is already in the store it must match
-    the file: it is locked, so an import never changes it. A new one is finalized with its own
-    number (which must be free), its totals and due date fixed, and queued for QuickBooks
-    Online unless it carries the id of its QuickBooks twin. A draft is found by its project and
-    issue date and updated to match the file.
-    """
-    project = get_record(session, Project, record.project_id, "project")
-    if record.number is None:
-        return _save_imported_draft(session, project, record)
-    number = text(record.number, "Invoice number", "number", QBO_DOC_NUMBER_MAX_LENGTH)
-    existing = session.scalars(select(Invoice).where(Invoice.number == number)).first()
-    if existing is not None:
-        if not _same_content(session, existing, record):
-            raise ServiceError(
-                f"Invoice {number} is already in the store with different details. It is "
-                "finalized and locked, so an import can't change it; void it in Factor Desktop "
-                "and import the corrected invoice under a new number.",
-                field="number",
-            )
-        return Saved(existing, Change.UNCHANGED)
-    clash = next(
-        (n for n in used_invoice_numbers(session) if n.casefold() == number.casefold()), None
-    )
-    if clash is not None:
-        raise ServiceError(
-            f"Invoice number {number} is taken by invoice {clash}, which differs only in "
-            "capitalization.",
-            field="number",
-        )
-    qbo_id = optional_text(record.qbo_id, "QuickBooks invoice id", "qbo_id", 32)
-    if qbo_id is not None and session.scalar(select(Invoice.id).where(Invoice.qbo_id == qbo_id)):
-        raise ServiceError(
-            f"QuickBooks invoice {qbo_id} is already linked to another invoice.", field="qbo_id"
-        )
-    invoice = Invoice(
-        project_id=project.id,
-        project=project,
-        status=InvoiceStatus.DRAFT.value,
-        issue_date=record.issue_date,
-    )
-    _apply_draft_changes(session, invoice, _changes(record))
-    totals = invoice_totals(invoice)
-    _check_ready(invoice, totals)
-    _issue(session, invoice, number, totals, datetime.now(UTC), qbo_id)
-    return Saved(invoice, Change.CREATED)
-
-
-def _save_imported_draft(
-    session: Session, project: Project, record: InvoiceRecord
-) -> Saved[Invoice]:
-    if record.qbo_id is not None:
-        raise ServiceError(
-            "A draft invoice can't be linked to QuickBooks Online; give the invoice its number "
-            "if it is finalized.",
-            field="qbo_id",
-        )
-    drafts = list(
-        session.scalars(
-            select(Invoice).where(
-                Invoice.project_id == project.id,
-                Invoice.issue_date == record.issue_date,
-                Invoice.status == InvoiceStatus.DRAFT.value,
-            )
-        )
-    )
-    if len(drafts) > 1:
-        raise ServiceError(
-            f"Project {project.number} has {len(drafts)} draft invoices dated "
-            f"{record.issue_date}, so the import can't tell which one this is. Delete or "
-            "re-date the extra drafts first.",
-            field="issue_date",
-        )
-    if drafts:
-        draft = drafts[0]
-        if _same_content(session, draft, record):
-            return Saved(draft, Change.UNCHANGED)
-        _apply_draft_changes(session, draft, _changes(record))
-        return Saved(draft, Change.UPDATED)
-    invoice = Invoice(
-        project_id=project.id,
-        project=project,
-        status=InvoiceStatus.DRAFT.value,
-        issue_date=record.issue_date,
-    )
-    _apply_draft_changes(session, invoice, _changes(record))
-    return Saved(invoice, Change.CREATED)
+__all__ = [
+    "LINE_KINDS",
+    "OPEN_OUTBOX",
+    "DraftChanges",
+    "LineInput",
+    "LineKind",
+    "create_draft_invoice",
+    "delete_draft_invoice",
+    "edit_draft_invoice",
+    "enqueue",
+    "finalize_invoice",
+    "get_invoice",
+    "invoice_totals",
+    "numbering_policy",
+    "paid_amount",
+    "paid_amounts",
+    "price_line",
+    "service_lines_to_bill",
+    "unbilled_expenses",
+    "used_invoice_numbers",
+    "void_invoice",
+]

@@ -70,11 +70,7 @@ from factor_desktop.services.catalog import (
     update_tax_term,
 )
 from factor_desktop.services.errors import Change, Saved, ServiceError
-from factor_desktop.store.models import (
-    Client,
-    Invoice,
-    Project,
-)
+from factor_desktop.store.models import Client, Invoice, Project
 
 PROJECT_STATUSES = ("active", "on_hold", "closed")
 
