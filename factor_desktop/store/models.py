@@ -463,6 +463,9 @@ class ChangeCursor(Base):
 
     entity: Mapped[str] = mapped_column(String(20), primary_key=True)
     changed_since: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The newest QuickBooks `LastUpdatedTime` among the changes applied: QuickBooks' own clock,
+    # so the next read need not go back further than this for what was already applied.
+    applied_through: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -103,6 +103,10 @@ class SyncContext:
     # What a step read from QuickBooks for a later step of the same pass (the reference step's
     # change data capture asks for the pull's entities too), by entity.
     prefetched: dict[str, Any] = field(default_factory=dict)
+    # The newest QuickBooks LastUpdatedTime among the changes this pass read, by entity.
+    read_through: dict[str, datetime] = field(default_factory=dict)
+    # Whether this pass reads the lists outside change data capture (decided once).
+    slow_lists_due: bool | None = None
     use_writer: InitVar[QboWriter | None] = None
     writer: QboWriter = field(init=False)
     _standing_keys: set[RecordKey] | None = field(default=None, init=False, repr=False)

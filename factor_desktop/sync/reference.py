@@ -32,15 +32,22 @@ entity are committed. A pass reads an entity
 One CDC request serves all the entities read that way, the pull's included: the reference step
 asks for the pull's entities too and keeps their answer in the pass (`SyncContext.prefetched`)
 for the pull step, so an idle pass makes a single request. QuickBooks answers at most 1000 objects
-per request (and may refuse a larger answer outright): when an answer reaches the cap, each entity
-is asked again on its own, and an entity that still reaches it is read in full instead. A full
-read is complete, so what it does not return no longer exists in QuickBooks (for names: merged
-away), which is how a full read finds deletions.
+per request (and may refuse a larger answer outright). When it does, typically right after a bulk
+push (our own writes come back), the period is narrowed rather than read in full: one batch
+request asks every entity for the objects changed since the cursor, ordered by their
+`MetaData.LastUpdatedTime` (a query per entity, up to 1000 each; an entity with more is paged
+on). A query does not return deleted objects, which CDC does, so each entity read that way is
+marked for a deletion sweep: the next pass that reads the slow lists reads it in full once. A
+full read is complete, so what it does not return no longer exists in QuickBooks (for names:
+merged away), which is how a full read finds deletions.
 
 The caller applies the rows, commits, and only then moves the entity's cursor to the time the pass
-started (`ctx.now`); a pass that stops half-way reads the same changes again next time. The
-overlap also absorbs a difference of up to five minutes between this computer's clock and
-QuickBooks's.
+started (`ctx.now`), with `applied_through`, the newest `LastUpdatedTime` among the changes read;
+a pass that stops half-way reads the same changes again next time. The overlap absorbs a
+difference of up to five minutes between this computer's clock and QuickBooks's, but a read never
+starts before `applied_through` (less a second): that is QuickBooks' own clock, so what was applied
+is not read again, and a bulk change (our own push of a thousand invoices) costs one narrowed read,
+not one every pass for five minutes.
 
 The cache
 ---------
@@ -63,8 +70,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from factor_desktop.qbo.client import JsonDict
+from factor_desktop.qbo.client import BatchItem, JsonDict
 from factor_desktop.qbo.errors import UnsupportedOperationError
+from factor_desktop.qbo.query import Query
 from factor_desktop.qbo.query import select as qbo_select
 from factor_desktop.store.models import ChangeCursor, QboRecord
 from factor_desktop.sync.context import SyncContext
@@ -91,6 +99,8 @@ __all__ = [
 
 #: How far before the cursor a CDC read starts again.
 CDC_OVERLAP = timedelta(minutes=5)
+#: How far before the newest change already applied a CDC read starts again.
+APPLIED_MARGIN = timedelta(seconds=1)
 #: How often the lists outside change data capture (tax codes and rates, the Preferences) are
 #: read again by an ordinary pass.
 SLOW_LISTS_EVERY = timedelta(hours=6)
@@ -189,18 +199,44 @@ def cursor_of(ctx: SyncContext, entity: str) -> datetime | None:
 
 
 def advance_cursor(ctx: SyncContext, entity: str) -> None:
-    """Move the entity's cursor to the start of this pass (the caller commits)."""
+    """Move the entity's cursor to the start of this pass, and its `applied_through` to the
+    newest change this pass read of it (the caller commits, once the changes are applied)."""
     cursor = ctx.session.get(ChangeCursor, entity)
     if cursor is None:
-        ctx.session.add(ChangeCursor(entity=entity, changed_since=ctx.now))
+        cursor = ChangeCursor(entity=entity, changed_since=ctx.now)
+        ctx.session.add(cursor)
     elif cursor.changed_since < ctx.now:
         cursor.changed_since = ctx.now
+    newest = ctx.read_through.get(entity)
+    if newest is not None and (cursor.applied_through is None or cursor.applied_through < newest):
+        cursor.applied_through = newest
     ctx.session.flush()
+
+
+def _read_from(ctx: SyncContext, entity: str) -> datetime | None:
+    """Where the next change capture of `entity` starts: the cursor less the overlap for clock
+    differences, but not before the newest change already applied (QuickBooks' own clock, so no
+    allowance for this computer's is needed; a second's margin for changes saved together)."""
+    cursor = ctx.session.get(ChangeCursor, entity)
+    if cursor is None:
+        return None
+    start = cursor.changed_since - CDC_OVERLAP
+    if cursor.applied_through is not None:
+        start = max(start, cursor.applied_through - APPLIED_MARGIN)
+    return start
+
+
+def _note_read(ctx: SyncContext, entity: str, rows: Sequence[JsonDict]) -> None:
+    times = [t for t in (last_updated(row) for row in rows) if t is not None]
+    if times:
+        ctx.read_through[entity] = max(times)
 
 
 def _needs_full_read(ctx: SyncContext, entity: str) -> bool:
     if ctx.full or entity in NOT_IN_CDC:
         return True
+    if _sweep_pending(ctx, entity) and _slow_lists_due(ctx):
+        return True  # deletions in a narrowed period: found by a full read, on the slow cadence
     since = cursor_of(ctx, entity)
     return since is None or since - CDC_OVERLAP < ctx.now - CDC_WINDOW
 
@@ -248,25 +284,90 @@ def read_changes(ctx: SyncContext, entities: Sequence[str]) -> dict[str, Changes
             continue
         if _needs_full_read(ctx, entity):
             result[entity] = Changes(entity, full_read(ctx, entity), full=True)
+            _sweep_done(ctx, entity)
         else:
             by_cdc.append(entity)
     if by_cdc:
-        cursors = [cursor_of(ctx, entity) for entity in by_cdc]
-        since = min(c for c in cursors if c is not None)
+        starts = [_read_from(ctx, entity) for entity in by_cdc]
+        since = min(start for start in starts if start is not None)
         try:
-            for entity, rows in _cdc(ctx, by_cdc, since - CDC_OVERLAP).items():
+            for entity, rows in _cdc(ctx, by_cdc, since).items():
                 result[entity] = Changes(entity, rows, full=False)
         except _Capped:
-            for entity in by_cdc:
-                ctx.check_cancel()
-                own = cursor_of(ctx, entity)
-                try:
-                    rows = _cdc(ctx, [entity], (own or since) - CDC_OVERLAP)[entity]
-                    result[entity] = Changes(entity, rows, full=False)
-                except _Capped:
-                    ctx.counts["cdc_capped"] += 1
-                    result[entity] = Changes(entity, full_read(ctx, entity), full=True)
+            ctx.counts["cdc_capped"] += 1
+            result.update(_narrowed(ctx, by_cdc, since))
+    for entity, changes in result.items():
+        _note_read(ctx, entity, changes.rows)
+    # One change capture answered for all its entities at once: one that had nothing new has
+    # nothing up to the newest change it returned for the others either.
+    together = [ctx.read_through[e] for e in by_cdc if e in ctx.read_through]
+    if together:
+        for entity in by_cdc:
+            ctx.read_through[entity] = max(together)
     return {entity: result[entity] for entity in entities}
+
+
+def _changed_query(entity: str, since: datetime) -> Query:
+    query = qbo_select(entity).where("MetaData.LastUpdatedTime", ">=", since)
+    if entity in NAME_ENTITIES:
+        query = query.where("Active", "IN", [True, False])
+    return query.order_by("MetaData.LastUpdatedTime")
+
+
+def _narrowed(ctx: SyncContext, entities: Sequence[str], since: datetime) -> dict[str, Changes]:
+    """The objects of each entity changed since `since`, asked in one batch request: a query and
+    a count per entity (see the module's notes); deletions are left to a sweep."""
+    items: list[BatchItem] = []
+    for n, entity in enumerate(entities):
+        query = _changed_query(entity, since)
+        items.append(BatchItem.query(f"q{n}", query.build(1, CDC_CAP)))
+        items.append(BatchItem.query(f"c{n}", query.as_count().build()))
+    answers = ctx.client.batch(items)
+    result: dict[str, Changes] = {}
+    for n, entity in enumerate(entities):
+        rows_answer, count_answer = answers[2 * n], answers[2 * n + 1]
+        for answer in (rows_answer, count_answer):
+            if answer.error is not None:
+                raise answer.error
+        rows = list(rows_answer.rows)
+        total = _total(count_answer.data, len(rows))
+        while len(rows) < total:  # more than one answer holds: page on
+            ctx.check_cancel()
+            page = ctx.client.query(_changed_query(entity, since).build(len(rows) + 1, CDC_CAP))
+            if not page:
+                break
+            rows += page
+        result[entity] = Changes(entity, rows, full=False)
+        _sweep_due(ctx, entity)
+    return result
+
+
+def _total(answer: Mapping[str, Any] | None, fallback: int) -> int:
+    try:
+        return int((answer or {}).get("totalCount", fallback))
+    except (TypeError, ValueError):
+        return fallback
+
+
+def _sweep_key(entity: str) -> str:
+    return f"sweep:{entity}"
+
+
+def _sweep_due(ctx: SyncContext, entity: str) -> None:
+    """Remember that deletions of `entity` in a narrowed period are still to be found."""
+    key = _sweep_key(entity)
+    if ctx.session.get(ChangeCursor, key) is None:
+        ctx.session.add(ChangeCursor(entity=key, changed_since=ctx.now))
+
+
+def _sweep_done(ctx: SyncContext, entity: str) -> None:
+    sweep = ctx.session.get(ChangeCursor, _sweep_key(entity))
+    if sweep is not None:
+        ctx.session.delete(sweep)
+
+
+def _sweep_pending(ctx: SyncContext, entity: str) -> bool:
+    return ctx.session.get(ChangeCursor, _sweep_key(entity)) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,11 +502,16 @@ def refresh_reference(ctx: SyncContext) -> None:
 
 
 def _slow_lists_due(ctx: SyncContext) -> bool:
-    """Whether this pass reads the lists outside change data capture (see the module notes)."""
-    if ctx.full or ctx.run.kind == "lists":
-        return True
-    read = [cursor_of(ctx, entity) for entity in (*SLOW_LISTS, PREFERENCES)]
-    return any(at is None or at + SLOW_LISTS_EVERY <= ctx.now for at in read)
+    """Whether this pass reads the lists outside change data capture (see the module notes);
+    decided once per pass, so every step of the pass agrees."""
+    if ctx.slow_lists_due is None:
+        read = [cursor_of(ctx, entity) for entity in (*SLOW_LISTS, PREFERENCES)]
+        ctx.slow_lists_due = (
+            ctx.full
+            or ctx.run.kind == "lists"
+            or any(at is None or at + SLOW_LISTS_EVERY <= ctx.now for at in read)
+        )
+    return ctx.slow_lists_due
 
 
 def refresh_preferences(ctx: SyncContext) -> None:

@@ -33,7 +33,7 @@ from factor_desktop.store.models import Mapping as TypeMapping
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.sync.pull import PULL_ENTITIES, WAITING, attachment_path, pull_changes
-from factor_desktop.sync.reference import refresh_reference
+from factor_desktop.sync.reference import SLOW_LISTS_EVERY, refresh_reference
 
 from .pull_fixtures import UNLINKED_PROJECT, PullRig
 from .pull_fixtures import bare_rig_fixture as bare_rig_fixture
@@ -631,7 +631,7 @@ class _CappedPurchases(QboClient):
         return super().cdc(entities, changed_since)
 
 
-def test_a_capped_change_answer_falls_back_to_a_full_read(rig: PullRig) -> None:
+def test_a_capped_change_answer_is_narrowed_and_its_deletions_swept_later(rig: PullRig) -> None:
     rig.sync_pass(BOTH)
     rig.sandbox.advance_clock(60)
     gone = rig.purchase_for("Bid set reproduction")
@@ -639,14 +639,26 @@ def test_a_capped_change_answer_falls_back_to_a_full_read(rig: PullRig) -> None:
     client = rig.new_client(_CappedPurchases)
     ctx = rig.sync_pass([pull_changes], client=client)
     assert ctx.counts["cdc_capped"] == 1
-    # Purchases read in full (the deletion found by absence); the others by change capture.
-    assert client.requests_by_endpoint == {"GET cdc": 4, "GET query": 1}
-    rows = _by_description(_expenses(rig))
-    assert rows["Bid set reproduction"].deleted_in_qbo
-    assert sum(row.deleted_in_qbo for row in rows.values()) == 1
+    # Not a full read: one batch of queries for the objects changed since the cursor (the
+    # refused change capture is this test client's, made without a request).
+    assert client.requests_by_endpoint == {"POST batch": 1}
     with rig.store.session() as session:
         cursor = session.get(ChangeCursor, "Purchase")
         assert cursor is not None and cursor.changed_since == ctx.now
+        # A query does not return deleted objects: a sweep is due for what was narrowed.
+        assert session.get(ChangeCursor, "sweep:Purchase") is not None
+    assert sum(row.deleted_in_qbo for row in _expenses(rig)) == 0
+
+    # The pass that reads the slow lists reads the narrowed entities in full: the deletion is
+    # found by absence, and the sweep is done.
+    rig.sandbox.advance_clock(SLOW_LISTS_EVERY.total_seconds())
+    later = rig.sync_pass(BOTH)
+    rows = _by_description(_expenses(rig))
+    assert rows["Bid set reproduction"].deleted_in_qbo
+    assert sum(row.deleted_in_qbo for row in rows.values()) == 1
+    assert later.counts["reference_full_reads"] >= 2
+    with rig.store.session() as session:
+        assert session.get(ChangeCursor, "sweep:Purchase") is None
 
 
 def test_an_item_shared_by_several_expense_types_holds_its_expense_for_review(

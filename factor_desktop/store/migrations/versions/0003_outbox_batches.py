@@ -1,4 +1,4 @@
-"""outbox rows remember their batch request; customers their pending create; log entries a state
+"""outbox batches, pending customer creates, log entry states, cursors on QuickBooks' clock
 
 Revision ID: 0003
 Revises: 0002
@@ -25,9 +25,13 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column("qbo_pending_name", sa.String(length=500), nullable=True))
     with op.batch_alter_table("sync_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("state", sa.String(length=12), nullable=True))
+    with op.batch_alter_table("change_cursors", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("applied_through", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("change_cursors", schema=None) as batch_op:
+        batch_op.drop_column("applied_through")
     with op.batch_alter_table("sync_log", schema=None) as batch_op:
         batch_op.drop_column("state")
     for table in ("projects", "clients"):
