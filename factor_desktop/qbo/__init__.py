@@ -1,7 +1,9 @@
 """QuickBooks Online wire format and transport. No Qt.
 
 - ``client``: :class:`~factor_desktop.qbo.client.QboClient`, the REST client (CRUD, void, query,
-  paging, count, change data capture, batch, attachments) with retries, requestid and counters.
+  paging, count, change data capture, batch, attachments).
+- ``transport``: the client's HTTP side: token, requestid, pacing, retries, counters.
+- ``batch``: batch items and results, and how each entity is voided.
 - ``errors``: the typed fault hierarchy and the parser of every fault shape QBO sends.
 - ``query``: the query builder and QBO's value quoting.
 - ``ratelimit``: the per-realm request pacer.
