@@ -37,6 +37,8 @@ from factor_desktop.store.db import Store
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css, follow_palette
 from factor_desktop.ui.connect_dialog import ConnectDialog
 from factor_desktop.ui.connection_tab import ConnectionTab
+from factor_desktop.ui.first_run import FirstRunGuide
+from factor_desktop.ui.first_run import install as install_first_run
 from factor_desktop.ui.formatting import (
     PlainError,
     connection_state_label,
@@ -270,6 +272,8 @@ class MainWindow(QMainWindow):
         self.runner.jobProgress.connect(self._on_job_progress)
         self.runner.busyChanged.connect(self._on_busy)
         self.expenses_tab.attach_runner(self.runner)
+        self.clients_tab.attach_runner(self.runner)
+        self.clients_tab.links.add_refresh_action(self.menu_actions.refresh_lists)
         self.invoices_tab.attach_runner(self.runner)
         self.projects_tab.attach_runner(self.runner)
         self.invoices_tab.invoice_actions.fixRequested.connect(self.fix_invoice)
@@ -297,6 +301,8 @@ class MainWindow(QMainWindow):
         self.connection_tab.connectRequested.connect(self.open_connect_dialog)
         self.connection_tab.disconnectRequested.connect(self.confirm_disconnect)
         self.connection_tab.sessionSecretsRequested.connect(self.keep_secrets_for_session)
+        # The first-run checklist (a dock), and Help > Getting Started to bring it back.
+        self.first_run: FirstRunGuide = install_first_run(self)
 
         follow_palette()
         self._restored_tabs: set[int] = set()

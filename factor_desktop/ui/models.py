@@ -838,11 +838,17 @@ class ClientProjectTreeModel(QAbstractItemModel):
     """Clients at the top, their projects beneath.
 
     An index's internal id is 0 for a client and (client row + 1) for a project, so a project
-    finds its parent without holding a pointer.
+    finds its parent without holding a pointer. A QuickBooks customer dropped on a row asks for
+    the link (`linkRequested`); the worker saves or refuses it and the next snapshot shows it.
     """
 
     COL_NAME = 0
     COL_NUMBER = 1
+    # "client" or "project", its id, the QuickBooks customer's Id
+    linkRequested = Signal(str, int, str)
+    # why a drop could not even be asked for
+    dropRefused = Signal(str)
+
     COL_STATUS = 2
     COL_MANAGER = 3
     COL_QBO = 4
@@ -853,6 +859,29 @@ class ClientProjectTreeModel(QAbstractItemModel):
         self._clients: tuple[ClientRow, ...] = ()
 
     def set_rows(self, clients: Sequence[ClientRow]) -> bool:
+        # QuickBooks customers' full names by Id, and the records marked "create in QuickBooks".
+        self._customer_names: dict[str, str] = {}
+        self._create_requests: frozenset[tuple[str, int]] = frozenset()
+
+    def set_links(
+        self, customer_names: dict[str, str], create_requests: frozenset[tuple[str, int]]
+    ) -> None:
+        """Name the linked customers and show the records marked for creation."""
+        if (customer_names, create_requests) == (self._customer_names, self._create_requests):
+            return
+        self._customer_names = dict(customer_names)
+        self._create_requests = create_requests
+        if self._clients:
+            self.dataChanged.emit(
+                self.index(0, self.COL_QBO), self.index(len(self._clients) - 1, self.COL_QBO)
+            )
+            for row, client in enumerate(self._clients):
+                if client.projects:
+                    parent = self.index(row, 0)
+                    last = len(client.projects) - 1
+                    self.dataChanged.emit(
+                        self.index(0, self.COL_QBO, parent), self.index(last, self.COL_QBO, parent)
+                    )
         """Show these clients. Equal rows change nothing (expansion and selection stay)."""
         clients = tuple(clients)
         if clients == self._clients:
@@ -904,7 +933,41 @@ class ClientProjectTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return (
+            Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDropEnabled
+        )
+
+    # -- dropping a QuickBooks customer -----------------------------------------------------
+
+    def mimeTypes(self) -> list[str]:
+        return [QBO_RECORD_MIME]
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def canDropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex
+    ) -> bool:
+        return data is not None and data.hasFormat(QBO_RECORD_MIME) and parent.isValid()
+
+    def dropMimeData(
+        self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: AnyIndex
+    ) -> bool:
+        if action == Qt.DropAction.IgnoreAction:
+            return True
+        item = self.item(parent) if parent.isValid() else None
+        records = dropped_qbo_records(data)
+        if item is None or not records:
+            return False
+        if len(records) > 1 or records[0][0] != "Customer":
+            self.dropRefused.emit(
+                "Drop one QuickBooks customer or sub-customer: a client or project stands for "
+                "one customer."
+            )
+            return False
+        kind = "client" if isinstance(item, ClientRow) else "project"
+        self.linkRequested.emit(kind, item.id, records[0][1])
+        return True
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -928,6 +991,8 @@ class ClientProjectTreeModel(QAbstractItemModel):
             return self._display(item, column)
         if role == Qt.ItemDataRole.ForegroundRole:
             if column == self.COL_QBO and item.qbo_id is None:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.COL_QBO:
+            return self._link_tooltip(item)
                 return QBrush(MUTED_COLOR)
             archived = isinstance(item, ClientRow) and item.archived
             closed = isinstance(item, ProjectRow) and item.status == "closed"
@@ -948,8 +1013,30 @@ class ClientProjectTreeModel(QAbstractItemModel):
 
     def _display(self, item: ClientRow | ProjectRow, column: int) -> str:
         if column == self.COL_QBO:
+    def _requested(self, item: ClientRow | ProjectRow) -> bool:
+        kind = "client" if isinstance(item, ClientRow) else "project"
+        return (kind, item.id) in self._create_requests
+
+    def _link_tooltip(self, item: ClientRow | ProjectRow) -> str:
+        if item.qbo_id is not None:
+            return (
+                f"QuickBooks customer Id {item.qbo_id}. Enter changes the link, Delete unlinks "
+                "(nothing changes in QuickBooks)."
+            )
+        if self._requested(item):
+            return "The next sync creates it in QuickBooks. Delete withdraws that."
+        return (
+            "Not linked: press Enter (or double-click) to choose a QuickBooks customer, or drag "
+            "one here from the list beside."
+        )
+
             return link_text(item.qbo_id)
         if isinstance(item, ClientRow):
+            name = self._customer_names.get(item.qbo_id) if item.qbo_id else None
+            if name is not None:
+                return f"{name} (Id {item.qbo_id})"
+            if item.qbo_id is None and self._requested(item):
+                return "Create on next sync"
             if column == self.COL_NAME:
                 return item.name
             if column == self.COL_STATUS:

@@ -27,6 +27,7 @@ from factor_desktop.secrets import (
     TokenStore,
     keyring_problem,
 )
+from factor_desktop.services.links import create_requested
 from factor_desktop.services.mappings import (
     QBO_ENTITY_FOR_KIND,
     automated_sales_tax_on,
@@ -289,6 +290,37 @@ class Candidates:
 
 
 @dataclass(frozen=True)
+class QboCustomerRow:
+    """A cached QuickBooks customer or sub-customer a client or project can be linked to."""
+
+    qbo_id: str
+    name: str
+    # "Client:Project" for a sub-customer.
+    full_name: str
+    parent_qbo_id: str | None
+    balance: Decimal | None
+    active: bool
+    sync_token: str | None
+    # The client or project linked to it ("the client 'X'"), if any.
+    linked_to: str | None = None
+
+
+@dataclass(frozen=True)
+class SetupProgress:
+    """What a first-run checklist needs to know beyond the rest of the snapshot."""
+
+    # Rows read from QuickBooks' lists into the reference cache.
+    cached_records: int = 0
+    # Preview passes run, and sync passes (not previews, not list reads) that finished.
+    previews: int = 0
+    syncs: int = 0
+    # Clients (and projects, when they are mirrored) that need a QuickBooks decision, and how
+    # many have one: linked, or marked "create in QuickBooks".
+    links_needed: int = 0
+    links_decided: int = 0
+
+
+@dataclass(frozen=True)
 class Snapshot:
     loaded_at: datetime
     data_file: Path
@@ -309,6 +341,11 @@ class Snapshot:
     # Outbox rows that failed or were blocked, waiting for a retry.
     outbox_problems: int = 0
     auto_sync_minutes: int = 0
+    # The QuickBooks customers and sub-customers in the cache, by full name.
+    customers: tuple[QboCustomerRow, ...] = ()
+    # Clients and projects marked "create in QuickBooks": ("client" or "project", id).
+    create_requests: frozenset[tuple[str, int]] = frozenset()
+    setup: SetupProgress = SetupProgress()
 
     def coverage_of(self, kind: str) -> tuple[int, int]:
         return next(((m, t) for k, m, t in self.coverage if k == kind), (0, 0))
@@ -321,6 +358,7 @@ def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None)
         settings = load_settings(session)
         conn = session.get(Connection, 1)
         connection = _connection_info(conn, tokens, settings.secret_storage, settings.environment)
+        customers, requests, setup = _links_and_setup(session, settings.auto_create_projects)
         snapshot = Snapshot(
             loaded_at=now,
             data_file=store.path,
@@ -338,6 +376,9 @@ def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None)
             coverage=tuple((k, m, t) for k, (m, t) in mapping_coverage(session).items()),
             outbox_problems=_outbox_problems(session),
             auto_sync_minutes=settings.auto_sync_minutes,
+            customers=customers,
+            create_requests=requests,
+            setup=setup,
         )
     return snapshot
 
@@ -731,3 +772,66 @@ def _candidates(session: Session) -> Candidates:
         tax_codes=rows("tax_term"),
         automated_sales_tax=automated_sales_tax_on(session),
     )
+
+
+# --- links and the first-run checklist ---------------------------------------------------------
+
+
+def _balance(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01")) if value is not None else None
+    except ArithmeticError:
+        return None
+
+
+def _links_and_setup(
+    session: Session, projects_mirrored: bool
+) -> tuple[tuple[QboCustomerRow, ...], frozenset[tuple[str, int]], SetupProgress]:
+    clients = session.scalars(select(Client).options(selectinload(Client.projects))).all()
+    requested = frozenset(create_requested(session))
+    linked_to: dict[str, str] = {}
+    needed = decided = 0
+    for client in clients:
+        if client.qbo_id is not None:
+            linked_to[client.qbo_id] = f"the client {client.name!r}"
+        if not client.archived:
+            needed += 1
+            decided += client.qbo_id is not None or ("client", client.id) in requested
+        for project in client.projects:
+            if project.qbo_id is not None:
+                linked_to[project.qbo_id] = f"the project {project.number} {project.name!r}"
+            if projects_mirrored and not client.archived and project.status == "active":
+                needed += 1
+                decided += project.qbo_id is not None or ("project", project.id) in requested
+    customers = tuple(
+        QboCustomerRow(
+            qbo_id=r.qbo_id,
+            name=r.name,
+            full_name=r.fully_qualified_name or r.name,
+            parent_qbo_id=r.parent_qbo_id,
+            balance=_balance(r.data.get("Balance") if isinstance(r.data, dict) else None),
+            active=r.active,
+            sync_token=r.sync_token,
+            linked_to=linked_to.get(r.qbo_id),
+        )
+        for r in session.scalars(
+            select(QboRecord)
+            .where(QboRecord.entity == "Customer")
+            .order_by(func.coalesce(QboRecord.fully_qualified_name, QboRecord.name))
+        )
+    )
+    runs = dict(
+        session.execute(
+            select(SyncRun.kind, func.count(SyncRun.id))
+            .where(SyncRun.status.not_in(("running", "failed", "cancelled")))
+            .group_by(SyncRun.kind)
+        ).all()
+    )
+    setup = SetupProgress(
+        cached_records=int(session.scalar(select(func.count(QboRecord.id))) or 0),
+        previews=int(runs.get("preview", 0)),
+        syncs=sum(int(n) for kind, n in runs.items() if kind not in ("preview", "lists")),
+        links_needed=needed,
+        links_decided=decided,
+    )
+    return customers, requested, setup

@@ -74,7 +74,12 @@ def test_menus_shortcuts_and_help(qtbot: Any, make_window: MakeWindow, ctx: AppC
         "Cancel Sync",
         "Refresh QuickBooks Lists",
     ]
-    assert _texts(window, "Help") == ["Run Self-Test", "Documentation", "About Factor Desktop"]
+    assert _texts(window, "Help") == [
+        "Getting Started",
+        "Run Self-Test",
+        "Documentation",
+        "About Factor Desktop",
+    ]
 
     # The menus show each action's shortcut; the tooltips end with it while it can be used.
     assert window.sync_action.shortcut() == QKeySequence("Ctrl+Shift+S")

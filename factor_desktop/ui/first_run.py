@@ -1,0 +1,373 @@
+"""The first-run guide: a checklist beside the tabs that takes a new firm to its first sync.
+
+connect → import the firm → refresh QuickBooks lists → accept or edit the mappings and links →
+preview → first sync. Each step is worked out from the snapshot (`setup_steps`, no store reads
+here) and shows done or to do, with a button to the place where it is done: the Connect dialog,
+File > Import…, Sync > Refresh QuickBooks Lists (read only), the Mappings and Clients & Projects
+tabs, Preview and Sync Now. Nothing in the order writes to QuickBooks before the last step: the
+lists are read, mappings and links are saved in the firm's file, and the preview runs on a copy.
+
+The guide opens by itself while a profile is not set up and the administrator has not closed it;
+closing it (or finishing the steps) is remembered in the window's settings, beside its geometry,
+and Help > Getting Started brings it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from factor_desktop.ui.colors import MUTED_COLOR, css
+from factor_desktop.ui.menus import menu_of
+from factor_desktop.ui.snapshot import Snapshot
+from factor_desktop.ui.widgets import muted_label
+
+if TYPE_CHECKING:
+    from factor_desktop.ui.main_window import MainWindow
+
+#: Where the window's settings remember that the guide was closed.
+DISMISSED_KEY = "firstRun/dismissed"
+
+DONE_MARK = "\N{CHECK MARK}"
+TODO_MARK = "\N{WHITE CIRCLE}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the checklist."""
+
+    key: str
+    title: str
+    done: bool
+    detail: str
+    # What the step's button says; the guide knows what each key's button does.
+    button: str
+
+
+def _mapping_text(snapshot: Snapshot) -> tuple[bool, str]:
+    mapped = sum(m for _k, m, _t in snapshot.coverage)
+    total = sum(t for _k, _m, t in snapshot.coverage)
+    setup = snapshot.setup
+    types_done = mapped == total
+    links_done = setup.links_decided == setup.links_needed
+    text = (
+        f"{mapped} of {total} types mapped; {setup.links_decided} of {setup.links_needed} "
+        "clients and projects linked or marked to create."
+    )
+    has_records = total > 0 or setup.links_needed > 0
+    return has_records and types_done and links_done, text
+
+
+def setup_steps(snapshot: Snapshot) -> list[Step]:
+    """The checklist for this snapshot, in the order it is done."""
+    info = snapshot.connection
+    setup = snapshot.setup
+    connected = info.state == "connected"
+    projects = sum(len(c.projects) for c in snapshot.clients)
+    has_firm = bool(snapshot.clients or snapshot.service_types or snapshot.expense_types)
+    mapped_and_linked, mapping_text = _mapping_text(snapshot)
+    return [
+        Step(
+            "connect",
+            "Connect to QuickBooks",
+            connected,
+            f"Connected to {info.company_name}."
+            if connected and info.company_name
+            else "Sign in to the firm's QuickBooks company.",
+            "Connect…",
+        ),
+        Step(
+            "import",
+            "Import the firm's records",
+            has_firm,
+            f"{len(snapshot.clients)} clients, {projects} projects, "
+            f"{len(snapshot.service_types)} service types."
+            if has_firm
+            else "Clients, projects, types and invoices from a JSON or CSV file (or try "
+            "`factor-desktop demo`).",
+            "Import…",
+        ),
+        Step(
+            "lists",
+            "Read QuickBooks' lists",
+            setup.cached_records > 0,
+            f"{setup.cached_records} records read; nothing was written to QuickBooks."
+            if setup.cached_records
+            else "Customers, items, accounts and tax codes. Read only.",
+            "Refresh Lists",
+        ),
+        Step(
+            "mappings",
+            "Accept or edit mappings and links",
+            mapped_and_linked,
+            mapping_text,
+            "Mappings",
+        ),
+        Step(
+            "preview",
+            "Preview the first sync",
+            setup.previews > 0,
+            "Previewed." if setup.previews else "See what the sync would send; nothing is sent.",
+            "Preview…",
+        ),
+        Step(
+            "sync",
+            "Run the first sync",
+            setup.syncs > 0,
+            "Done: the firm is in step with QuickBooks."
+            if setup.syncs
+            else "The first write to QuickBooks, of what the preview showed.",
+            "Sync Now",
+        ),
+    ]
+
+
+class _StepRow(QFrame):
+    def __init__(self, number: int, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mark = QLabel(TODO_MARK)
+        self.mark.setFixedWidth(self.mark.fontMetrics().horizontalAdvance("MM"))
+        self.mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.title = QLabel(f"{number}. {title}")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.detail = muted_label()
+        self.detail.setWordWrap(True)
+        self.button = QPushButton()
+        self.extra_button: QPushButton | None = None
+        self.buttons = QHBoxLayout()
+        self.buttons.setContentsMargins(0, 0, 0, 0)
+        self.buttons.addWidget(self.button)
+        self.buttons.addStretch(1)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(4, 6, 4, 6)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        grid.addWidget(self.mark, 0, 0, 3, 1)
+        grid.addWidget(self.title, 0, 1)
+        grid.addWidget(self.detail, 1, 1)
+        grid.addLayout(self.buttons, 2, 1)
+        grid.setColumnStretch(1, 1)
+        self.done = False
+
+    def show_step(self, step: Step) -> None:
+        self.done = step.done
+        self.mark.setText(DONE_MARK if step.done else TODO_MARK)
+        self.mark.setToolTip("Done" if step.done else "To do")
+        self.detail.setText(step.detail)
+        self.button.setText(step.button)
+        self.title.setStyleSheet(css(MUTED_COLOR) if step.done else "")
+
+
+class FirstRunGuide(QDockWidget):
+    """The checklist in a dock beside the tabs. `install()` makes it for a window."""
+
+    dismissed = Signal()
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__("Getting started", window)
+        self.setObjectName("first-run-guide")
+        self.window_ = window
+        self.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+        )
+        self.setAllowedAreas(
+            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.steps: list[Step] = []
+        self.rows: dict[str, _StepRow] = {}
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        self.intro = muted_label(
+            "Six steps to the first sync. Nothing is written to QuickBooks before the last one."
+        )
+        self.intro.setWordWrap(True)
+        layout.addWidget(self.intro)
+        titles = [
+            ("connect", "Connect to QuickBooks"),
+            ("import", "Import the firm's records"),
+            ("lists", "Read QuickBooks' lists"),
+            ("mappings", "Accept or edit mappings and links"),
+            ("preview", "Preview the first sync"),
+            ("sync", "Run the first sync"),
+        ]
+        for number, (key, title) in enumerate(titles, start=1):
+            row = _StepRow(number, title)
+            row.setObjectName(f"step-{key}")
+            row.button.clicked.connect(self._opener(key))
+            self.rows[key] = row
+            layout.addWidget(row)
+        links = QPushButton("Links…")
+        links.setToolTip("The Clients & Projects tab, with the suggested links.")
+        links.clicked.connect(self.open_links)
+        self.rows["mappings"].extra_button = links
+        self.rows["mappings"].buttons.insertWidget(1, links)
+        self.note = muted_label()
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        layout.addStretch(1)
+        self.close_button = QPushButton("Close the guide")
+        self.close_button.setToolTip("Help > Getting Started shows it again.")
+        self.close_button.clicked.connect(self.close)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignRight)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        scroll.setMinimumWidth(240)
+        self.setWidget(scroll)
+
+        self.show_action = QAction("&Getting Started", self)
+        self.show_action.setToolTip("The checklist from a new firm profile to its first sync.")
+        self.show_action.triggered.connect(self.show_guide)
+        self._decided = False
+
+    # -- remembering ------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> QSettings:
+        return self.window_._ui_settings
+
+    def was_dismissed(self) -> bool:
+        value = self.settings.value(DISMISSED_KEY, False)
+        return value is True or str(value).lower() in ("true", "1")
+
+    def remember_dismissed(self) -> None:
+        if self.window_.remembers_layout:
+            self.settings.setValue(DISMISSED_KEY, True)
+            self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
+        if event.isAccepted():
+            self.remember_dismissed()
+            self.dismissed.emit()
+
+    @Slot()
+    def show_guide(self) -> None:
+        """Help > Getting Started: show the checklist whatever was decided before."""
+        self.show()
+        self.raise_()
+
+    # -- the steps --------------------------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.steps) and all(step.done for step in self.steps)
+
+    def step(self, key: str) -> Step:
+        return next(step for step in self.steps if step.key == key)
+
+    @Slot(object)
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self.steps = setup_steps(snapshot)
+        for step in self.steps:
+            self.rows[step.key].show_step(step)
+        self._enable_buttons()
+        self.note.setText(self._note(snapshot))
+        if not self._decided:
+            # The first snapshot decides whether the guide opens by itself.
+            self._decided = True
+            if self.complete:
+                self.remember_dismissed()
+            elif not self.was_dismissed():
+                self.show()
+        elif self.complete and self.isVisible():
+            self.intro.setText("All done. The guide stays closed from now on.")
+            self.remember_dismissed()
+
+    def _enable_buttons(self) -> None:
+        done = {step.key: step.done for step in self.steps}
+        window = self.window_
+        connected = done.get("connect", False)
+        lists = self.rows["lists"].button
+        lists.setEnabled(connected and window.refresh_lists_action.isEnabled())
+        lists.setToolTip("" if connected else "Connect first.")
+        self.rows["preview"].button.setEnabled(connected and window.preview_action.isEnabled())
+        # The first write waits for the mappings and links to be accepted and previewed.
+        ready = connected and done.get("mappings", False) and done.get("preview", False)
+        sync = self.rows["sync"].button
+        sync.setEnabled(ready and window.sync_action.isEnabled())
+        sync.setToolTip(
+            "Send what the preview showed."
+            if ready
+            else "Accept the mappings and links and preview first: the sync is the first write "
+            "to QuickBooks."
+        )
+
+    def _note(self, snapshot: Snapshot) -> str:
+        if snapshot.setup.syncs or snapshot.auto_sync_minutes <= 0:
+            return ""
+        return (
+            f"Automatic sync is on (every {snapshot.auto_sync_minutes} min) and will run the "
+            "first sync by itself once connected; File > Settings turns it off until you are "
+            "ready."
+        )
+
+    # -- where each step is done -------------------------------------------------------------
+
+    def _opener(self, key: str) -> Callable[[], None]:
+        def open_step() -> None:
+            self.open_step(key)
+
+        return open_step
+
+    def open_step(self, key: str) -> None:
+        window = self.window_
+        if key == "connect":
+            window.tabs.setCurrentIndex(window.TAB_CONNECTION)
+            window.open_connect_dialog()
+        elif key == "import":
+            window.menu_actions.import_file.trigger()
+        elif key == "lists":
+            window.refresh_lists_action.trigger()
+        elif key == "mappings":
+            window.tabs.setCurrentIndex(window.TAB_MAPPINGS)
+        elif key == "preview":
+            window.preview_action.trigger()
+        elif key == "sync":
+            window.sync_action.trigger()
+
+    @Slot()
+    def open_links(self) -> None:
+        window = self.window_
+        window.tabs.setCurrentIndex(window.TAB_CLIENTS)
+        window.clients_tab.links.show_suggestions()
+
+
+def install(window: MainWindow) -> FirstRunGuide:
+    """Make the guide for `window`: a dock on the right (hidden until the first snapshot says
+    whether it is needed), fed by each snapshot, and Help > Getting Started to show it."""
+    guide = FirstRunGuide(window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, guide)
+    guide.hide()
+    window.snapshotApplied.connect(guide.show_snapshot)
+    help_menu = menu_of(window, "Help")
+    actions = help_menu.actions()
+    if actions:
+        help_menu.insertAction(actions[0], guide.show_action)
+        help_menu.insertSeparator(actions[0])
+    else:
+        help_menu.addAction(guide.show_action)
+    return guide

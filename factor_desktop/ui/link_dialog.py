@@ -1,0 +1,859 @@
+"""Linking clients and projects to QuickBooks customers from the Clients & Projects tab.
+
+* `CustomerModel` and `CustomerFilter`: the cached QuickBooks customers and sub-customers (full
+  name, balance, what is linked to each), filtered by what the administrator types; each row
+  drags onto a client or project as records do on the Mappings tab.
+* `LinkDialog`: the searchable chooser that Enter or a double-click on a client or project opens:
+  link it to the chosen customer, have the next sync create it, or unlink it.
+* `SuggestedLinksDialog`: `map suggest`'s link and create proposals, to accept all or some.
+* `ClientLinks`: the tab's body (the tree, the customer list, the buttons), which sends every
+  change to the window's worker as a `SetLinksJob` and undoes the last ones with Ctrl+Z.
+
+Nothing here reads the store or QuickBooks: rows come from the snapshot, changes go to the worker.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QColor, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from factor_desktop.services.suggest import LinkSuggestion
+from factor_desktop.ui.colors import MUTED_COLOR
+from factor_desktop.ui.formatting import money_text
+from factor_desktop.ui.jobs import JobOutcome, JobRunner
+from factor_desktop.ui.link_jobs import (
+    CREATE,
+    UNLINKED,
+    LinkRequest,
+    LinksChanged,
+    LinkState,
+    SetLinksJob,
+    SuggestLinksJob,
+    request_for,
+)
+from factor_desktop.ui.models import (
+    QBO_RECORD_MIME,
+    ClientProjectTreeModel,
+    RowRole,
+    RowTableModel,
+)
+from factor_desktop.ui.snapshot import ClientRow, ProjectRow, QboCustomerRow, Snapshot
+from factor_desktop.ui.widgets import Banner, fit_columns, make_table, muted_label
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+Item = ClientRow | ProjectRow
+
+
+def kind_of(item: Item) -> str:
+    return "client" if isinstance(item, ClientRow) else "project"
+
+
+def item_label(item: Item) -> str:
+    if isinstance(item, ClientRow):
+        return f"the client {item.name!r}"
+    return f"the project {item.number} {item.name!r}"
+
+
+# --- the customers ----------------------------------------------------------------------------
+
+
+class CustomerModel(RowTableModel[QboCustomerRow]):
+    """QuickBooks customers and sub-customers; each drags as a Customer record."""
+
+    COL_NAME = 0
+    COL_BALANCE = 1
+    COL_LINKED = 2
+    HEADERS = ("QuickBooks customer", "Balance", "Linked to")
+    MONEY_COLUMNS = frozenset({COL_BALANCE})
+
+    def display(self, row: QboCustomerRow, column: int) -> str:
+        if column == self.COL_NAME:
+            return row.full_name + ("" if row.active else " (inactive)")
+        if column == self.COL_BALANCE:
+            return money_text(row.balance) if row.balance is not None else ""
+        if column == self.COL_LINKED:
+            return row.linked_to or ""
+        return ""
+
+    def sort_key(self, row: QboCustomerRow, column: int) -> Any:
+        if column == self.COL_BALANCE:
+            return int((row.balance or 0) * 100)
+        return self.display(row, column).casefold()
+
+    def foreground(self, row: QboCustomerRow, column: int) -> QColor | None:
+        return MUTED_COLOR if not row.active or column == self.COL_LINKED else None
+
+    def tooltip(self, row: QboCustomerRow, column: int) -> str | None:
+        text = f"QuickBooks customer Id {row.qbo_id}."
+        if row.linked_to:
+            text += f" Linked to {row.linked_to}."
+        return text + " Drag it onto a client or project to link them."
+
+    def row_id(self, row: QboCustomerRow) -> int:
+        return int(row.qbo_id) if row.qbo_id.isdigit() else 0
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else flags
+
+    def mimeTypes(self) -> list[str]:
+        return [QBO_RECORD_MIME]
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.CopyAction
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        rows = sorted({i.row() for i in indexes if i.isValid() and 0 <= i.row() < len(self._rows)})
+        return customers_mime([self._rows[r] for r in rows])
+
+
+def customers_mime(rows: Sequence[QboCustomerRow]) -> QMimeData:
+    data = QMimeData()
+    payload = [{"entity": "Customer", "id": r.qbo_id} for r in rows]
+    data.setData(QBO_RECORD_MIME, json.dumps(payload).encode())
+    data.setText("\n".join(r.full_name for r in rows))
+    return data
+
+
+class CustomerFilter(QSortFilterProxyModel):
+    """Customers whose name, full name or Id holds every word typed; optionally only the active
+    ones, or only the sub-customers of one customer."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._words: tuple[str, ...] = ()
+        self._active_only = False
+        self._parent_id: str | None = None
+
+    def set_text(self, text: str) -> None:
+        self._words = tuple(text.casefold().split())
+        self.invalidateFilter()
+
+    def set_active_only(self, active_only: bool) -> None:
+        self._active_only = active_only
+        self.invalidateFilter()
+
+    def set_parent_id(self, parent_id: str | None) -> None:
+        self._parent_id = parent_id
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, CustomerModel) or source_row >= model.rowCount():
+            return False
+        row = model.row_at(source_row)
+        if self._active_only and not row.active:
+            return False
+        if self._parent_id is not None and row.parent_qbo_id != self._parent_id:
+            return False
+        haystack = f"{row.full_name} {row.name} {row.qbo_id}".casefold()
+        return all(word in haystack for word in self._words)
+
+
+def customer_table(model: CustomerModel, proxy: CustomerFilter, placeholder: str) -> Any:
+    view = make_table(model, (CustomerModel.COL_NAME,), placeholder, proxy=proxy)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    return view
+
+
+# --- the chooser ------------------------------------------------------------------------------
+
+
+class LinkDialog(QDialog):
+    """Choose the QuickBooks customer for one client or project, searchable by keyboard.
+
+    Typing filters the list; Down moves into it; Enter (or a double-click) links to the
+    selected customer. "Create in QuickBooks" marks the record for the next sync instead, and
+    "Unlink" forgets its link. The choice is `chosen` (a `LinkState`); nothing is saved here.
+    """
+
+    chosen = Signal(object)  # LinkState
+
+    def __init__(
+        self,
+        item: Item,
+        customers: Sequence[QboCustomerRow],
+        *,
+        requested: bool = False,
+        client_qbo_id: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.item = item
+        self.setWindowTitle("Link to QuickBooks")
+        self.setObjectName("link-dialog")
+        what = item_label(item)
+        heading = QLabel(f"Choose the QuickBooks customer for {what}.")
+        heading.setTextFormat(Qt.TextFormat.PlainText)
+        heading.setWordWrap(True)
+        font = heading.font()
+        font.setBold(True)
+        heading.setFont(font)
+        if item.qbo_id is not None:
+            name = next((c.full_name for c in customers if c.qbo_id == item.qbo_id), None)
+            now = f"Linked now to {name!r} (Id {item.qbo_id})." if name else "Linked now."
+        elif requested:
+            now = "Marked now: the next sync creates it in QuickBooks."
+        else:
+            now = "Not linked yet."
+        self.state_label = muted_label(now)
+        self.model = CustomerModel(self)
+        self.model.set_rows(customers)
+        self.filter = CustomerFilter(self)
+        self.filter.set_active_only(True)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name or Id")
+        self.search.setClearButtonEnabled(True)
+        self.view = customer_table(
+            self.model,
+            self.filter,
+            "No QuickBooks customers read yet: Sync > Refresh QuickBooks Lists reads them.",
+        )
+        self.inactive_box = QCheckBox("Show inactive customers")
+        self.under_box = QCheckBox("Only sub-customers of the client's customer")
+        self.under_box.setVisible(isinstance(item, ProjectRow) and client_qbo_id is not None)
+        self._client_qbo_id = client_qbo_id
+        self.buttons = QDialogButtonBox()
+        self.link_button = self.buttons.addButton("Link", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button = self.buttons.addButton(
+            "Create in QuickBooks", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.create_button.setToolTip(
+            "The next sync creates a customer for it (a sub-customer for a project), or links "
+            "the one QuickBooks has under its exact name. Nothing is written now."
+        )
+        self.create_button.setEnabled(item.qbo_id is None and not requested)
+        self.unlink_button = self.buttons.addButton(
+            "Unlink" if item.qbo_id is not None else "Don't create",
+            QDialogButtonBox.ButtonRole.DestructiveRole,
+        )
+        self.unlink_button.setVisible(item.qbo_id is not None or requested)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.search)
+        boxes = QHBoxLayout()
+        boxes.addWidget(self.inactive_box)
+        boxes.addWidget(self.under_box)
+        boxes.addStretch(1)
+        layout.addLayout(boxes)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.buttons)
+        self.resize(640, 460)
+
+        self.search.textChanged.connect(self._search_changed)
+        self.search.installEventFilter(self)
+        self.inactive_box.toggled.connect(self._inactive_toggled)
+        self.under_box.toggled.connect(self._under_toggled)
+        self.view.doubleClicked.connect(self._double_clicked)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.link_button.clicked.connect(self.link_selected)
+        self.create_button.clicked.connect(self._create)
+        self.unlink_button.clicked.connect(self._unlink)
+        self.buttons.rejected.connect(self.reject)
+        if self.under_box.isVisible():
+            self.under_box.setChecked(True)
+        self._select_first()
+        self.search.setFocus()
+
+    # -- filtering ---------------------------------------------------------------------------
+
+    @Slot(str)
+    def _search_changed(self, text: str) -> None:
+        self.filter.set_text(text)
+        self._select_first()
+
+    @Slot(bool)
+    def _inactive_toggled(self, shown: bool) -> None:
+        self.filter.set_active_only(not shown)
+        self._select_first()
+
+    @Slot(bool)
+    def _under_toggled(self, only: bool) -> None:
+        self.filter.set_parent_id(self._client_qbo_id if only else None)
+        self._select_first()
+
+    def _select_first(self) -> None:
+        selection = self.view.selectionModel()
+        if self.filter.rowCount() and not selection.hasSelection():
+            first = self.filter.index(0, 0)
+            selection.setCurrentIndex(
+                first,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+        elif not self.filter.rowCount():
+            selection.clearSelection()
+        self._update_buttons()
+
+    def visible_customers(self) -> list[QboCustomerRow]:
+        return [self.filter.index(r, 0).data(RowRole) for r in range(self.filter.rowCount())]
+
+    def selected_customer(self) -> QboCustomerRow | None:
+        rows = self.view.selectionModel().selectedRows()
+        row = rows[0].data(RowRole) if rows else None
+        return row if isinstance(row, QboCustomerRow) else None
+
+    @Slot()
+    def _update_buttons(self, *_args: Any) -> None:
+        chosen = self.selected_customer()
+        self.link_button.setEnabled(chosen is not None and chosen.qbo_id != self.item.qbo_id)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+        ):
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
+                self.view.setFocus()
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.link_selected()
+                return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view.hasFocus():
+            self.link_selected()
+            return
+        super().keyPressEvent(event)
+
+    # -- the choice ------------------------------------------------------------------------
+
+    @Slot(QModelIndex)
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.link_selected()
+
+    @Slot()
+    def link_selected(self) -> bool:
+        chosen = self.selected_customer()
+        if chosen is None or chosen.qbo_id == self.item.qbo_id:
+            return False
+        self.chosen.emit(LinkState(chosen.qbo_id))
+        self.accept()
+        return True
+
+    @Slot()
+    def _create(self) -> None:
+        self.chosen.emit(CREATE)
+        self.accept()
+
+    @Slot()
+    def _unlink(self) -> None:
+        self.chosen.emit(UNLINKED)
+        self.accept()
+
+
+# --- suggested links --------------------------------------------------------------------------
+
+
+class SuggestedLinksDialog(QDialog):
+    """`map suggest`'s proposals for clients and projects: tick the ones to accept.
+
+    "Link" proposals link to the named customer; "create" ones mark the record for the next
+    sync; "review" ones can't be accepted (no clear match) and say why. `accepted_requests`
+    carries the ticked ones' requests.
+    """
+
+    acceptedRequests = Signal(object)  # tuple[LinkRequest, ...]
+
+    HEADERS = ("Accept", "Client / project", "Proposal", "Why")
+
+    def __init__(self, suggestions: Sequence[LinkSuggestion], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Suggested links")
+        self.setObjectName("suggested-links")
+        self.suggestions = tuple(suggestions)
+        intro = muted_label(
+            "Clients and projects not linked yet, with the QuickBooks customer of the same name "
+            "(case, '&'/'and' and punctuation aside) or \"create\" when QuickBooks has none. "
+            "Nothing is written to QuickBooks until a sync; Ctrl+Z on the tab undoes."
+        )
+        self.table = QTableWidget(len(self.suggestions), len(self.HEADERS))
+        self.table.setHorizontalHeaderLabels(list(self.HEADERS))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for row, suggestion in enumerate(self.suggestions):
+            acceptable = request_for(suggestion) is not None
+            box = QTableWidgetItem()
+            box.setFlags(
+                Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
+                if acceptable
+                else Qt.ItemFlag.NoItemFlags
+            )
+            box.setCheckState(Qt.CheckState.Checked if acceptable else Qt.CheckState.Unchecked)
+            self.table.setItem(row, 0, box)
+            name = suggestion.name
+            if suggestion.entity == "project" and suggestion.client_name:
+                name = f"{suggestion.client_name} › {suggestion.name}"
+            self.table.setItem(row, 1, QTableWidgetItem(name))
+            if suggestion.action == "link":
+                proposal = f"Link to {suggestion.qbo_name!r} (Id {suggestion.qbo_id})"
+            elif suggestion.action == "create":
+                proposal = "Create in QuickBooks"
+            else:
+                proposal = "Review by hand"
+            self.table.setItem(row, 2, QTableWidgetItem(proposal))
+            why = QTableWidgetItem(suggestion.reason)
+            why.setToolTip(suggestion.reason)
+            self.table.setItem(row, 3, why)
+        self.table.resizeColumnsToContents()
+        self.buttons = QDialogButtonBox()
+        self.accept_selected = self.buttons.addButton(
+            "Accept ticked", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.accept_all = self.buttons.addButton(
+            "Accept all", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        empty = not any(request_for(s) for s in self.suggestions)
+        self.accept_selected.setEnabled(not empty)
+        self.accept_all.setEnabled(not empty)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        if not self.suggestions:
+            layout.addWidget(QLabel("Every active client and project is linked already."))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.buttons)
+        self.resize(860, 480)
+        self.accept_selected.clicked.connect(self._accept_ticked)
+        self.accept_all.clicked.connect(self._accept_all)
+        self.buttons.rejected.connect(self.reject)
+
+    def set_ticked(self, row: int, ticked: bool) -> None:
+        item = self.table.item(row, 0)
+        if item is not None and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+
+    def ticked_requests(self) -> tuple[LinkRequest, ...]:
+        found: list[LinkRequest] = []
+        for row, suggestion in enumerate(self.suggestions):
+            item = self.table.item(row, 0)
+            request = request_for(suggestion)
+            if item is not None and item.checkState() == Qt.CheckState.Checked and request:
+                found.append(request)
+        return tuple(found)
+
+    @Slot()
+    def _accept_ticked(self) -> None:
+        requests = self.ticked_requests()
+        if requests:
+            self.acceptedRequests.emit(requests)
+        self.accept()
+
+    @Slot()
+    def _accept_all(self) -> None:
+        requests = tuple(r for s in self.suggestions if (r := request_for(s)) is not None)
+        if requests:
+            self.acceptedRequests.emit(requests)
+        self.accept()
+
+
+# --- the tab's body ---------------------------------------------------------------------------
+
+
+class ClientLinks(QWidget):
+    """The clients and projects tree beside the QuickBooks customers, and the link actions.
+
+    Every change is a `SetLinksJob` on the window's worker (`attach_runner`); its result goes on
+    the undo list, so Ctrl+Z (or "Undo") asks the worker to put the records back as they were,
+    and Ctrl+Shift+Z does it again.
+    """
+
+    # Emitted when a link job finishes: ok, the message shown.
+    linkFinished = Signal(bool, str)
+
+    def __init__(
+        self, model: ClientProjectTreeModel, view: QTreeView, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.view = view
+        self.runner: JobRunner | None = None
+        self._snapshot: Snapshot | None = None
+        self._jobs: dict[int, SetLinksJob] = {}
+        self._suggest_job: SuggestLinksJob | None = None
+        self.undo_stack: list[LinksChanged] = []
+        self.redo_stack: list[LinksChanged] = []
+        self.link_dialog: LinkDialog | None = None
+        self.suggestions_dialog: SuggestedLinksDialog | None = None
+
+        view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        view.setDragDropOverwriteMode(True)
+        view.setDropIndicatorShown(True)
+        view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.installEventFilter(self)
+        view.doubleClicked.connect(self._double_clicked)
+        model.linkRequested.connect(self._dropped)
+        model.dropRefused.connect(self._refused)
+
+        self.message_bar = Banner("info")
+        dismiss = self.message_bar.add_button("Dismiss")
+        dismiss.clicked.connect(self.message_bar.clear)
+
+        self.link_button = QPushButton("Link…")
+        self.link_button.setToolTip("Choose the QuickBooks customer for the selected row (Enter).")
+        self.unlink_button = QPushButton("Unlink")
+        self.unlink_button.setToolTip(
+            "Forget the selected row's link, or its mark for creation (Delete). Nothing "
+            "changes in QuickBooks."
+        )
+        self.create_button = QPushButton("Create in QuickBooks")
+        self.create_button.setToolTip(
+            "The next sync creates the selected client (or project, as a sub-customer). "
+            "Nothing is written now; Preview shows it first."
+        )
+        self.suggest_button = QPushButton("Suggested links…")
+        self.suggest_button.setToolTip(
+            "Clients and projects matched by name to QuickBooks customers, to accept all or some."
+        )
+        self.undo_action = QAction("Undo link change", self)
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.redo_action = QAction("Redo link change", self)
+        self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
+        self.redo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.undo_action)
+        self.addAction(self.redo_action)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setToolTip("Undo the last link change (Ctrl+Z).")
+        self.refresh_slot = QHBoxLayout()
+        self.refresh_slot.setContentsMargins(0, 0, 0, 0)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(6)
+        for button in (self.link_button, self.unlink_button, self.create_button):
+            buttons.addWidget(button)
+        buttons.addSpacing(12)
+        buttons.addWidget(self.suggest_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.undo_button)
+
+        self.customers = CustomerModel(self)
+        self.customer_filter = CustomerFilter(self)
+        self.customer_search = QLineEdit()
+        self.customer_search.setPlaceholderText("Filter QuickBooks customers")
+        self.customer_search.setClearButtonEnabled(True)
+        self.customer_view = customer_table(
+            self.customers,
+            self.customer_filter,
+            "No QuickBooks customers read yet: Refresh QuickBooks Lists reads them (read only).",
+        )
+        self.customer_view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.customer_view.setDragEnabled(True)
+        self.customer_view.setDefaultDropAction(Qt.DropAction.CopyAction)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(4)
+        right_layout.addWidget(muted_label("Drag a QuickBooks customer onto a client or project:"))
+        search_row = QHBoxLayout()
+        search_row.setContentsMargins(0, 0, 0, 0)
+        search_row.addWidget(self.customer_search, 1)
+        search_row.addLayout(self.refresh_slot)
+        right_layout.addLayout(search_row)
+        right_layout.addWidget(self.customer_view, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(view)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([700, 420])
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.message_bar)
+        layout.addLayout(buttons)
+        layout.addWidget(self.splitter, 1)
+
+        self.link_button.clicked.connect(self.open_link_dialog)
+        self.unlink_button.clicked.connect(self.unlink_current)
+        self.create_button.clicked.connect(self.create_current)
+        self.suggest_button.clicked.connect(self.show_suggestions)
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action.triggered.connect(self.redo)
+        self.customer_search.textChanged.connect(self.customer_filter.set_text)
+        view.selectionModel().currentChanged.connect(self._update_buttons)
+        self._fitted = False
+        self._update_buttons()
+
+    def attach_runner(self, runner: JobRunner) -> None:
+        self.runner = runner
+        runner.jobFinished.connect(self._job_finished)
+        self._update_buttons()
+
+    def add_refresh_action(self, action: QAction) -> None:
+        """Put the window's Refresh QuickBooks Lists beside the buttons (one action, one state)."""
+        from PySide6.QtWidgets import QToolButton
+
+        button = QToolButton()
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.refresh_slot.addWidget(button)
+
+    # -- what is selected --------------------------------------------------------------------
+
+    def current_item(self) -> Item | None:
+        item = self.model.item(self.view.currentIndex())
+        return item if isinstance(item, ClientRow | ProjectRow) else None
+
+    def select(self, kind: str, local_id: int) -> bool:
+        """Make the client or project with this id the current row."""
+        for row, client in enumerate(self.model.rows()):
+            parent = self.model.index(row, 0)
+            if kind == "client" and client.id == local_id:
+                self.view.setCurrentIndex(parent)
+                return True
+            for number, project in enumerate(client.projects):
+                if kind == "project" and project.id == local_id:
+                    index = self.model.index(number, 0, parent)
+                    self.view.expand(parent)
+                    self.view.setCurrentIndex(index)
+                    return True
+        return False
+
+    def _requested(self, item: Item) -> bool:
+        snapshot = self._snapshot
+        return snapshot is not None and (kind_of(item), item.id) in snapshot.create_requests
+
+    def _client_qbo_id(self, item: Item) -> str | None:
+        if isinstance(item, ClientRow):
+            return item.qbo_id
+        client = next((c for c in self.model.rows() if c.id == item.client_id), None)
+        return client.qbo_id if client is not None else None
+
+    @Slot()
+    def _update_buttons(self, *_args: Any) -> None:
+        item = self.current_item()
+        ready = self.runner is not None
+        self.link_button.setEnabled(ready and item is not None)
+        self.unlink_button.setEnabled(
+            ready and item is not None and (item.qbo_id is not None or self._requested(item))
+        )
+        self.create_button.setEnabled(
+            ready and item is not None and item.qbo_id is None and not self._requested(item)
+        )
+        self.undo_button.setEnabled(ready and bool(self.undo_stack))
+        self.undo_action.setEnabled(ready and bool(self.undo_stack))
+        self.redo_action.setEnabled(ready and bool(self.redo_stack))
+        if self.undo_stack:
+            self.undo_button.setToolTip(
+                f"Undo: {self.undo_stack[-1].message} ({self.undo_action.shortcut().toString()})"
+            )
+
+    # -- asking for changes ------------------------------------------------------------------
+
+    def request(
+        self, requests: Sequence[LinkRequest], *, undoing: bool = False
+    ) -> SetLinksJob | None:
+        """Send link changes to the worker; their outcome shows in the banner."""
+        if self.runner is None or not requests:
+            return None
+        job = SetLinksJob(requests, undoing=undoing)
+        self._jobs[job.id] = job
+        self.runner.submit(job)
+        return job
+
+    def set_link(self, item: Item, target: LinkState) -> SetLinksJob | None:
+        return self.request([LinkRequest(kind_of(item), item.id, target)])  # type: ignore[arg-type]
+
+    @Slot()
+    def open_link_dialog(self) -> LinkDialog | None:
+        item = self.current_item()
+        if item is None:
+            return None
+        if self.link_dialog is not None:
+            self.link_dialog.close()
+        dialog = LinkDialog(
+            item,
+            self._snapshot.customers if self._snapshot is not None else (),
+            requested=self._requested(item),
+            client_qbo_id=self._client_qbo_id(item) if isinstance(item, ProjectRow) else None,
+            parent=self,
+        )
+        dialog.chosen.connect(lambda state: self.set_link(item, state))
+        dialog.finished.connect(self._dialog_closed)
+        self.link_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _dialog_closed(self, _result: int) -> None:
+        dialog, self.link_dialog = self.link_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    @Slot()
+    def unlink_current(self) -> SetLinksJob | None:
+        item = self.current_item()
+        if item is None:
+            return None
+        if item.qbo_id is None and not self._requested(item):
+            self.message_bar.show_message(
+                "Nothing to unlink", f"{item_label(item).capitalize()} is not linked.", "info"
+            )
+            return None
+        return self.set_link(item, UNLINKED)
+
+    @Slot()
+    def create_current(self) -> SetLinksJob | None:
+        item = self.current_item()
+        if item is None or item.qbo_id is not None:
+            return None
+        return self.set_link(item, CREATE)
+
+    @Slot(str, int, str)
+    def _dropped(self, kind: str, local_id: int, qbo_id: str) -> None:
+        self.request([LinkRequest(kind, local_id, LinkState(qbo_id))])  # type: ignore[arg-type]
+
+    @Slot(str)
+    def _refused(self, message: str) -> None:
+        self.message_bar.show_message("Not linked", message, "error")
+
+    @Slot(QModelIndex)
+    def _double_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_link_dialog()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+        ):
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.open_link_dialog()
+                return True
+            if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.unlink_current()
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- undo --------------------------------------------------------------------------------
+
+    @Slot()
+    def undo(self) -> SetLinksJob | None:
+        if not self.undo_stack:
+            return None
+        done = self.undo_stack.pop()
+        self.redo_stack.append(done)
+        self._update_buttons()
+        return self.request(done.undo_requests(), undoing=True)
+
+    @Slot()
+    def redo(self) -> SetLinksJob | None:
+        if not self.redo_stack:
+            return None
+        done = self.redo_stack.pop()
+        self.undo_stack.append(done)
+        self._update_buttons()
+        return self.request(done.redo_requests(), undoing=True)
+
+    # -- suggestions -------------------------------------------------------------------------
+
+    @Slot()
+    def show_suggestions(self) -> SuggestLinksJob | None:
+        """Ask the worker for `map suggest`'s link proposals; they open in a dialog."""
+        if self.runner is None:
+            return None
+        job = SuggestLinksJob()
+        self._suggest_job = job
+        self.runner.submit(job)
+        return job
+
+    def _open_suggestions(self, suggestions: Sequence[LinkSuggestion]) -> SuggestedLinksDialog:
+        if self.suggestions_dialog is not None:
+            self.suggestions_dialog.close()
+        dialog = SuggestedLinksDialog(suggestions, self)
+        dialog.acceptedRequests.connect(self.request)
+        dialog.finished.connect(self._suggestions_closed)
+        self.suggestions_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _suggestions_closed(self, _result: int) -> None:
+        dialog, self.suggestions_dialog = self.suggestions_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    @Slot(object)
+    def _job_finished(self, outcome: JobOutcome) -> None:
+        if self._suggest_job is not None and outcome.job_id == self._suggest_job.id:
+            self._suggest_job = None
+            if outcome.ok:
+                self._open_suggestions(outcome.result)
+            elif outcome.error:
+                self.message_bar.show_message("No suggestions", outcome.error, "error")
+            return
+        job = self._jobs.pop(outcome.job_id, None)
+        if job is None or outcome.cancelled:
+            return
+        if outcome.error is not None:
+            self.message_bar.show_message("The link was refused", outcome.error, "error")
+            self.linkFinished.emit(False, outcome.error)
+            return
+        result = outcome.result
+        if not isinstance(result, LinksChanged):
+            return
+        if result.changes and not job.undoing:
+            self.undo_stack.append(result)
+            self.redo_stack.clear()
+        title = "Undone" if job.undoing else "Saved"
+        self.message_bar.show_message(title, result.message, "info")
+        self._update_buttons()
+        self.linkFinished.emit(True, result.message)
+
+    # -- the snapshot ------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        names = {c.qbo_id: c.full_name for c in snapshot.customers}
+        self.model.set_links(names, snapshot.create_requests)
+        if self.customers.set_rows(snapshot.customers) and not self._fitted:
+            fit_columns(self.customer_view, maximum=320)
+            self._fitted = True
+        self._update_buttons()
