@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,9 +68,11 @@ def one_start(data: Path, profile: str, env: dict[str, str]) -> dict[str, float]
     """Launch the app once; the marks as seconds since the launch."""
     command = [sys.executable, "-m", "factor_desktop", "--data-dir", str(data)]
     command += ["--profile", profile, "gui"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     ended = time.time()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     marks: dict[str, float] = {}
     for line in done.stderr.splitlines():
         if line.startswith('{"startup_mark"'):
@@ -78,6 +81,9 @@ def one_start(data: Path, profile: str, env: dict[str, str]) -> dict[str, float]
     if "first_paint" not in marks:
         raise RuntimeError(f"no paint mark (exit {done.returncode}): {done.stderr[-2000:]}")
     marks["exit"] = ended - started
+    # The CPU the process used, start to exit: on a busy machine the wall clock also counts
+    # the time it waited for a core.
+    marks["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return marks
 
 
@@ -108,6 +114,8 @@ def bench_profile(
         limit_s=LIMIT_S,
         with_records_s=median(with_records),
         snapshot_applied_s=median(snapshot),
+        process_cpu_s=median([r["cpu"] for r in results]),
+        load_average=round(os.getloadavg()[0], 1),
         runs=runs,
         breakdown_s=breakdown,
         platform=env["QT_QPA_PLATFORM"],

@@ -269,11 +269,75 @@ class SessionSecretsJob(Job):
 
 @dataclass(frozen=True)
 class SyncProgress:
-    """Progress of a sync job: the step running, and how many of the steps are done."""
+    """Progress of a sync job: the step running, and how many of the steps are done.
+
+    `queued` is how many records waited in the outbox when the pass began (0 for a preview),
+    `sent` how many of them the pass has dealt with so far (sent, or found blocked or failed).
+    """
 
     step: str
     done: int
     total: int
+    sent: int = 0
+    queued: int = 0
+
+
+# How often a running pass's outbox is counted for the progress area, in seconds.
+OUTBOX_COUNT_INTERVAL = 1.0
+
+
+def pending_outbox(store: Store) -> int:
+    """Records waiting in the outbox to go to QuickBooks."""
+    from sqlalchemy import func, select
+
+    from factor_desktop.store.models import OutboxItem
+
+    with store.session() as session:
+        count = session.scalar(
+            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")
+        )
+    return int(count or 0)
+
+
+class OutboxCounter:
+    """Counts, on a thread of its own, how many of the records queued when a pass began it has
+    dealt with: the pass commits each answer, so the store says how far it has got. Calls
+    `counted(sent)` when the number changes; a count takes a millisecond or two."""
+
+    def __init__(
+        self,
+        store: Store,
+        queued: int,
+        counted: Callable[[int], None],
+        interval: float | None = None,
+    ) -> None:
+        self._store = store
+        self._queued = queued
+        self._counted = counted
+        self._interval = OUTBOX_COUNT_INTERVAL if interval is None else interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-counter", daemon=True)
+
+    def start(self) -> OutboxCounter:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        last = 0
+        while not self._stop.wait(self._interval):
+            try:
+                sent = min(self._queued, max(0, self._queued - pending_outbox(self._store)))
+            except Exception:
+                log.debug("The outbox could not be counted", exc_info=True)
+                continue
+            if sent != last:
+                last = sent
+                self._counted(sent)
 
 
 class SyncJob(Job):
@@ -293,13 +357,31 @@ class SyncJob(Job):
         from factor_desktop.sync.engine import SyncEngine
 
         engine = SyncEngine(env.store, env.connection, env.attachments_dir)
+        # A preview works on a copy: the firm's outbox does not move.
+        queued = 0 if self.preview else pending_outbox(env.store)
+        lock = threading.Lock()
+        last = SyncProgress("", 0, 0, 0, queued)
 
         def progress(step: str, done: int, total: int) -> None:
-            report(SyncProgress(step, done, total))
+            nonlocal last
+            with lock:
+                last = SyncProgress(step, done, total, last.sent, queued)
+                report(last)
 
-        return engine.run(
-            preview=self.preview, full=self.full, cancel=self.cancel_event, progress=progress
-        )
+        def counted(sent: int) -> None:
+            nonlocal last
+            with lock:
+                last = SyncProgress(last.step, last.done, last.total, sent, queued)
+                report(last)
+
+        counter = OutboxCounter(env.store, queued, counted).start() if queued else None
+        try:
+            return engine.run(
+                preview=self.preview, full=self.full, cancel=self.cancel_event, progress=progress
+            )
+        finally:
+            if counter is not None:
+                counter.stop()
 
 
 class PreviewJob(SyncJob):

@@ -607,7 +607,13 @@ class MainWindow(QMainWindow):
             return
         progress = event.payload
         if isinstance(progress, SyncProgress) and not self.sync_job.cancelled:
-            self.status.progress.report(progress.step, progress.done, progress.total)
+            self.status.progress.report(
+                progress.step,
+                progress.done,
+                progress.total,
+                sent=progress.sent,
+                queued=progress.queued,
+            )
 
     @staticmethod
     def _what(job: SyncJob) -> str:

@@ -178,22 +178,55 @@ class ProgressArea(QWidget):
         layout.addWidget(self.detail)
         layout.addWidget(self.cancel_button)
         self._started = 0.0
+        # When the first record of the queue was seen sent, and how many were sent by then.
+        self._sending_since: tuple[float, int] | None = None
 
     def start(self, title: str) -> None:
         self._started = time.monotonic()
+        self._sending_since = None
         self.bar.setRange(0, 0)  # busy until the first step reports
         self.detail.setText(title)
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
 
-    def report(self, step: str, done: int, total: int, now: float | None = None) -> None:
-        """Step `done + 1` of `total` is running (`done == total`: finished)."""
+    def report(
+        self,
+        step: str,
+        done: int,
+        total: int,
+        now: float | None = None,
+        *,
+        sent: int = 0,
+        queued: int = 0,
+    ) -> None:
+        """Step `done + 1` of `total` is running (`done == total`: finished).
+
+        While records of the queue are going out (`0 < sent < queued`), the bar and the text
+        count them instead: "3,120 of 10,000 sent · Sending invoices · about 4 min left", the
+        estimate from their pace since the first was seen sent.
+        """
+        moment = now if now is not None else time.monotonic()
+        if 0 < sent < queued:
+            self._report_sending(step, sent, queued, moment)
+            return
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        elapsed = (now if now is not None else time.monotonic()) - self._started
+        elapsed = moment - self._started
         # The count first: it stays readable when the label is shortened.
         parts = [f"{min(done + 1, total)} of {total}", step] if total > 0 else [step]
         left = time_left_estimate(elapsed, done, total)
+        if left:
+            parts.append(left)
+        self.detail.setText(" · ".join(parts))
+
+    def _report_sending(self, step: str, sent: int, queued: int, now: float) -> None:
+        if self._sending_since is None:
+            self._sending_since = (now, sent)
+        since, sent_then = self._sending_since
+        self.bar.setRange(0, queued)
+        self.bar.setValue(sent)
+        parts = [f"{sent:,} of {queued:,} sent", step]
+        left = time_left_estimate(now - since, sent - sent_then, queued - sent_then)
         if left:
             parts.append(left)
         self.detail.setText(" · ".join(parts))
