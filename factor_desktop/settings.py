@@ -69,6 +69,9 @@ class Settings:
     # (factor_desktop/updates.py; nothing is installed by the app).
     check_for_updates: bool = False
     update_feed_url: str = ""
+    # An expense from QuickBooks above this cost (whole dollars) is brought in and flagged for
+    # review; 0 turns the check off.
+    expense_review_ceiling: int = 25000
 
     def check(self) -> None:
         if self.environment not in ENVIRONMENTS and not self.environment.startswith(
@@ -94,6 +97,8 @@ class Settings:
             ("https://", "http://127.0.0.1", "http://localhost")
         ):
             raise SettingsError("Update feed URL: an https:// address.")
+        if not 0 <= self.expense_review_ceiling <= 100_000_000:
+            raise SettingsError("Expense review amount: 0 (off) to 100,000,000.")
         self.invoice_numbering.check()
 
     def to_json(self) -> dict[str, Any]:

@@ -767,3 +767,58 @@ def test_an_expense_already_billed_in_quickbooks_is_not_billable_again(rig: Pull
         )
         assert flight.billable is False and flight.cost == Decimal("310.00")
         assert taxi.billable is True and taxi.billable_amount == Decimal("95.50")
+
+
+def test_amounts_and_dates_outside_reason_are_applied_and_flagged_for_review(
+    rig: PullRig,
+) -> None:
+    rig.sync_pass(BOTH)
+    checking = rig.qbo_id("Account", "Name", "Checking")
+    printing = rig.qbo_id("Account", "Name", "Printing and Reproduction")
+    project_customer = rig.customer("Tasting Room & Cellar")
+
+    def purchase(amount: float, day: str, description: str) -> None:
+        rig.qbo.create(
+            "Purchase",
+            {
+                "PaymentType": "Cash",
+                "AccountRef": {"value": checking},
+                "TxnDate": day,
+                "Line": [
+                    {
+                        "Amount": amount,
+                        "Description": description,
+                        "DetailType": "AccountBasedExpenseLineDetail",
+                        "AccountBasedExpenseLineDetail": {
+                            "AccountRef": {"value": printing},
+                            "CustomerRef": {"value": project_customer["Id"]},
+                        },
+                    }
+                ],
+            },
+        )
+
+    purchase(48_000.00, "2026-11-20", "Large plotter")
+    purchase(90.00, "1987-03-02", "Old print run")
+    purchase(75.00, "2026-11-21", "Ordinary prints")
+    rig.sandbox.advance_clock(60)
+    ctx = rig.sync_pass(BOTH)
+    assert ctx.counts["review"] == 2  # flagged, and still brought in
+
+    with rig.store.session() as session:
+        described = {e.description: e for e in session.scalars(select(Expense))}
+        reviews = {
+            entry.local_id: entry.reason or ""
+            for entry in session.scalars(
+                select(SyncLogEntry).where(SyncLogEntry.action == "review")
+            )
+        }
+    large, old, ordinary = (
+        described["Large plotter"],
+        described["Old print run"],
+        described["Ordinary prints"],
+    )
+    assert large.cost == Decimal("48000.00") and old.cost == Decimal("90.00")  # applied
+    assert "above the review amount ($25,000.00" in reviews[large.id]
+    assert "before 1990" in reviews[old.id]
+    assert ordinary.id not in reviews

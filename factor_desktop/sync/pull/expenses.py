@@ -20,6 +20,8 @@ transaction waits until the expense is unbilled).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -138,7 +140,7 @@ def apply_expense_txn(p: PullPass, entity: str, row: JsonDict) -> None:
         )
         kept_lines.add(line.line_id)
         new = line.line_id not in stored
-        if not _save_expense(p, entity, txn_id, label, line, project, data, new=new):
+        if not _save_expense(p, entity, txn_id, label, line, project, data, new=new, credit=credit):
             waiting = True
             continue
         stored.add(line.line_id)
@@ -225,6 +227,11 @@ def _unlinked_customer(p: PullPass, customer_id: str, ref: Any) -> None:
     )
 
 
+#: Expense dates outside these are flagged for review (applied all the same).
+REVIEW_EARLIEST = date(1990, 1, 1)
+REVIEW_AHEAD = timedelta(days=365)
+
+
 def _save_expense(
     p: PullPass,
     entity: str,
@@ -235,6 +242,7 @@ def _save_expense(
     data: ExpenseInput,
     *,
     new: bool,
+    credit: bool = False,
 ) -> bool:
     """Save one expense line; False when it was refused (logged, to be tried again).
 
@@ -289,7 +297,42 @@ def _save_expense(
                 "billable": expense.billable,
             },
         )
+        _review(p, txn_id, line_label, expense, credit=credit)
     return True
+
+
+def _review(p: PullPass, txn_id: str, line_label: str, expense: Expense, *, credit: bool) -> None:
+    """An amount or date outside reason is applied, and flagged for the administrator's review."""
+    reasons: list[str] = []
+    if expense.cost < 0 and not credit:
+        reasons.append(f"its cost is negative ({format_money(expense.cost)})")
+    ceiling = p.ctx.settings.expense_review_ceiling
+    if ceiling and abs(expense.cost) > ceiling:
+        reasons.append(
+            f"its cost, {format_money(expense.cost)}, is above the review amount "
+            f"({format_money(Decimal(ceiling))}, in Settings)"
+        )
+    if expense.incurred_on < REVIEW_EARLIEST:
+        reasons.append(f"its date, {expense.incurred_on.isoformat()}, is before 1990")
+    elif expense.incurred_on > p.ctx.now.date() + REVIEW_AHEAD:
+        reasons.append(f"its date, {expense.incurred_on.isoformat()}, is more than a year ahead")
+    if not reasons:
+        return
+    p.note(
+        entity_kind="expense",
+        label=f"{line_label} · {format_money(expense.cost)}",
+        action="review",
+        level="warning",
+        reason=(
+            "Brought in, but worth a look: "
+            + "; ".join(reasons)
+            + ". If it is a mistake, correct it in QuickBooks and the next sync takes the change."
+        ),
+        local_id=expense.id,
+        local_record=expense,
+        qbo_id=txn_id,
+        once=True,
+    )
 
 
 def _mark_deleted(p: PullPass, expense: Expense, label: str, why: str) -> None:
