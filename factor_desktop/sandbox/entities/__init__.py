@@ -15,7 +15,8 @@ from .lists import (
     TermRule,
 )
 from .names import CustomerRule, EmployeeRule, VendorRule
-from .sales import InvoiceRule, PaymentRule
+from .payments import PaymentRule
+from .sales import InvoiceRule
 
 RULES: tuple[EntityRule, ...] = (
     CustomerRule(),
