@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, Inexact, localcontext
 from urllib.parse import urlsplit
 
-from factor_desktop.domain.money import format_money
+from factor_desktop.domain.money import format_money, to_cents
 from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.ui.snapshot import MappedRecord
 
@@ -27,12 +28,27 @@ __all__ = [
     "plain_error",
     "sync_counts_text",
     "time_left_text",
+    "total_money",
 ]
 
 NOT_MAPPED = "Not mapped"
 # An optional mapping that is not set.
 OPTIONAL = "—"
 NOT_LINKED = "Not linked"
+
+
+def total_money(amounts: Iterable[Decimal]) -> Decimal:
+    """The exact sum of `amounts`, rounded once to the cent, as `sum_money` gives it.
+
+    For the summaries the GUI thread writes over thousands of rows: decimal addition with room
+    for every digit (and a trap should any be lost) instead of `sum_money`'s fractions, which
+    took the GUI thread most of a second for 10,000 invoices.
+    """
+    with localcontext() as context:
+        context.prec = 60
+        context.traps[Inexact] = True
+        total = sum(amounts, Decimal(0))
+    return to_cents(total)
 
 
 def money_text(amount: Decimal) -> str:

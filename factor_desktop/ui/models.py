@@ -209,26 +209,28 @@ def invoice_attention(row: InvoiceRow) -> str:
 
 
 class InvoiceTableModel(RowTableModel[InvoiceRow]):
+    # Where the invoice stands with QuickBooks comes right after its status, so a narrow
+    # window still shows it; what needs attention, in words, comes last and takes the rest.
     COL_NUMBER = 0
     COL_PROJECT = 1
     COL_CLIENT = 2
     COL_STATUS = 3
-    COL_ISSUED = 4
-    COL_DUE = 5
-    COL_TOTAL = 6
-    COL_BALANCE = 7
-    COL_QBO = 8
+    COL_QBO = 4
+    COL_ISSUED = 5
+    COL_DUE = 6
+    COL_TOTAL = 7
+    COL_BALANCE = 8
     COL_ATTENTION = 9
     HEADERS = (
         "Number",
         "Project",
         "Client",
         "Status",
+        "QuickBooks",
         "Issued",
         "Due",
         "Total",
         "Balance",
-        "QuickBooks",
         "Needs attention",
     )
     MONEY_COLUMNS = frozenset({COL_TOTAL, COL_BALANCE})
@@ -393,9 +395,18 @@ class SyncLogTableModel(RowTableModel[LogRow]):
     COL_DIRECTION = 1
     COL_RECORD = 2
     COL_ACTION = 3
-    COL_LEVEL = 4
-    COL_REASON = 5
-    HEADERS = ("At", "Direction", "Record", "Action", "Level", "Reason")
+    COL_STATE = 4
+    COL_LEVEL = 5
+    COL_REASON = 6
+    HEADERS = ("At", "Direction", "Record", "Action", "Now", "Level", "Reason")
+    STATES = {
+        "ok": "Done",
+        "waiting": "Waiting",
+        "failed": "Failed",
+        "mismatched": "Totals differ",
+        "resolved": "Resolved since",
+        "superseded": "Superseded",
+    }
 
     def display(self, row: LogRow, column: int) -> str:
         if column == self.COL_AT:
@@ -407,6 +418,8 @@ class SyncLogTableModel(RowTableModel[LogRow]):
             return f"{kind} {row.label}"
         if column == self.COL_ACTION:
             return row.action.replace("_", " ").capitalize()
+        if column == self.COL_STATE:
+            return self.STATES.get(row.state, row.state.capitalize())
         if column == self.COL_LEVEL:
             return row.level.capitalize()
         if column == self.COL_REASON:
@@ -419,6 +432,8 @@ class SyncLogTableModel(RowTableModel[LogRow]):
         return super().sort_key(row, column)
 
     def foreground(self, row: LogRow, column: int) -> QColor | None:
+        if row.state in ("resolved", "superseded"):
+            return MUTED_COLOR  # history: no longer true
         if row.level == "error":
             return ERROR_COLOR
         if row.level == "warning":
@@ -433,8 +448,14 @@ class SyncLogTableModel(RowTableModel[LogRow]):
         return None
 
 
+#: The Sync Log's default view: what needs attention now.
+ATTENTION = "attention"
+ATTENTION_STATES = frozenset({"waiting", "failed", "mismatched"})
+
+
 class SyncLogFilter(QSortFilterProxyModel):
-    """The Sync Log's view of its model: one level or all, one run or all; sortable."""
+    """The Sync Log's view of its model: what needs attention now, one level or all, one run or
+    all; sortable."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -474,7 +495,10 @@ class SyncLogFilter(QSortFilterProxyModel):
         row = model.index(source_row, 0, source_parent).data(RowRole)
         if not isinstance(row, LogRow):
             return False
-        if self._level is not None and row.level != self._level:
+        if self._level == ATTENTION:
+            if row.state not in ATTENTION_STATES:
+                return False
+        elif self._level is not None and row.level != self._level:
             return False
         return self._run_id is None or row.run_id == self._run_id
 
@@ -842,13 +866,13 @@ class ClientProjectTreeModel(QAbstractItemModel):
     the link (`linkRequested`); the worker saves or refuses it and the next snapshot shows it.
     """
 
-    COL_NAME = 0
-    COL_NUMBER = 1
     # "client" or "project", its id, the QuickBooks customer's Id
     linkRequested = Signal(str, int, str)
     # why a drop could not even be asked for
     dropRefused = Signal(str)
 
+    COL_NAME = 0
+    COL_NUMBER = 1
     COL_STATUS = 2
     COL_MANAGER = 3
     COL_QBO = 4
@@ -857,8 +881,6 @@ class ClientProjectTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._clients: tuple[ClientRow, ...] = ()
-
-    def set_rows(self, clients: Sequence[ClientRow]) -> bool:
         # QuickBooks customers' full names by Id, and the records marked "create in QuickBooks".
         self._customer_names: dict[str, str] = {}
         self._create_requests: frozenset[tuple[str, int]] = frozenset()
@@ -882,6 +904,8 @@ class ClientProjectTreeModel(QAbstractItemModel):
                     self.dataChanged.emit(
                         self.index(0, self.COL_QBO, parent), self.index(last, self.COL_QBO, parent)
                     )
+
+    def set_rows(self, clients: Sequence[ClientRow]) -> bool:
         """Show these clients. Equal rows change nothing (expansion and selection stay)."""
         clients = tuple(clients)
         if clients == self._clients:
@@ -989,10 +1013,10 @@ class ClientProjectTreeModel(QAbstractItemModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(item, column)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if column == self.COL_QBO and item.qbo_id is None:
         if role == Qt.ItemDataRole.ToolTipRole and column == self.COL_QBO:
             return self._link_tooltip(item)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if column == self.COL_QBO and item.qbo_id is None:
                 return QBrush(MUTED_COLOR)
             archived = isinstance(item, ClientRow) and item.archived
             closed = isinstance(item, ProjectRow) and item.status == "closed"
@@ -1011,8 +1035,6 @@ class ClientProjectTreeModel(QAbstractItemModel):
             return self._display(item, column).casefold()
         return None
 
-    def _display(self, item: ClientRow | ProjectRow, column: int) -> str:
-        if column == self.COL_QBO:
     def _requested(self, item: ClientRow | ProjectRow) -> bool:
         kind = "client" if isinstance(item, ClientRow) else "project"
         return (kind, item.id) in self._create_requests
@@ -1030,13 +1052,15 @@ class ClientProjectTreeModel(QAbstractItemModel):
             "one here from the list beside."
         )
 
-            return link_text(item.qbo_id)
-        if isinstance(item, ClientRow):
+    def _display(self, item: ClientRow | ProjectRow, column: int) -> str:
+        if column == self.COL_QBO:
             name = self._customer_names.get(item.qbo_id) if item.qbo_id else None
             if name is not None:
                 return f"{name} (Id {item.qbo_id})"
             if item.qbo_id is None and self._requested(item):
                 return "Create on next sync"
+            return link_text(item.qbo_id)
+        if isinstance(item, ClientRow):
             if column == self.COL_NAME:
                 return item.name
             if column == self.COL_STATUS:

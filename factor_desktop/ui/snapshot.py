@@ -249,6 +249,8 @@ class LogRow:
     level: str
     reason: str | None
     run_id: int | None = None
+    # ok, waiting, failed or mismatched; resolved or superseded once that is no longer true.
+    state: str = "ok"
 
 
 @dataclass(frozen=True)
@@ -695,6 +697,7 @@ def _log(session: Session) -> tuple[LogRow, ...]:
             level=e.level,
             reason=e.reason,
             run_id=e.run_id,
+            state=e.current_state,
         )
         for e in entries
     )

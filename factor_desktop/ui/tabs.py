@@ -6,7 +6,6 @@ models' `set_rows()`; nothing here reads the store.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import (
@@ -34,13 +33,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.domain.money import sum_money
 from factor_desktop.services.mappings import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
-from factor_desktop.ui.formatting import datetime_text, money_text, sync_counts_text
+from factor_desktop.ui.formatting import (
+    datetime_text,
+    money_text,
+    sync_counts_text,
+    total_money,
+)
 from factor_desktop.ui.invoice_actions import InvoiceActions
 from factor_desktop.ui.jobs import JobRunner
 from factor_desktop.ui.link_dialog import ClientLinks, kind_of
 from factor_desktop.ui.models import (
+    ATTENTION,
     ERROR_COLOR,
     WARNING_COLOR,
     ClientProjectTreeModel,
@@ -164,7 +168,9 @@ class InvoicesTab(_TableTab):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(
             InvoiceTableModel(),
-            (InvoiceTableModel.COL_PROJECT, InvoiceTableModel.COL_ATTENTION),
+            # None stretched: a narrow window scrolls sideways rather than cutting the project
+            # and client to "…"; the last column (what needs attention) takes what is left.
+            (),
             "Invoices drafted and finalized in Factor are listed here.",
             parent,
         )
@@ -174,6 +180,8 @@ class InvoicesTab(_TableTab):
         self._layout.addWidget(self.invoice_actions)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view.customContextMenuRequested.connect(self._context_menu)
+
+    NAME_WIDTH = 200
 
     def attach_runner(self, runner: JobRunner) -> None:
         self.invoice_actions.attach(runner)
@@ -211,13 +219,19 @@ class InvoicesTab(_TableTab):
         if self.model.set_rows(invoices) and chosen is not None:
             self.select_invoice(chosen.id)
         self.invoice_actions.show_row(self.current_invoice())
-        self._fit_once()
+        if not self._fitted:
+            self._fit_once()
+            # The project and client keep to a width that leaves the rest of the row in view;
+            # the whole reason is shown below the table for the selected invoice.
+            header = self.view.horizontalHeader()
+            for column in (InvoiceTableModel.COL_PROJECT, InvoiceTableModel.COL_CLIENT):
+                header.resizeSection(column, min(header.sectionSize(column), self.NAME_WIDTH))
         if not invoices:
             self.summary.setText("No invoices yet.")
             return
         drafts = sum(1 for i in invoices if i.status == "draft")
         issued = [i for i in invoices if i.status in ("final", "partially_paid", "paid")]
-        open_balance = sum_money(i.balance for i in issued) if issued else Decimal("0.00")
+        open_balance = total_money(i.balance for i in issued)
         unsent = sum(1 for i in issued if not i.qbo_id)
         held = sum(1 for i in invoices if i.fix is not None)
         differ = sum(1 for i in invoices if i.mismatched)
@@ -370,8 +384,8 @@ class ExpensesTab(_TableTab):
         if not expenses:
             self.summary.setText("No expenses yet.")
             return
-        cost = sum_money(e.cost for e in expenses)
-        billable = sum_money(e.billable_amount for e in expenses if e.billable)
+        cost = total_money(e.cost for e in expenses)
+        billable = total_money(e.billable_amount for e in expenses if e.billable)
         from_qbo = sum(1 for e in expenses if e.source == "qbo")
         files = {r.id: r for e in expenses for r in e.receipt_files}
         waiting = sum(1 for r in files.values() if r.path is None)
@@ -390,7 +404,12 @@ class SyncLogTab(_Tab):
 
     retryRequested = Signal()
 
-    LEVELS = (("All", None), ("Errors", "error"), ("Warnings", "warning"))
+    LEVELS = (
+        ("Needs attention", ATTENTION),
+        ("Everything (history)", None),
+        ("Errors", "error"),
+        ("Warnings", "warning"),
+    )
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -436,6 +455,7 @@ class SyncLogTab(_Tab):
         self._retry_reason = ""
         self.level_combo.currentIndexChanged.connect(self._filter_changed)
         self.run_combo.currentIndexChanged.connect(self._filter_changed)
+        self._filter_changed(0)
         self.retry_button.clicked.connect(self.retryRequested)
         self.view.selectionModel().currentRowChanged.connect(self._show_detail)
 
