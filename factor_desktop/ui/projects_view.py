@@ -294,11 +294,10 @@ class ProjectFinancialsModel(QAbstractItemModel):
         return None
 
     def foreground(self, node: Node, column: int) -> QColor | None:
-        if node.over_budget and (
-            node.kind == "line" or column in (self.COL_REMAINING, self.COL_USED)
-        ):
+        # A line over budget is red throughout; a project or section holding one, by its name.
+        if node.over_budget and (node.kind == "line" or column == self.COL_LINE):
             return ERROR_COLOR
-        if node.unbudgeted and node.kind == "line":
+        if node.unbudgeted and (node.kind == "line" or column == self.COL_LINE):
             return WARNING_COLOR
         if column in (self.COL_COST, self.COL_BILLABLE) and node.cost is None:
             return MUTED_COLOR
@@ -417,10 +416,10 @@ class ProjectsView(QWidget):
 
     def show_projects(self, projects: Sequence[ProjectFinancials]) -> None:
         if self.model.set_projects(projects):
-            self.view.expandAll()
+            self._expand()
             self._filter()
             if not self._fitted and projects:
-                fit_columns(self.view, maximum=420)
+                fit_columns(self.view, maximum=300)
                 self._fitted = True
         over = sum(1 for p in projects if any(line.over_budget for line in p.lines))
         unbudgeted = sum(1 for p in projects if any(line.unbudgeted for line in p.lines))
@@ -432,6 +431,21 @@ class ProjectsView(QWidget):
         if unbudgeted:
             text += f", {unbudgeted} with spending outside the budget"
         self.summary.setText(text + ".")
+
+    def _expand(self) -> None:
+        """Open the projects that need a look (over budget, unbudgeted spending) down to their
+        lines; the others show their totals until opened. With none, the first is opened."""
+        model = self.model
+        flagged = [
+            row
+            for row, node_id in enumerate(model.top)
+            if model.nodes[node_id].over_budget or model.nodes[node_id].unbudgeted
+        ]
+        for row in flagged or ([0] if model.top else []):
+            index = model.index(row, 0)
+            self.view.expand(index)
+            for section in range(model.rowCount(index)):
+                self.view.expand(model.index(section, 0, index))
 
     @Slot()
     def _filter(self) -> None:

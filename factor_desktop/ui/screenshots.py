@@ -8,7 +8,9 @@ works the window the way an administrator would: a first sync reads QuickBooks's
 service types, expense types and tax terms whose names match a QuickBooks record are mapped
 through the window's own requests (one drop is refused, to show why), a preview is taken
 (`OUTDIR/sync-preview.png`, the dialog), and a second sync sends what it can. Finally it saves
-`OUTDIR/<tab>.png` for each tab (the Expenses tab with a PDF receipt in its pane), and the
+`OUTDIR/<tab>.png` for each tab (the Invoices tab with an invoice held back selected, its
+reason and fix shown; the Projects tab's budgets against actuals; the Expenses tab with a PDF
+receipt in its pane), and the
 receipt viewer on a PDF receipt and on an image receipt (`receipt-pdf.png`,
 `receipt-image.png`). Secrets are kept in memory for the run and never drawn: the connect dialog
 is not opened.
@@ -97,6 +99,26 @@ def _show_receipt(app: QApplication, window: Any, expense: Any) -> None:
         raise SystemExit(f"The receipt of expense {expense.id} was not drawn")
 
 
+def _select_blocked_invoice(window: Any) -> None:
+    """Select an invoice QuickBooks does not have yet, so its reason and fix are shown."""
+    tab = window.invoices_tab
+    blocked = next((r for r in tab.model.rows() if r.fix is not None), None)
+    if blocked is None:
+        raise SystemExit("The demo sync left no invoice held back to show")
+    tab.select_invoice(blocked.id)
+
+
+def _show_projects(app: QApplication, window: Any) -> None:
+    """Wait until the Projects tab has read the budgets (on the worker)."""
+    view = window.projects_tab
+
+    def read() -> bool:
+        return view.job is None and view.model.rowCount() > 0
+
+    if not _wait(app, read, START_TIMEOUT):
+        raise SystemExit("The Projects tab read no project budgets")
+
+
 def _receipt_dialog(app: QApplication, window: Any, expense: Any, path: Path) -> Path:
     """The larger receipt viewer on `expense`, saved to `path`."""
     _show_receipt(app, window, expense)
@@ -131,6 +153,9 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
     saved: list[Path] = []
     try:
         window.show()
+        # The window's usual size, whatever the stand-in screen's (Qt's offscreen one is
+        # 800x600, which the window would otherwise shrink to).
+        window.resize(1280, 800)
 
         def connected() -> bool:
             snapshot = window.snapshot
@@ -164,6 +189,10 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
             window.tabs.setCurrentIndex(index)
             if index == window.TAB_EXPENSES:
                 _show_receipt(app, window, pdf)
+            elif index == window.TAB_INVOICES:
+                _select_blocked_invoice(window)
+            elif index == window.TAB_PROJECTS:
+                _show_projects(app, window)
             _settle(app)
             saved.append(_save(window, out_dir / f"{name}.png"))
         window.tabs.setCurrentIndex(window.TAB_EXPENSES)
