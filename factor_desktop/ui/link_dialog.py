@@ -15,7 +15,7 @@ Nothing here reads the store or QuickBooks: rows come from the snapshot, changes
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -157,16 +157,24 @@ class CustomerFilter(QSortFilterProxyModel):
         self._parent_id: str | None = None
 
     def set_text(self, text: str) -> None:
-        self._words = tuple(text.casefold().split())
-        self.invalidateFilter()
+        words = tuple(text.casefold().split())
+        self._change(lambda: setattr(self, "_words", words))
 
     def set_active_only(self, active_only: bool) -> None:
-        self._active_only = active_only
-        self.invalidateFilter()
+        self._change(lambda: setattr(self, "_active_only", active_only))
 
     def set_parent_id(self, parent_id: str | None) -> None:
-        self._parent_id = parent_id
-        self.invalidateFilter()
+        self._change(lambda: setattr(self, "_parent_id", parent_id))
+
+    def _change(self, apply: Callable[[], None]) -> None:
+        # Qt 6.10 replaced invalidating the filter with a begin/end pair around the change.
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            apply()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            apply()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()
@@ -242,7 +250,8 @@ class LinkDialog(QDialog):
         )
         self.inactive_box = QCheckBox("Show inactive customers")
         self.under_box = QCheckBox("Only sub-customers of the client's customer")
-        self.under_box.setVisible(isinstance(item, ProjectRow) and client_qbo_id is not None)
+        under_client = isinstance(item, ProjectRow) and client_qbo_id is not None
+        self.under_box.setVisible(under_client)
         self._client_qbo_id = client_qbo_id
         self.buttons = QDialogButtonBox()
         self.link_button = self.buttons.addButton("Link", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -284,7 +293,7 @@ class LinkDialog(QDialog):
         self.create_button.clicked.connect(self._create)
         self.unlink_button.clicked.connect(self._unlink)
         self.buttons.rejected.connect(self.reject)
-        if self.under_box.isVisible():
+        if under_client:
             self.under_box.setChecked(True)
         self._select_first()
         self.search.setFocus()
@@ -546,10 +555,10 @@ class ClientLinks(QWidget):
             "Clients and projects matched by name to QuickBooks customers, to accept all or some."
         )
         self.undo_action = QAction("Undo link change", self)
-        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
         self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.redo_action = QAction("Redo link change", self)
-        self.redo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Redo))
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
         self.redo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.addAction(self.undo_action)
         self.addAction(self.redo_action)
