@@ -148,10 +148,11 @@ def _name(row: InvoiceRow) -> str:
 class InvoiceActions(QWidget):
     """The selected invoice's standing problem and the buttons that act on it.
 
-    `fixRequested` carries "map", "link" or "retry"; `openUrlRequested` a QuickBooks address.
+    `fixRequested` carries "map", "link" or "retry" and the invoice's project id;
+    `openUrlRequested` a QuickBooks address.
     """
 
-    fixRequested = Signal(str)
+    fixRequested = Signal(str, int)
     openUrlRequested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -273,10 +274,11 @@ class InvoiceActions(QWidget):
 
     @Slot()
     def fix(self) -> str | None:
-        fix = self.row.fix if self.row is not None else None
-        if fix is not None:
-            self.fixRequested.emit(fix)
-        return fix
+        row = self.row
+        if row is None or row.fix is None:
+            return None
+        self.fixRequested.emit(row.fix, row.project_id)
+        return row.fix
 
     @Slot()
     def open_in_quickbooks(self) -> str | None:

@@ -811,13 +811,34 @@ class MainWindow(QMainWindow):
         self.runner.submit(job)
         return job
 
-    @Slot(str)
-    def fix_invoice(self, fix: str) -> None:
-        """An invoice's fix: its mapping, its link, or sending it again."""
+    @Slot(str, int)
+    def fix_invoice(self, fix: str, project_id: int = 0) -> None:
+        """An invoice's fix: its mapping (the Mappings tab), its link (the link chooser on
+        Clients & Projects, for its client when that is not linked, else for its project), or
+        sending it again."""
         if fix == "map":
             self.tabs.setCurrentWidget(self.mappings_tab)
         elif fix == "link":
             self.tabs.setCurrentWidget(self.clients_tab)
+            snapshot = self._snapshot
+            client = next(
+                (
+                    c
+                    for c in (snapshot.clients if snapshot is not None else ())
+                    if any(p.id == project_id for p in c.projects)
+                ),
+                None,
+            )
+            if client is None:
+                return
+            links = self.clients_tab.links
+            found = (
+                links.select("client", client.id)
+                if client.qbo_id is None
+                else links.select("project", project_id)
+            )
+            if found:
+                links.open_link_dialog()
         elif fix == "retry":
             self.retry_failed()
 

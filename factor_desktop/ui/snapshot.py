@@ -195,6 +195,8 @@ class InvoiceRow:
     # QuickBooks' total when it differs from Factor's (a standing "mismatched" entry), and why.
     qbo_total: Decimal | None = None
     mismatch_reason: str | None = None
+    # The invoice's project (and so its client), for the "Link…" fix.
+    project_id: int = 0
 
     @property
     def mismatched(self) -> bool:
@@ -626,6 +628,7 @@ def _invoices(session: Session) -> tuple[InvoiceRow, ...]:
                 fix=blocking_fix(status, reason),
                 qbo_total=_money_or_none(detail.get("qbo_total")),
                 mismatch_reason=mismatch.reason if mismatch is not None else None,
+                project_id=i.project_id,
             )
         )
     return tuple(rows)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from factor_desktop.demo import DemoSession
 from factor_desktop.paths import DataDir
 from factor_desktop.reports import describe_invoice, invoice_text
 from factor_desktop.services.invoices import DraftChanges, LineInput, edit_draft_invoice
-from factor_desktop.store.models import Invoice, OutboxItem, SyncLogEntry
+from factor_desktop.store.models import Invoice, OutboxItem, Project, SyncLogEntry
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR
@@ -375,3 +375,84 @@ def test_finalize_void_and_delete_run_on_the_worker_with_the_commands_messages(
 
     window.runner._thread.started_job.disconnect(on_start)
     assert threads and threading.get_ident() not in threads, "the actions ran on the worker"
+
+
+# --- the other fixes ------------------------------------------------------------------------
+
+
+def test_link_opens_the_chooser_for_what_is_not_linked_and_retry_needs_a_connection(
+    qtbot: Any, make_window: MakeWindow, ctx: AppContext, firm: Firm
+) -> None:
+    reason = (
+        "Invoice INV-0050 is waiting: Client 'Willow Creek School District' is not linked to a "
+        "QuickBooks customer; link it on the Clients & Projects tab or turn on auto-create."
+    )
+    with ctx.store.session() as s:
+        gym = s.scalars(select(Project).where(Project.number == "2025-003")).one()
+        waiting = Invoice(
+            project_id=gym.id,
+            number="INV-0050",
+            status="final",
+            issue_date=date(2025, 3, 1),
+            total=Decimal("500.00"),
+            balance=Decimal("500.00"),
+        )
+        refused = Invoice(
+            project_id=firm.project_id,
+            number="INV-0051",
+            status="final",
+            issue_date=date(2025, 3, 2),
+            total=Decimal("700.00"),
+            balance=Decimal("700.00"),
+        )
+        s.add_all([waiting, refused])
+        s.flush()
+        s.add_all(
+            [
+                OutboxItem(
+                    entity_kind="invoice",
+                    local_id=waiting.id,
+                    operation="create",
+                    request_id="r-50",
+                    status="blocked",
+                    attempts=0,
+                    last_error=reason,
+                ),
+                OutboxItem(
+                    entity_kind="invoice",
+                    local_id=refused.id,
+                    operation="create",
+                    request_id="r-51",
+                    status="failed",
+                    attempts=1,
+                    last_error="QuickBooks refused to create invoice INV-0051.",
+                ),
+            ]
+        )
+        waiting_id, refused_id, client_id = waiting.id, refused.id, gym.client_id
+    window = make_window()
+    wait_for_snapshot(qtbot, window)
+    tab = window.invoices_tab
+    actions = tab.invoice_actions
+    window.tabs.setCurrentWidget(tab)
+
+    assert _row(window, waiting_id).fix == "link"
+    assert tab.select_invoice(waiting_id)
+    assert actions.fix_button.text() == FIX_LABELS["link"]
+    qtbot.mouseClick(actions.fix_button, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.clients_tab
+    links = window.clients_tab.links
+    current = links.current_item()
+    assert current is not None and current.id == client_id and current.qbo_id is None
+    assert links.link_dialog is not None and links.link_dialog.isVisible()
+    links.link_dialog.reject()
+
+    # A refused create offers "Retry", which waits for a connection like the Sync Log's.
+    window.tabs.setCurrentWidget(tab)
+    assert _row(window, refused_id).fix == "retry"
+    assert tab.select_invoice(refused_id)
+    assert actions.fix_button.text() == FIX_LABELS["retry"]
+    qtbot.mouseClick(actions.fix_button, Qt.MouseButton.LeftButton)
+    blocked = window.sync_blocked_reason()
+    assert blocked is not None and window.statusBar().currentMessage() == blocked
+    assert not any(job.kind == "retry_outbox" for job in window.runner.pending())
