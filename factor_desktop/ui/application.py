@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_UNUSABLE_QT = 1
+# How long a thread may keep Python's GIL while another waits for it (Python's default is
+# 5 ms). Every paint and every model read of the window calls Python code, and each call waits
+# for the GIL while the worker runs a pass or reads a snapshot: a millisecond keeps those waits
+# short for a small cost to the worker.
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def make_application() -> QApplication:
@@ -37,6 +42,7 @@ def make_application() -> QApplication:
     Raises UnusableQt on a PySide6 build that would crash the app.
     """
     ensure_usable_qt()
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
         return existing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
@@ -12,6 +13,7 @@ from sqlalchemy import update
 
 from factor_desktop.app import AppContext
 from factor_desktop.store.models import OutboxItem
+from factor_desktop.ui.application import GIL_SWITCH_INTERVAL_S, make_application
 from factor_desktop.ui.jobs import OutboxCounter, pending_outbox
 from factor_desktop.ui.status_bar import ProgressArea
 
@@ -87,3 +89,15 @@ def test_the_progress_area_counts_records_and_says_the_time_left(qtbot: Any) -> 
     )
     assert area.text().startswith("4 of 4 · Receiving payments and expenses")
     assert (area.bar.maximum(), area.bar.value()) == (4, 3)
+
+
+def test_the_window_waits_at_most_a_millisecond_for_the_gil(qapp: Any) -> None:
+    """While the worker runs a pass, each Python call of a paint waits for the worker to let
+    go of the GIL; the app shortens Python's 5 ms default."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        assert make_application() is qapp
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
+    finally:
+        sys.setswitchinterval(previous)

@@ -1,0 +1,125 @@
+"""Tables of many rows: fitting their columns reads the first rows only, wherever the view is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import pytest
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from factor_desktop.domain.money import sum_money
+from factor_desktop.ui.formatting import total_money
+from factor_desktop.ui.models import RowTableModel
+from factor_desktop.ui.widgets import (
+    FIT_ROWS,
+    RecordTableView,
+    fit_columns,
+    grow_columns,
+    make_table,
+)
+
+pytestmark = pytest.mark.gui
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    name: str
+    note: str
+
+
+class CountingModel(RowTableModel[Line]):
+    """A plain two-column table that counts the cells it is asked to show."""
+
+    HEADERS: ClassVar[tuple[str, ...]] = ("Name", "Note")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown = 0
+
+    def display(self, row: Line, column: int) -> str:
+        self.shown += 1
+        return row.name if column == 0 else row.note
+
+
+def lines(count: int, wide_at: int | None = None) -> list[Line]:
+    return [
+        Line(n, "W" * 20 if n == wide_at else f"Line {n}", "short" if n % 2 else "a note")
+        for n in range(count)
+    ]
+
+
+def table(qtbot: Any, owner: QWidget) -> tuple[CountingModel, RecordTableView]:
+    """A model and its view, both owned by `owner` (as a tab owns them)."""
+    model = CountingModel()
+    model.setParent(owner)
+    view = make_table(model)
+    layout = owner.layout() or QVBoxLayout(owner)
+    layout.addWidget(view)
+    return model, view
+
+
+def test_a_hidden_table_of_ten_thousand_rows_is_fitted_from_its_first_rows(qtbot: Any) -> None:
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    behind = QWidget()
+    model, view = table(qtbot, behind)
+    tabs.addTab(QWidget(), "Shown")
+    tabs.addTab(behind, "Behind")  # not on screen, as every tab but the current one
+    tabs.show()
+    model.set_rows(lines(10_000, wide_at=3))
+    assert not view.isVisible()
+    model.shown = 0
+
+    fit_columns(view)
+
+    # Qt's own fitting read 1,000 rows of each column; this reads the first rows only.
+    assert 0 < model.shown <= 2 * FIT_ROWS
+    header = view.horizontalHeader()
+    # The widest of the first rows decides: twenty W's need more than "Line 12".
+    assert header.sectionSize(0) >= view.fontMetrics().horizontalAdvance("W" * 20)
+
+
+def test_a_wide_row_far_down_does_not_widen_the_column(qtbot: Any) -> None:
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    model, view = table(qtbot, owner)
+    model.set_rows(lines(5_000, wide_at=4_000))
+
+    fit_columns(view)
+
+    assert view.horizontalHeader().sectionSize(0) < view.fontMetrics().horizontalAdvance("W" * 20)
+
+
+def test_growing_reads_the_first_rows_and_never_narrows(qtbot: Any) -> None:
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    model, view = table(qtbot, owner)
+    model.set_rows(lines(20))
+    fit_columns(view)
+    header = view.horizontalHeader()
+    narrow = header.sectionSize(0)
+    model.set_rows(lines(10_000, wide_at=0))
+    model.shown = 0
+
+    grow_columns(view)
+
+    assert 0 < model.shown <= 2 * FIT_ROWS
+    assert header.sectionSize(0) > narrow
+    header.resizeSection(0, 340)  # the administrator widened it further
+    model.set_rows(lines(30))
+    grow_columns(view)
+    assert header.sectionSize(0) == 340
+
+
+def test_summaries_add_money_exactly_as_the_domain_does() -> None:
+    amounts = [Decimal("125.00")] * 10_000 + [Decimal("-0.01"), Decimal("99999999999.99")]
+    assert total_money(amounts) == sum_money(amounts) == Decimal("100001249999.98")
+    # Rounded once, at the end, as sum_money does.
+    assert total_money([Decimal("0.004"), Decimal("0.004")]) == Decimal("0.01")
+    assert total_money([]) == Decimal("0.00")
+    assert str(total_money([])) == "0.00"
+    with pytest.raises(TypeError):
+        total_money([Decimal("1.00"), 0.1])  # type: ignore[list-item]
