@@ -450,7 +450,7 @@ def test_payments_in_quickbooks_move_factor_invoices(rig: PullRig) -> None:
     ]
     assert voided.counts["voided"] == 1
 
-    # Edited in QuickBooks after it was finalized: Factor keeps its total and says so.
+    # Edited in QuickBooks after it was sent: Factor keeps its total and says so.
     rig.sandbox.advance_clock(60)
     current = rig.qbo.read("Invoice", twin["Id"])
     changed_line = dict(current["Line"][0], Amount=28000)
@@ -461,9 +461,11 @@ def test_payments_in_quickbooks_move_factor_invoices(rig: PullRig) -> None:
     rig.sync_pass([pull_changes])
     warnings = [e for e in _log(rig, entity_kind="invoice", level="warning")]
     edited_warning = [
-        e for e in warnings if "changed in QuickBooks after it was finalized" in str(e.reason)
+        e for e in warnings if "was changed in QuickBooks after it was sent" in str(e.reason)
     ]
     assert len(edited_warning) == 1
+    assert edited_warning[0].action == "mismatched"
+    assert edited_warning[0].current_state == "mismatched"
     assert "$28,000.00" in str(edited_warning[0].reason) and "$27,900.00" in str(
         edited_warning[0].reason
     )

@@ -17,6 +17,7 @@ from factor_desktop import services as sv
 from factor_desktop.qbo.client import JsonDict, QboClient
 from factor_desktop.services.mappings import set_mapping
 from factor_desktop.store.models import Client, Invoice, Project, TaxTerm
+from factor_desktop.sync.pull import pull_changes
 from factor_desktop.sync.reference import refresh_reference
 from tests.sync.push_fixtures import ALDER_TAX_CODE, Firm, Rig, rig
 
@@ -121,7 +122,6 @@ def test_quickbooks_duplicate_name_refusal_is_looked_into_and_explained(rig: Rig
     firm = rig.build_firm()
     ctx = rig.context()
     from factor_desktop.sync.push import push_customers
-    from factor_desktop.sync.reference import refresh_reference
 
     refresh_reference(ctx)
     rig.client.create("Vendor", {"DisplayName": "harbor & pine holdings"})
@@ -307,6 +307,13 @@ def test_quickbooks_recomputing_tax_is_reported_with_both_totals_and_why(rig: Ri
     assert "recalculated the tax" in (created.reason or "") and "Accepted" in (created.reason or "")
     assert ctx.attention == 0
     assert invoice.number == "INV-0001"
+
+    # The pull that follows knows QuickBooks answered the create with that total: nobody changed
+    # the invoice there since, and it says nothing more.
+    pull = rig.context()
+    pull_changes(pull)
+    rig.session.commit()
+    assert rig.entries(pull, entity_kind="invoice", action="mismatched") == []
 
 
 def test_an_unmapped_service_type_blocks_until_it_is_mapped(rig: Rig) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from factor_desktop.domain.invoices import next_status_for_balance
 from factor_desktop.domain.money import format_money
 from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.qbo.client import JsonDict
 from factor_desktop.services.payments import refresh_invoice_balance
-from factor_desktop.store.models import Invoice
+from factor_desktop.store.models import Invoice, SyncLogEntry
 from factor_desktop.sync.pull.common import is_voided, read_id, read_money
 from factor_desktop.sync.pull.core import PullPass
 from factor_desktop.sync.reference import is_deleted
@@ -105,17 +107,19 @@ def apply_invoice(p: PullPass, row: JsonDict) -> None:
     if not status.is_issued:
         return
     qbo_total = read_money(row.get("TotalAmt"), f"a total for {label}")
-    if qbo_total != invoice.total:
+    if qbo_total != invoice.total and qbo_total != _total_when_created(p, invoice.id):
+        # Not the figure QuickBooks answered the create with (a difference there, such as tax
+        # QuickBooks recalculated, was reported by the push): someone changed it since.
         p.note(
             entity_kind="invoice",
             label=label,
-            action="skipped",
+            action="mismatched",
             level="warning",
             reason=(
-                f"Invoice {invoice.number} changed in QuickBooks after it was finalized: its "
+                f"Invoice {invoice.number} was changed in QuickBooks after it was sent: its "
                 f"total there is {format_money(qbo_total)}, in Factor "
                 f"{format_money(invoice.total)}. Factor keeps its own total; correct the "
-                "invoice in QuickBooks, or void it here and issue a new one."
+                "invoice in QuickBooks, or void it on the Invoices tab and issue a new one."
             ),
             local_id=invoice.id,
             qbo_id=qbo_id,
@@ -156,3 +160,24 @@ def apply_invoice(p: PullPass, row: JsonDict) -> None:
             )
     if (invoice.status, invoice.balance) != (old_status, old_balance):
         invoice_changed(p, invoice, old_status, old_balance, "as QuickBooks shows it")
+
+
+def _total_when_created(p: PullPass, invoice_id: int) -> Decimal | None:
+    """QuickBooks' total in its answer to the invoice's create, as the push logged it."""
+    entries = p.session.scalars(
+        select(SyncLogEntry.detail)
+        .where(
+            SyncLogEntry.direction == "push",
+            SyncLogEntry.entity_kind == "invoice",
+            SyncLogEntry.local_id == invoice_id,
+            SyncLogEntry.action.in_(("created", "linked")),
+        )
+        .order_by(SyncLogEntry.id.desc())
+        .limit(1)
+    )
+    detail = next(iter(entries), None)
+    total = detail.get("qbo_total") if isinstance(detail, dict) else None
+    try:
+        return Decimal(str(total)) if total is not None else None
+    except ArithmeticError:
+        return None
