@@ -35,6 +35,7 @@ from factor_desktop.cli.mapping_output import (
     refresh_lists,
     suggest_report,
 )
+from factor_desktop.domain.kinds import MappingKind
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mappings import (
     DEFAULT_TAX_RULE,
@@ -57,11 +58,11 @@ from factor_desktop.services.mappings import (
 from factor_desktop.sync.connection import ConnectError
 
 # Command-line spellings of the mapping kinds.
-KIND_ARGS = {
-    "service-type": "service_type",
-    "expense-type": "expense_type",
-    "expense-type-item": "expense_type_item",
-    "tax-term": "tax_term",
+KIND_ARGS: dict[str, str] = {
+    "service-type": MappingKind.SERVICE_TYPE,
+    "expense-type": MappingKind.EXPENSE_TYPE,
+    "expense-type-item": MappingKind.EXPENSE_TYPE_ITEM,
+    "tax-term": MappingKind.TAX_TERM,
 }
 
 
@@ -149,10 +150,12 @@ def run_map(session: Session, args: argparse.Namespace) -> dict[str, Any] | list
     if action == "clear":
         return _clear(session, KIND_ARGS[args.kind], args.name)
     if action == "expense-type":
-        local = find_local(session, "expense_type", args.name)
-        done = [_map(session, "expense_type", local.id, local_name(local), args.qbo)]
+        local = find_local(session, MappingKind.EXPENSE_TYPE, args.name)
+        done = [_map(session, MappingKind.EXPENSE_TYPE, local.id, local_name(local), args.qbo)]
         if args.item is not None:
-            done.append(_map(session, "expense_type_item", local.id, local_name(local), args.item))
+            done.append(
+                _map(session, MappingKind.EXPENSE_TYPE_ITEM, local.id, local_name(local), args.item)
+            )
         return done
     if action == "suggest":
         return suggest_report(session, apply=args.apply)
@@ -181,7 +184,7 @@ def _map(
             field=mismatch.field,
             code=mismatch.code,
         ) from None
-    if kind != "tax_term":
+    if kind != MappingKind.TAX_TERM:
         return f"Mapped the {KIND_LABELS[kind]} {name!r} to the QuickBooks {describe(record)}."
     rate = percent_text(tax_code_rate(session, record))
     text = (
@@ -196,7 +199,11 @@ def _map(
 
 def _clear(session: Session, kind: str, name: str) -> list[str]:
     local = find_local(session, kind, name)
-    kinds = ["expense_type", "expense_type_item"] if kind == "expense_type" else [kind]
+    kinds = (
+        [MappingKind.EXPENSE_TYPE, MappingKind.EXPENSE_TYPE_ITEM]
+        if kind == MappingKind.EXPENSE_TYPE
+        else [kind]
+    )
     cleared = [k for k in kinds if clear_mapping(session, k, local.id)]
     label = f"the {KIND_LABELS[kind]} {local_name(local)!r}"
     if not cleared:

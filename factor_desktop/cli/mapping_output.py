@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.kinds import MappingKind
 from factor_desktop.qbo.mappers import custom_field_definitions
 from factor_desktop.services.mappings import (
     DEFAULT_TAX_RULE,
@@ -33,17 +34,17 @@ from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine, SyncSummary
 from factor_desktop.sync.reference import PREFERENCES, refresh_reference
 
-KIND_TITLES = {
-    "service_type": "Service types → QuickBooks products/services",
-    "expense_type": "Expense types → QuickBooks accounts",
-    "expense_type_item": "Expense types → QuickBooks products/services (optional)",
-    "tax_term": "Tax terms → QuickBooks tax codes",
+KIND_TITLES: dict[str, str] = {
+    MappingKind.SERVICE_TYPE: "Service types → QuickBooks products/services",
+    MappingKind.EXPENSE_TYPE: "Expense types → QuickBooks accounts",
+    MappingKind.EXPENSE_TYPE_ITEM: "Expense types → QuickBooks products/services (optional)",
+    MappingKind.TAX_TERM: "Tax terms → QuickBooks tax codes",
 }
-KIND_LABELS = {
-    "service_type": "service type",
-    "expense_type": "expense type",
-    "expense_type_item": "expense type",
-    "tax_term": "tax term",
+KIND_LABELS: dict[str, str] = {
+    MappingKind.SERVICE_TYPE: "service type",
+    MappingKind.EXPENSE_TYPE: "expense type",
+    MappingKind.EXPENSE_TYPE_ITEM: "expense type",
+    MappingKind.TAX_TERM: "tax term",
 }
 NOT_MAPPED = "not mapped"
 
@@ -61,7 +62,7 @@ def map_listing(session: Session) -> dict[str, Any]:
         by_kind[line.kind][line.local_id] = line
     service_types = [
         {"id": line.local_id, "name": line.name, "active": line.active, "item": _mapped(line)}
-        for line in by_kind["service_type"].values()
+        for line in by_kind[MappingKind.SERVICE_TYPE].values()
     ]
     expense_types = [
         {
@@ -69,9 +70,9 @@ def map_listing(session: Session) -> dict[str, Any]:
             "name": line.name,
             "active": line.active,
             "account": _mapped(line),
-            "item": _mapped(by_kind["expense_type_item"][line.local_id]),
+            "item": _mapped(by_kind[MappingKind.EXPENSE_TYPE_ITEM][line.local_id]),
         }
-        for line in by_kind["expense_type"].values()
+        for line in by_kind[MappingKind.EXPENSE_TYPE].values()
     ]
     tax_terms = [
         {
@@ -81,7 +82,7 @@ def map_listing(session: Session) -> dict[str, Any]:
             "rate": None if line.rate is None else str(line.rate),
             "tax_code": _tax_mapped(line),
         }
-        for line in by_kind["tax_term"].values()
+        for line in by_kind[MappingKind.TAX_TERM].values()
     ]
     rates = tax_rate_values(session)
     coverage = {
@@ -153,11 +154,11 @@ def print_listing(listing: dict[str, Any], out: TextIO) -> None:
         return str(row[key]) if row["active"] else f"{row[key]} (inactive)"
 
     section(
-        "service_type",
+        MappingKind.SERVICE_TYPE,
         [(name(r), _mapped_text(r["item"])) for r in listing["service_types"]],
     )
     section(
-        "expense_type",
+        MappingKind.EXPENSE_TYPE,
         [
             (
                 name(r),
@@ -168,7 +169,7 @@ def print_listing(listing: dict[str, Any], out: TextIO) -> None:
         ],
     )
     section(
-        "tax_term",
+        MappingKind.TAX_TERM,
         [
             (f"{name(r, 'code')} ({_rate_text(r['rate'])})", _tax_text(r["tax_code"]))
             for r in listing["tax_terms"]
@@ -196,9 +197,9 @@ def print_listing(listing: dict[str, Any], out: TextIO) -> None:
         return
     print("Candidates in the QuickBooks lists read so far:", file=out)
     for kind, heading in (
-        ("service_type", "Products/services"),
-        ("expense_type", "Expense accounts"),
-        ("tax_term", "Tax codes"),
+        (MappingKind.SERVICE_TYPE, "Products/services"),
+        (MappingKind.EXPENSE_TYPE, "Expense accounts"),
+        (MappingKind.TAX_TERM, "Tax codes"),
     ):
         entries = (
             ", ".join(
@@ -265,7 +266,7 @@ def print_suggestions(report: dict[str, Any], out: TextIO) -> None:
     if already:
         counts = ", ".join(
             f"{count} {KIND_LABELS[kind]}{'s' if count != 1 else ''}"
-            + (" (product/service)" if kind == "expense_type_item" else "")
+            + (" (product/service)" if kind == MappingKind.EXPENSE_TYPE_ITEM else "")
             for kind, count in already.items()
         )
         print(f"Already mapped, left as they are: {counts}.", file=out)

@@ -32,6 +32,7 @@ from typing import Any, Literal, cast, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.kinds import MappingKind
 from factor_desktop.qbo.mappers import automated_sales_tax, effective_sales_rate
 from factor_desktop.services._fields import get_record
 from factor_desktop.services.errors import ServiceError
@@ -57,20 +58,20 @@ TAX_RULE_TEXT: dict[str, str] = {
 _TAX_RULES_KEY = "tax_rules"
 _PREFERENCES = "Preferences"
 
-QBO_ENTITY_FOR_KIND = {
-    "service_type": "Item",
-    "expense_type": "Account",
-    "expense_type_item": "Item",
-    "tax_term": "TaxCode",
+QBO_ENTITY_FOR_KIND: dict[str, str] = {
+    MappingKind.SERVICE_TYPE: "Item",
+    MappingKind.EXPENSE_TYPE: "Account",
+    MappingKind.EXPENSE_TYPE_ITEM: "Item",
+    MappingKind.TAX_TERM: "TaxCode",
 }
 
 # The Factor records each kind maps, and how an administrator calls them.
 LocalType = ServiceType | ExpenseType | TaxTerm
 LOCAL_FOR_KIND: dict[str, tuple[type[LocalType], str]] = {
-    "service_type": (ServiceType, "service type"),
-    "expense_type": (ExpenseType, "expense type"),
-    "expense_type_item": (ExpenseType, "expense type"),
-    "tax_term": (TaxTerm, "tax term"),
+    MappingKind.SERVICE_TYPE: (ServiceType, "service type"),
+    MappingKind.EXPENSE_TYPE: (ExpenseType, "expense type"),
+    MappingKind.EXPENSE_TYPE_ITEM: (ExpenseType, "expense type"),
+    MappingKind.TAX_TERM: (TaxTerm, "tax term"),
 }
 
 # What a QuickBooks record of each entity is called in a message.
@@ -83,13 +84,17 @@ EXPENSE_ACCOUNT_TYPES = ("Expense", "Cost of Goods Sold", "Other Expense")
 
 # The kinds a coverage figure is given for: an expense type counts as mapped when it has an
 # account or an item.
-COVERAGE_KINDS = ("service_type", "expense_type", "tax_term")
+COVERAGE_KINDS: tuple[str, ...] = (
+    MappingKind.SERVICE_TYPE,
+    MappingKind.EXPENSE_TYPE,
+    MappingKind.TAX_TERM,
+)
 
 # The kinds where one QuickBooks record may stand for one Factor type only.
 # An account stands for one expense type, so an expense QuickBooks books to it lands on exactly
 # one type. Items may be shared: several expense types are commonly invoiced under one
 # "Reimbursable Expenses" item; an expense QuickBooks books by a shared item waits for review.
-_EXCLUSIVE_KINDS = ("expense_type",)
+_EXCLUSIVE_KINDS: tuple[str, ...] = (MappingKind.EXPENSE_TYPE,)
 
 
 def mapped_qbo_id(session: Session, kind: str, local_id: int) -> str | None:
@@ -155,7 +160,7 @@ def unusable_reason(record: QboRecord, kind: str) -> str | None:
             f"{display_name(record)!r} is a QuickBooks category, and QuickBooks does not let "
             "categories be used in transactions. Choose a product or service inside it."
         )
-    if kind == "expense_type" and kind_of not in EXPENSE_ACCOUNT_TYPES:
+    if kind == MappingKind.EXPENSE_TYPE and kind_of not in EXPENSE_ACCOUNT_TYPES:
         shown = f"of type {kind_of!r}" if kind_of else "of no known type"
         return (
             f"The QuickBooks account {display_name(record)!r} is {shown}, not an expense "
@@ -286,7 +291,7 @@ def clear_mapping(session: Session, kind: str, local_id: int) -> bool:
         _local(session, kind, local_id)
         return False
     session.delete(mapping)
-    if kind == "tax_term":
+    if kind == MappingKind.TAX_TERM:
         _store_rule(session, local_id, None, None)
     session.flush()
     return True
@@ -297,7 +302,7 @@ def mapping_coverage(session: Session) -> dict[str, tuple[int, int]]:
     mapped_ids: dict[str, set[int]] = {kind: set() for kind in QBO_ENTITY_FOR_KIND}
     for kind, local_id in session.execute(select(Mapping.kind, Mapping.local_id)):
         mapped_ids.setdefault(kind, set()).add(local_id)
-    mapped_ids["expense_type"] |= mapped_ids["expense_type_item"]
+    mapped_ids[MappingKind.EXPENSE_TYPE] |= mapped_ids[MappingKind.EXPENSE_TYPE_ITEM]
     coverage: dict[str, tuple[int, int]] = {}
     for kind in COVERAGE_KINDS:
         model, _label = LOCAL_FOR_KIND[kind]
@@ -453,7 +458,7 @@ def _store_rule(
 def chosen_tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:
     """The rule the administrator chose for the term's current mapping; None when none was
     chosen (or the term is not mapped)."""
-    qbo_id = mapped_qbo_id(session, "tax_term", tax_term_id)
+    qbo_id = mapped_qbo_id(session, MappingKind.TAX_TERM, tax_term_id)
     return _stored_rule(session, tax_term_id, qbo_id) if qbo_id is not None else None
 
 
@@ -466,7 +471,7 @@ def tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:
     keeps totals equal when the rates agree but QuickBooks rounds otherwise, or Automated Sales
     Tax is on). None when the term is not mapped to a tax code.
     """
-    qbo_id = mapped_qbo_id(session, "tax_term", tax_term_id)
+    qbo_id = mapped_qbo_id(session, MappingKind.TAX_TERM, tax_term_id)
     if qbo_id is None:
         return None
     return _stored_rule(session, tax_term_id, qbo_id) or DEFAULT_TAX_RULE
@@ -486,7 +491,7 @@ def expected_qbo_tax(session: Session, tax_term_id: int, taxable: Decimal) -> De
     of the code's sales rates applied to the taxable amount and rounded to the cent (halves up),
     then added up. None when the term is not mapped or a rate has not been read. With
     Automated Sales Tax on, QuickBooks computes from addresses instead, so this is only a guess."""
-    qbo_id = mapped_qbo_id(session, "tax_term", tax_term_id)
+    qbo_id = mapped_qbo_id(session, MappingKind.TAX_TERM, tax_term_id)
     record = cached(session, "TaxCode", qbo_id) if qbo_id is not None else None
     if record is None or not isinstance(record.data, dict):
         return None
@@ -508,9 +513,9 @@ def expected_qbo_tax(session: Session, tax_term_id: int, taxable: Decimal) -> De
 
 def set_tax_rule(session: Session, tax_term_id: int, rule: str) -> None:
     """Choose how a mapped tax term's invoices reconcile with QuickBooks."""
-    _check_tax_rule("tax_term", rule)
-    term = cast(TaxTerm, _local(session, "tax_term", tax_term_id))
-    qbo_id = mapped_qbo_id(session, "tax_term", term.id)
+    _check_tax_rule(MappingKind.TAX_TERM, rule)
+    term = cast(TaxTerm, _local(session, MappingKind.TAX_TERM, tax_term_id))
+    qbo_id = mapped_qbo_id(session, MappingKind.TAX_TERM, term.id)
     if qbo_id is None:
         raise ServiceError(
             f"The tax term {term.code} is not mapped to a QuickBooks tax code yet; map it first.",
@@ -520,7 +525,7 @@ def set_tax_rule(session: Session, tax_term_id: int, rule: str) -> None:
 
 
 def _check_tax_rule(kind: str, rule: str) -> None:
-    if kind != "tax_term":
+    if kind != MappingKind.TAX_TERM:
         raise ServiceError("A tax rule applies to tax terms only.", field="tax_rule")
     if rule not in TAX_RULES:
         raise ServiceError(

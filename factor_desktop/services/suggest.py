@@ -29,6 +29,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.kinds import MappingKind
 from factor_desktop.qbo.mappers import customer_matches, live_name
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mappings import (
@@ -68,9 +69,9 @@ __all__ = [
 TRAILING_WORDS = ("consultants", "consultant", "fees", "fee")
 # The kinds suggested, in the order they are listed. An expense type's product/service is
 # optional: it is proposed when one matches, and not listed as missing otherwise.
-_KINDS = ("service_type", "expense_type", "expense_type_item", "tax_term")
-_OPTIONAL_KINDS = frozenset({"expense_type_item"})
-_EXCLUSIVE_KINDS = frozenset({"expense_type"})
+_KINDS: tuple[str, ...] = tuple(MappingKind)
+_OPTIONAL_KINDS: frozenset[str] = frozenset({MappingKind.EXPENSE_TYPE_ITEM})
+_EXCLUSIVE_KINDS: frozenset[str] = frozenset({MappingKind.EXPENSE_TYPE})
 _DROPPED = re.compile(r"['’.]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 

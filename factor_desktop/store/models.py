@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from factor_desktop.domain.kinds import MappingKind
 from factor_desktop.store.types import ExactDecimal, Money, UtcDateTime, utcnow
 
 NAMING = {
@@ -347,7 +348,7 @@ class Attachment(Timestamped, QboLinked, Base):
 
 # --- Mappings and the QBO reference cache ---------------------------------------------------
 
-MAPPING_KINDS = ("service_type", "expense_type", "expense_type_item", "tax_term")
+MAPPING_KINDS: tuple[str, ...] = tuple(kind.value for kind in MappingKind)
 
 
 class Mapping(Timestamped, Base):
