@@ -57,6 +57,10 @@ class ProjectFinancialsJob(Job):
             return tuple(project_financials(session))
 
 
+# Jobs after which the budgets need no new read.
+READ_ONLY_JOBS = frozenset({"snapshot", ProjectFinancialsJob.kind, "preview", "load_settings"})
+
+
 # --- the tree --------------------------------------------------------------------------------
 
 SECTIONS = (
@@ -337,6 +341,7 @@ class ProjectsView(QWidget):
         self.runner: JobRunner | None = None
         self.job: ProjectFinancialsJob | None = None
         self.stale = True
+        self._basis: tuple[object, object, object] = (None, None, None)
         self.model = ProjectFinancialsModel(self)
         self.view = QTreeView()
         self.view.setModel(self.model)
@@ -391,11 +396,22 @@ class ProjectsView(QWidget):
         return job
 
     @Slot(object)
-    def _snapshot_ready(self, _snapshot: object) -> None:
+    def _snapshot_ready(self, snapshot: object) -> None:
+        # The budgets are read again only when something they depend on may have changed:
+        # a job that writes (an import, a sync, an invoice action), or invoices, expenses,
+        # clients and projects that differ from the last snapshot's (another process wrote).
+        basis = (
+            getattr(snapshot, "invoices", None),
+            getattr(snapshot, "expenses", None),
+            getattr(snapshot, "clients", None),
+        )
+        if basis != self._basis:
+            self._basis = basis
+            self.stale = True
+        if not self.stale:
+            return
         if self.isVisible():
             self.load()
-        else:
-            self.stale = True
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -405,6 +421,8 @@ class ProjectsView(QWidget):
     @Slot(object)
     def _job_finished(self, outcome: JobOutcome) -> None:
         if self.job is None or outcome.job_id != self.job.id:
+            if outcome.kind not in READ_ONLY_JOBS:
+                self.stale = True
             return
         self.job = None
         if outcome.error is not None:

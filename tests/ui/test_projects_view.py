@@ -24,6 +24,8 @@ from factor_desktop.ui.formatting import money_text, percent_text
 from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.projects_view import Node, ProjectFinancialsJob, ProjectFinancialsModel
 
+from .conftest import wait_for_snapshot
+
 pytestmark = pytest.mark.gui
 
 M = ProjectFinancialsModel
@@ -162,6 +164,9 @@ def test_the_projects_tab_shows_the_report_projects_figures(
         loaded(lambda: window.tabs.setCurrentWidget(view))
         assert threads and threading.get_ident() not in threads, "read on the worker"
         _same_figures(model, report)
+        # A snapshot that changes nothing the budgets depend on reads nothing again.
+        wait_for_snapshot(qtbot, window)
+        assert view.job is None and not view.stale
         # Sub-consultants are a section of their own.
         sections = [n for _i, n in _walk(model, QModelIndex()) if n.kind == "section"]
         assert any(n.label == "Sub-consultants" for n in sections)
