@@ -241,6 +241,7 @@ def check_for_update(
 
 __all__ = [
     "CHECK_INTERVAL",
+    "STATE_FILE",
     "Release",
     "UpdateCheck",
     "UpdateError",

@@ -123,13 +123,16 @@ def run_gui(data_dir: Path | None, profile: str) -> int:
     def build() -> MainWindow:
         ctx = open_context(data_dir, profile)
         mark("store_open")
-        if ctx.settings().secret_storage == "session":
+        settings = ctx.settings()
+        if settings.secret_storage == "session":
             # Chosen earlier, explicitly: secrets live in memory and the connection is renewed.
             install_session_keyring()
         title = "Factor Desktop" if profile == "default" else f"Factor Desktop — {profile}"
         window = MainWindow(ctx.store, ctx.tokens, title=title)
         mark("window_built")
         window.add_shutdown_hook(ctx.close)
+        if settings.check_for_updates:  # opted in; the feed is read on the worker
+            window.check_for_updates()
         log.info("Main window open on profile %s (%s)", profile, ctx.store.path)
         return window
 

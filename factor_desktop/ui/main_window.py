@@ -73,6 +73,7 @@ from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
 from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog
 from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
+from factor_desktop.ui.update_check import UpdateCheckJob, offer_update
 
 if TYPE_CHECKING:
     from factor_desktop.sync.engine import SyncSummary
@@ -198,6 +199,7 @@ class MainWindow(QMainWindow):
         self.problems_dialog: ImportProblemsDialog | None = None
         self.about_dialog: QMessageBox | None = None
         self.self_test_dialog: SelfTestDialog | None = None
+        self.update_box: QMessageBox | None = None
         # QuickBooks could not be reached on the last try (the plain message), or None.
         self.unreachable: PlainError | None = None
         self.tray: QSystemTrayIcon | None = None
@@ -412,6 +414,9 @@ class MainWindow(QMainWindow):
                 self.mappings_tab.show_result(False, outcome.error)
             elif isinstance(outcome.result, MappingChanged):
                 self.mappings_tab.show_result(True, outcome.result.message)
+            return
+        if outcome.kind == "update_check":
+            self._update_checked(outcome)
             return
         if outcome.kind == "retry_outbox":
             self._retry_finished(outcome)
@@ -993,6 +998,23 @@ class MainWindow(QMainWindow):
         self.self_test_dialog = dialog
         dialog.open()
         return dialog
+
+    def check_for_updates(self) -> UpdateCheckJob:
+        """Read the update feed on the worker (opt-in and once a day: `updates.py`); a newer
+        version is offered in a box with its download link."""
+        job = UpdateCheckJob()
+        self.runner.submit(job)
+        return job
+
+    def _update_checked(self, outcome: JobOutcome) -> None:
+        if outcome.error is not None:  # not the firm's problem: a line, tried again next start
+            self.statusBar().showMessage(f"Update check: {outcome.error}", 15_000)
+            return
+        box = offer_update(self, outcome.result, self._open_url)
+        if box is not None and not self._closed:
+            box.finished.connect(box.deleteLater)
+            self.update_box = box
+            box.open()
 
     @Slot(int)
     def _self_test_closed(self, _result: int) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from factor_desktop.app import open_context
 from factor_desktop.settings import SettingsError, update_setting
@@ -183,4 +184,48 @@ def test_the_settings_hold_the_opt_in_and_the_feed(tmp_path: Path) -> None:
         with ctx.store.session() as session, pytest.raises(SettingsError, match="https"):
             update_setting(session, "update_feed_url", "http://updates.example.com/feed.json")
     finally:
+        ctx.close()
+
+
+@pytest.mark.gui
+def test_the_window_offers_a_newer_version_read_on_the_worker(
+    qtbot: QtBot, server: FeedServer, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings  # noqa: TID251  (the window test needs its own file)
+
+    from factor_desktop.ui.main_window import MainWindow
+
+    ctx = open_context(tmp_path / "data")
+    with ctx.store.session() as session:
+        update_setting(session, "check_for_updates", "yes")
+        update_setting(session, "update_feed_url", server.url)
+    opened: list[str] = []
+
+    def browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    window = MainWindow(
+        ctx.store,
+        ctx.tokens,
+        open_url=browser,
+        ui_settings=QSettings(str(tmp_path / "ui.ini"), QSettings.Format.IniFormat),
+        remember_layout=False,
+    )
+    qtbot.addWidget(window)
+    try:
+        window.check_for_updates()  # what the app does at start when opted in
+        qtbot.waitUntil(lambda: window.update_box is not None, timeout=20_000)
+        box = window.update_box
+        assert box is not None and box.text() == "Factor Desktop 9.1.0 is available."
+        assert "Faster syncs." in box.informativeText()
+        download = next(b for b in box.buttons() if b.text() == "Download…")
+        download.click()
+        assert opened == [feed()["latest"]["downloads"][platform_key()]["url"]] or opened == [
+            feed()["latest"]["notes_url"]
+        ]
+        assert server.requests == 1
+        assert (tmp_path / "data" / "update-check.json").is_file()
+    finally:
+        window.close()
         ctx.close()
