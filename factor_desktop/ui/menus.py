@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import QObject, Qt, qVersion
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
 
 from factor_desktop import __version__
@@ -176,7 +176,11 @@ def about_text(data_folder: Path, data_file: Path | None = None) -> str:
 
 def about_box(parent: QWidget, data_folder: Path, data_file: Path | None = None) -> QMessageBox:
     box = QMessageBox(parent)
-    box.setIcon(QMessageBox.Icon.Information)
+    icon = resource_path("factor-desktop.png")  # drawn from resources/icons/factor-desktop.svg
+    if icon.is_file():
+        box.setIconPixmap(QIcon(str(icon)).pixmap(64, 64))
+    else:
+        box.setIcon(QMessageBox.Icon.Information)
     box.setWindowTitle("About Factor Desktop")
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setText(f"Factor Desktop {__version__}")

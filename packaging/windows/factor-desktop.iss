@@ -5,8 +5,10 @@
 ; build_installer.py runs this on Windows after PyInstaller (and after signing the programs);
 ; the installer it makes, dist\FactorDesktop-<version>-setup.exe, is signed the same way.
 ; Per-user: no administrator rights, installed under %LOCALAPPDATA%\Programs\Factor Desktop, a
-; Start-menu entry, an uninstaller (Settings -> Apps), and, if chosen, Factor import files
-; (*.factor.json) open with Factor Desktop. The firm's data folder is not touched by the
+; Start-menu entry (and one for the self-test, in a console that stays open), an uninstaller
+; (Settings -> Apps), and, if chosen, Factor import files (*.factor.json) imported with a
+; double-click into the default firm profile (`factor-desktop import FILE`, its summary shown in
+; a console window). The firm's data folder is not touched by the
 ; uninstaller: it belongs to the user, not to the program.
 
 #ifndef AppVersion
@@ -63,7 +65,7 @@ Source: "{#SourceDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs 
 
 [Icons]
 Name: "{group}\{#AppName}"; Filename: "{app}\{#AppExe}"; WorkingDir: "{app}"
-Name: "{group}\{#AppName} Self-Test"; Filename: "{app}\factor-desktop.exe"; Parameters: "self-test --gui"; WorkingDir: "{app}"
+Name: "{group}\{#AppName} Self-Test"; Filename: "{sys}\cmd.exe"; Parameters: "/k """"{app}\factor-desktop.exe"" self-test --gui"""; WorkingDir: "{app}"; IconFilename: "{app}\{#AppExe}"
 Name: "{group}\{cm:UninstallProgram,{#AppName}}"; Filename: "{uninstallexe}"
 Name: "{userdesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopicon
 
@@ -72,7 +74,7 @@ Name: "{userdesktop}\{#AppName}"; Filename: "{app}\{#AppExe}"; Tasks: desktopico
 Root: HKA; Subkey: "Software\Classes\.factor.json"; ValueType: string; ValueName: ""; ValueData: "{#ImportProgId}"; Flags: uninsdeletevalue; Tasks: association
 Root: HKA; Subkey: "Software\Classes\{#ImportProgId}"; ValueType: string; ValueName: ""; ValueData: "Factor import file"; Flags: uninsdeletekey; Tasks: association
 Root: HKA; Subkey: "Software\Classes\{#ImportProgId}\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\{#AppExe},0"; Tasks: association
-Root: HKA; Subkey: "Software\Classes\{#ImportProgId}\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" gui --import ""%1"""; Tasks: association
+Root: HKA; Subkey: "Software\Classes\{#ImportProgId}\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{sys}\cmd.exe"" /k """"{app}\factor-desktop.exe"" import ""%1"""""; Tasks: association
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchProgram,{#AppName}}"; Flags: nowait postinstall skipifsilent

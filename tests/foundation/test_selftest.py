@@ -146,6 +146,10 @@ def test_help_runs_the_self_test_in_another_process_and_closing_stops_it(
         dialog.reject()
         assert process.state() == process.ProcessState.NotRunning
         assert window.self_test_dialog is None
+        # The About box shows the app's icon (drawn from its SVG).
+        about = window.show_about()
+        assert about.iconPixmap().width() == 64
+        about.close()
     finally:
         window.close()
         ctx.close()
