@@ -1,4 +1,5 @@
-"""Suite-wide rules: offscreen Qt, an in-memory keyring, and no network beyond this machine."""
+"""Suite-wide rules: offscreen Qt, an in-memory keyring, no network beyond this machine, and no
+time limits on property tests."""
 
 from __future__ import annotations
 
@@ -10,6 +11,12 @@ from typing import Any
 
 import keyring
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check behaviour, not speed: no per-example deadline, whatever the machine's load
+# (speed is measured by the scripts under bench/).
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
