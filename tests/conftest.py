@@ -13,15 +13,15 @@ import keyring
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-# Property tests check behaviour, not speed: no per-example deadline, whatever the machine's load
-# (speed is measured by the scripts under bench/).
-hypothesis_settings.register_profile("suite", deadline=None)
-hypothesis_settings.load_profile("suite")
-
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
 from factor_desktop.secrets import MemoryKeyring
+
+# Property tests check behaviour, not speed: no per-example deadline, whatever the machine's load
+# (speed is measured by the scripts under bench/).
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 _real_connect = socket.socket.connect
 
