@@ -154,6 +154,7 @@ class _StepRow(QFrame):
         self.extra_button: QPushButton | None = None
         self.buttons = QHBoxLayout()
         self.buttons.setContentsMargins(0, 0, 0, 0)
+        self.buttons.setSpacing(6)
         self.buttons.addWidget(self.button)
         self.buttons.addStretch(1)
         grid = QGridLayout(self)
@@ -320,9 +321,9 @@ class FirstRunGuide(QDockWidget):
         if snapshot.setup.syncs or snapshot.auto_sync_minutes <= 0:
             return ""
         return (
-            f"Automatic sync is on (every {snapshot.auto_sync_minutes} min) and will run the "
-            "first sync by itself once connected; File > Settings turns it off until you are "
-            "ready."
+            f"Automatic sync is on (every {snapshot.auto_sync_minutes} min): once connected it "
+            "runs the first sync by itself. To go step by step, turn it off in File > Settings "
+            "until the first sync is done."
         )
 
     # -- where each step is done -------------------------------------------------------------

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -190,8 +191,12 @@ class CustomerFilter(QSortFilterProxyModel):
 
 
 def customer_table(model: CustomerModel, proxy: CustomerFilter, placeholder: str) -> Any:
-    view = make_table(model, (CustomerModel.COL_NAME,), placeholder, proxy=proxy)
+    view = make_table(
+        model, (CustomerModel.COL_NAME, CustomerModel.COL_LINKED), placeholder, proxy=proxy
+    )
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    # By full name, so each customer's sub-customers follow it.
+    view.sortByColumn(CustomerModel.COL_NAME, Qt.SortOrder.AscendingOrder)
     return view
 
 
@@ -248,6 +253,10 @@ class LinkDialog(QDialog):
             self.filter,
             "No QuickBooks customers read yet: Sync > Refresh QuickBooks Lists reads them.",
         )
+        # The name takes the room; what a customer is linked to, a column of its own width.
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(CustomerModel.COL_LINKED, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(CustomerModel.COL_LINKED, 200)
         self.inactive_box = QCheckBox("Show inactive customers")
         self.under_box = QCheckBox("Only sub-customers of the client's customer")
         under_client = isinstance(item, ProjectRow) and client_qbo_id is not None
@@ -524,6 +533,9 @@ class ClientLinks(QWidget):
         self.link_dialog: LinkDialog | None = None
         self.suggestions_dialog: SuggestedLinksDialog | None = None
 
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(view)
         view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         view.setDragDropOverwriteMode(True)
         view.setDropIndicatorShown(True)
@@ -600,13 +612,13 @@ class ClientLinks(QWidget):
         search_row.addLayout(self.refresh_slot)
         right_layout.addLayout(search_row)
         right_layout.addWidget(self.customer_view, 1)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(view)
         self.splitter.addWidget(right)
+        # The tree's header first among the tab's: the window remembers a tab's column widths by
+        # the order of its headers, and the tree's was the tab's only one before this list came.
+        right.raise_()
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([700, 420])
+        self.splitter.setSizes([740, 420])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -863,6 +875,6 @@ class ClientLinks(QWidget):
         names = {c.qbo_id: c.full_name for c in snapshot.customers}
         self.model.set_links(names, snapshot.create_requests)
         if self.customers.set_rows(snapshot.customers) and not self._fitted:
-            fit_columns(self.customer_view, maximum=320)
+            fit_columns(self.customer_view, maximum=140)
             self._fitted = True
         self._update_buttons()

@@ -12,8 +12,9 @@ through the window's own requests (one drop is refused, to show why), a preview 
 reason and fix shown; the Projects tab's budgets against actuals; the Expenses tab with a PDF
 receipt in its pane), and the
 receipt viewer on a PDF receipt and on an image receipt (`receipt-pdf.png`,
-`receipt-image.png`). Secrets are kept in memory for the run and never drawn: the connect dialog
-is not opened.
+`receipt-image.png`). Before the first sync it also saves the first-run guide
+(`first-run.png`) and the link chooser (`link-dialog.png`). Secrets are kept in memory for
+the run and never drawn: the connect dialog is not opened.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 # Before Qt is imported: render without a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 START_TIMEOUT = 60.0
@@ -136,6 +138,39 @@ def _receipt_dialog(app: QApplication, window: Any, expense: Any, path: Path) ->
         _settle(app, 0.1)
 
 
+def _first_run_and_link_dialog(app: QApplication, window: Any, out_dir: Path) -> list[Path]:
+    """Before the first sync: the first-run guide beside the Connection tab
+    (`first-run.png`), and the link chooser on a client not linked yet, searched by the first
+    word of its name (`link-dialog.png`). The guide is put away for the other pictures."""
+    saved: list[Path] = []
+    guide = window.first_run
+    window.refresh()
+    _wait(app, lambda: _idle(window), START_TIMEOUT)
+    window.tabs.setCurrentIndex(window.TAB_CONNECTION)
+    guide.show_guide()
+    _settle(app)
+    saved.append(_save(window, out_dir / "first-run.png"))
+    guide.hide()
+    window.tabs.setCurrentIndex(window.TAB_CLIENTS)
+    links = window.clients_tab.links
+    snapshot = window.snapshot
+    client = next((c for c in snapshot.clients if c.qbo_id is None), None) if snapshot else None
+    if client is None or not links.select("client", client.id):
+        raise SystemExit("The demo has no client left to link")
+    dialog = links.open_link_dialog()
+    if dialog is None:
+        raise SystemExit("The link chooser did not open")
+    try:
+        dialog.search.setText(client.name.split()[0])
+        dialog.resize(720, 460)
+        _settle(app)
+        saved.append(_save(dialog, out_dir / "link-dialog.png"))
+    finally:
+        dialog.reject()
+        _settle(app, 0.1)
+    return saved
+
+
 def _save(widget: Any, path: Path) -> Path:
     if not widget.grab().save(str(path)):
         raise SystemExit(f"Could not write {path}")
@@ -149,6 +184,9 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
 
     app = make_application()
     install_session_keyring()
+    # The window's remembered sizes, column widths and closed guide are the user's: the
+    # pictures start from none of them.
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(data_dir / "ui"))
     window, controller = open_demo_window(data_dir, fresh=True)
     saved: list[Path] = []
     try:
@@ -173,6 +211,7 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
                 f"{banner.title.text()} {banner.message.text()}".strip()
             )
         out_dir.mkdir(parents=True, exist_ok=True)
+        saved.extend(_first_run_and_link_dialog(app, window, out_dir))
         _refused_drop(app, window)
         _sync(app, window, preview=True)
         dialog = window.preview_dialog

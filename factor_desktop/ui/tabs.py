@@ -135,7 +135,8 @@ class ClientsTab(_Tab):
                 + " Enter or double-click links the selected row; Ctrl+Z undoes."
             )
         if clients and not self._fitted:
-            fit_columns(self.view, maximum=600)
+            # A long client name is cut rather than the QuickBooks column pushed out of view.
+            fit_columns(self.view, maximum=340)
             self._fitted = True
 
 
