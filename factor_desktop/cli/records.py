@@ -27,6 +27,11 @@ from factor_desktop.services import (
     unlink_project,
     void_invoice,
 )
+from factor_desktop.services.links import (
+    cancel_create_request,
+    request_create_client,
+    request_create_project,
+)
 from factor_desktop.store.models import Client, Invoice, Project
 
 
@@ -62,13 +67,17 @@ def add_link_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "link",
         help="link a client or project to a QuickBooks customer, or unlink it",
         description="Link a client (by name) or a project (by number) to a QuickBooks "
-        "customer or sub-customer Id; `--unlink` forgets the link. Nothing changes in "
-        "QuickBooks.",
+        "customer or sub-customer Id; `--unlink` forgets the link; `--create` has the next "
+        "sync create it in QuickBooks (as auto-create would, for this record only) and "
+        "`--no-create` withdraws that. Nothing changes in QuickBooks now.",
     )
     p.add_argument("kind", choices=["client", "project"])
     p.add_argument("record", metavar="NAME_OR_NUMBER")
     p.add_argument("qbo_id", metavar="QBO_ID", nargs="?")
-    p.add_argument("--unlink", action="store_true")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--unlink", action="store_true")
+    what.add_argument("--create", action="store_true", help="create it in QuickBooks next sync")
+    what.add_argument("--no-create", action="store_true", help="withdraw --create")
 
 
 def _invoice(session: Session, key: str) -> Invoice:
@@ -115,6 +124,21 @@ def run_link(session: Session, args: argparse.Namespace) -> str:
         else:
             unlink_project(session, record.id)
         return f"Unlinked {args.kind} {args.record}."
+    if (getattr(args, "create", False) or getattr(args, "no_create", False)) and args.qbo_id:
+        raise RecordCommandError("Give a QuickBooks Id to link to, or --create, not both.")
+    if getattr(args, "create", False):
+        if args.kind == "client":
+            request_create_client(session, record.id)
+        else:
+            request_create_project(session, record.id)
+        return f"The next sync creates {args.kind} {args.record} in QuickBooks (preview it first)."
+    if getattr(args, "no_create", False):
+        withdrawn = cancel_create_request(session, args.kind, record.id)
+        return (
+            f"{args.kind.capitalize()} {args.record} will not be created in QuickBooks."
+            if withdrawn
+            else f"{args.kind.capitalize()} {args.record} was not marked to be created."
+        )
     if not args.qbo_id:
         raise RecordCommandError("Give the QuickBooks Id to link to, or --unlink.")
     if args.kind == "client":

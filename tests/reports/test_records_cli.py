@@ -77,3 +77,26 @@ def test_link_and_unlink(data: Path, capsys: pytest.CaptureFixture[str]) -> None
     _run(data, capsys, "link", "project", "2024-017", "--unlink")
     code, out, _ = _run(data, capsys, "link", "project", "2024-017", "58")
     assert code == 0  # 58 is free again since the client was unlinked
+
+
+def test_link_create_marks_the_record_for_the_next_sync(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from factor_desktop.app import open_context
+    from factor_desktop.services.links import create_requested
+
+    code, out, _ = _run(data, capsys, "link", "project", "2024-017", "--create")
+    assert code == 0 and "The next sync creates project 2024-017" in out
+    # Its client is not in QuickBooks yet: it is marked too, as a sub-customer needs it.
+    context = open_context(data, "default")
+    try:
+        with context.store.session() as s:
+            assert sorted(kind for kind, _ in create_requested(s)) == ["client", "project"]
+    finally:
+        context.close()
+    code, out, _ = _run(data, capsys, "link", "project", "2024-017", "--no-create")
+    assert code == 0 and "will not be created" in out
+    code, out, _ = _run(data, capsys, "link", "project", "2024-017", "--no-create")
+    assert code == 0 and "was not marked" in out
+    code, _, err = _run(data, capsys, "link", "project", "2024-017", "59", "--create")
+    assert code == 1 and "not both" in err
