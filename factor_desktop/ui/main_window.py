@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
         self.mappings_tab.taxMappingRequested.connect(self.request_tax_mapping)
         self.mappings_tab.clearRequested.connect(self.request_clear_mapping)
         self.log_tab.retryRequested.connect(self.retry_failed)
+        self.log_tab.linkRequested.connect(self.open_link)
         actions = self.menu_actions
         actions.import_file.triggered.connect(self.choose_import_file)
         actions.settings.triggered.connect(self.open_settings)
@@ -846,6 +847,12 @@ class MainWindow(QMainWindow):
                 links.open_link_dialog()
         elif fix == "retry":
             self.retry_failed()
+
+    @Slot(str, int)
+    def open_link(self, kind: str, local_id: int) -> bool:
+        """The sync log's "link it on the Clients & Projects tab": there, with its chooser."""
+        self.tabs.setCurrentWidget(self.clients_tab)
+        return self.clients_tab.open_link(kind, local_id)
 
     @Slot()
     def retry_failed(self) -> RetryOutboxJob | None:

@@ -253,6 +253,8 @@ class LogRow:
     run_id: int | None = None
     # ok, waiting, failed or mismatched; resolved or superseded once that is no longer true.
     state: str = "ok"
+    # The Factor record's id (a client's, a project's, an invoice's ...), when it has one.
+    local_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -701,6 +703,7 @@ def _log(session: Session) -> tuple[LogRow, ...]:
             reason=e.reason,
             run_id=e.run_id,
             state=e.current_state,
+            local_id=e.local_id,
         )
         for e in entries
     )

@@ -110,6 +110,12 @@ class ClientsTab(_Tab):
         """Save link changes on this runner's worker thread."""
         self.links.attach_runner(runner)
 
+    def open_link(self, kind: str, local_id: int) -> bool:
+        """Select the client or project and open its QuickBooks chooser (from the Sync Log)."""
+        if not self.links.select(kind, local_id):
+            return False
+        return self.links.open_link_dialog() is not None
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         clients = snapshot.clients
         current = self.links.current_item()
@@ -404,6 +410,8 @@ class SyncLogTab(_Tab):
     """Every record a sync touched; filtered by level and run; failed pushes can be retried."""
 
     retryRequested = Signal()
+    # "client" or "project" and its id: an entry about a record not linked, double-clicked.
+    linkRequested = Signal(str, int)
 
     LEVELS = (
         ("Needs attention", ATTENTION),
@@ -459,6 +467,22 @@ class SyncLogTab(_Tab):
         self._filter_changed(0)
         self.retry_button.clicked.connect(self.retryRequested)
         self.view.selectionModel().currentRowChanged.connect(self._show_detail)
+        self.view.doubleClicked.connect(self._double_clicked)
+
+    @staticmethod
+    def linkable(row: object) -> bool:
+        """An entry about a client or project, which the Clients & Projects tab can link."""
+        return (
+            isinstance(row, LogRow)
+            and row.entity_kind in ("client", "project")
+            and row.local_id is not None
+        )
+
+    @Slot(QModelIndex)
+    def _double_clicked(self, index: QModelIndex) -> None:
+        row = index.data(RowRole) if index.isValid() else None
+        if isinstance(row, LogRow) and row.local_id is not None and self.linkable(row):
+            self.linkRequested.emit(row.entity_kind, row.local_id)
 
     @Slot(int)
     def _filter_changed(self, _index: int) -> None:
@@ -473,7 +497,8 @@ class SyncLogTab(_Tab):
             return
         record = self.model.display(row, SyncLogTableModel.COL_RECORD)
         action = self.model.display(row, SyncLogTableModel.COL_ACTION)
-        self.detail.setText(f"{record} · {action}: {row.reason}")
+        hint = " (Double-click to link it.)" if self.linkable(row) and row.level != "info" else ""
+        self.detail.setText(f"{record} · {action}: {row.reason}{hint}")
         color = {"error": ERROR_COLOR, "warning": WARNING_COLOR}.get(row.level)
         self.detail.setStyleSheet(f"color: {color.name()};" if color is not None else "")
         self.detail.show()

@@ -392,3 +392,49 @@ def test_the_snapshot_counts_the_decisions_the_first_sync_waits_for(
     snapshot = load_snapshot(ctx.store, ctx.tokens)
     assert (snapshot.setup.links_needed, snapshot.setup.links_decided) == (3, 3)
     assert snapshot.create_requests == frozenset({("client", firm.other_client_id)})
+
+
+def test_the_sync_logs_advice_opens_the_chooser_for_that_record(
+    qtbot: Any, make_window: MakeWindow, ctx: AppContext, firm: Firm, customers: None
+) -> None:
+    from factor_desktop.store.models import SyncLogEntry
+    from factor_desktop.ui.models import RowRole
+    from factor_desktop.ui.snapshot import LogRow
+
+    reason = (
+        "The client 'Willow Creek School District' is not linked to a QuickBooks customer; "
+        "link it on the Clients & Projects tab or turn on auto-create (Settings: create "
+        "customers in QuickBooks)."
+    )
+    with ctx.store.session() as s:
+        s.add(
+            SyncLogEntry(
+                direction="push",
+                entity_kind="client",
+                local_id=firm.other_client_id,
+                label="Willow Creek School District",
+                action="blocked",
+                level="error",
+                reason=reason,
+            )
+        )
+    window = make_window()
+    wait_for_snapshot(qtbot, window)
+    window.tabs.setCurrentIndex(window.TAB_LOG)
+    log = window.log_tab
+    proxy = log.view.model()
+    rows = [proxy.index(r, 0) for r in range(proxy.rowCount())]
+    [index] = [
+        i for i in rows if isinstance(i.data(RowRole), LogRow) and i.data(RowRole).reason == reason
+    ]
+    log.view.setCurrentIndex(index)
+    assert log.detail.text().endswith("(Double-click to link it.)")
+    qtbot.waitUntil(lambda: log.view.viewport().isVisible())
+    rect = log.view.visualRect(index)
+    # (QTest's double-click reaches the view only after a click on the same cell.)
+    qtbot.mouseClick(log.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(log.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentIndex() == window.TAB_CLIENTS
+    dialog = window.clients_tab.links.link_dialog
+    assert isinstance(dialog, LinkDialog) and dialog.isVisible()
+    assert dialog.item.id == firm.other_client_id
