@@ -364,12 +364,15 @@ def load_snapshot(store: Store, tokens: TokenStore, now: datetime | None = None)
         settings = load_settings(session)
         conn = session.get(Connection, 1)
         connection = _connection_info(conn, tokens, settings.secret_storage, settings.environment)
-        customers, requests, setup = _links_and_setup(session, settings.auto_create_projects)
+        clients = _clients(session)
+        customers, requests, setup = _links_and_setup(
+            session, clients, settings.auto_create_projects
+        )
         snapshot = Snapshot(
             loaded_at=now,
             data_file=store.path,
             connection=connection,
-            clients=_clients(session),
+            clients=clients,
             service_types=_service_types(session),
             expense_types=_expense_types(session),
             tax_terms=_tax_terms(session),
@@ -794,9 +797,8 @@ def _balance(value: object) -> Decimal | None:
 
 
 def _links_and_setup(
-    session: Session, projects_mirrored: bool
+    session: Session, clients: tuple[ClientRow, ...], projects_mirrored: bool
 ) -> tuple[tuple[QboCustomerRow, ...], frozenset[tuple[str, int]], SetupProgress]:
-    clients = session.scalars(select(Client).options(selectinload(Client.projects))).all()
     requested = frozenset(create_requested(session))
     linked_to: dict[str, str] = {}
     needed = decided = 0
