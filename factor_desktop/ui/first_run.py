@@ -7,7 +7,7 @@ File > Import…, Sync > Refresh QuickBooks Lists (read only), the Mappings and 
 tabs, Preview and Sync Now. Nothing in the order writes to QuickBooks before the last step: the
 lists are read, mappings and links are saved in the firm's file, and the preview runs on a copy.
 
-The guide opens by itself while a profile is not set up and the administrator has not closed it;
+The guide opens by itself while a profile has never synced and the administrator has not closed it;
 closing it (or finishing the steps) is remembered in the window's settings, beside its geometry,
 and Help > Getting Started brings it back.
 """
@@ -290,7 +290,9 @@ class FirstRunGuide(QDockWidget):
         if not self._decided:
             # The first snapshot decides whether the guide opens by itself.
             self._decided = True
-            if self.complete:
+            # A profile that has synced before belongs to a returning user, even with a type
+            # left unmapped on purpose: the guide waits for Help > Getting Started.
+            if self.complete or snapshot.setup.syncs > 0:
                 self.remember_dismissed()
             elif not self.was_dismissed():
                 self.show()

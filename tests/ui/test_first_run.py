@@ -235,3 +235,17 @@ def test_the_demo_reaches_its_first_sync_through_the_guide_writing_last(
     assert all(_done(guide).values()), guide.steps
     assert _created_in_quickbooks(window) > 0
     assert guide.intro.text().startswith("All done")
+
+
+def test_a_profile_that_has_synced_does_not_open_the_guide(
+    qtbot: Any, make_window: MakeWindow, ctx: AppContext, firm: Firm
+) -> None:
+    # The firm has synced before (a partial run), with types still unmapped: a returning user.
+    mark_connected(ctx)
+    window = make_window()
+    wait_for_snapshot(qtbot, window)
+    guide = window.first_run
+    assert not guide.isVisible()
+    assert _done(guide)["sync"] and not _done(guide)["mappings"]
+    guide.show_action.trigger()
+    assert guide.isVisible()
