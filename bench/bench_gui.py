@@ -15,7 +15,10 @@ that follows it.
 Prints one JSON line per phase: ``gui_stall_open_<N>`` (the window reading and showing the
 firm), ``gui_stall_push_<N>`` (the pass; the issue's figure, limits 50 ms longest and 16 ms
 p99), ``gui_stall_after_<N>`` (the snapshot after the pass), and one ``gui_progress_<N>`` line
-with what the progress area said, sampled once a second.
+with what the progress area said, sampled once a second. Beside each gap figure: the most CPU
+the GUI thread itself used within one gap (``max_gui_cpu_ms``; a long gap in which it used little
+was a wait, for a core or for Python's GIL), and on the push line a reference heartbeat in a
+process of its own (``reference_*``: the delays any thread on the machine saw meanwhile).
 
 The platform is Qt's offscreen one unless QT_QPA_PLATFORM says otherwise (e.g. ``xcb`` under
 ``xvfb-run``).
@@ -103,6 +106,53 @@ def watch_stalls(state: dict[str, Any], threshold_s: float) -> None:
     threading.Thread(target=watch, name="stall-watch", daemon=True).start()
 
 
+# A process of its own that only sleeps 5 ms at a time and notes how late it wakes, from the
+# start of the push to the end of the refresh after it: the delays any thread on this machine
+# sees meanwhile, whatever the window does (on a shared, busy machine, a thread that waits for
+# a core can be late by a few hundred milliseconds).
+REFERENCE = """
+import json, sys, time
+gaps, last = [], time.perf_counter()
+try:
+    while True:
+        time.sleep(0.005)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+except KeyboardInterrupt:
+    print(json.dumps(gaps), flush=True)
+"""
+
+
+class Reference:
+    """The reference heartbeat's gaps over a stretch of the run."""
+
+    def __init__(self) -> None:
+        import subprocess
+
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", REFERENCE], stdout=subprocess.PIPE, text=True
+        )
+
+    def stop(self) -> list[float]:
+        import signal
+
+        self._process.send_signal(signal.SIGINT)
+        out, _ = self._process.communicate(timeout=30)
+        gaps: list[float] = json.loads(out or "[]")
+        return gaps
+
+
+def reference_figures(gaps: list[float]) -> dict[str, float]:
+    ms = [gap * 1000 for gap in gaps]
+    return {
+        "reference_max_ms": round(max(ms, default=0.0), 1),
+        "reference_p99_ms": round(percentile(ms, 0.99), 1),
+        "reference_over_50_ms": sum(1 for gap in ms if gap > LIMIT_MAX_MS),
+        "load_average": round(os.getloadavg()[0], 1),
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["FACTOR_DESKTOP_QBO_TIME_SCALE"] = str(args.time_scale)
@@ -137,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
         progress: list[tuple[float, str]] = []
         state: dict[str, Any] = {"phase": "open", "last": 0.0, "cpu": 0.0}
         sync_ids: list[int] = []
+        references: dict[str, Reference] = {}
+        reference_gaps: dict[str, list[float]] = {}
 
         started = time.perf_counter()
         marks["open"] = started
@@ -193,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
                 marks["opened"] = time.perf_counter()
                 switch("push")
                 marks["push"] = time.perf_counter()
+                references["push"] = Reference()
                 job = window.start_sync()
                 if job is None:
                     emit(figure="gui_bench", error="Sync Now was refused")
@@ -221,6 +274,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             heartbeat.stop()
             sampler.stop()
+            if "push" in references:  # it ran over the push and the refresh after it
+                reference_gaps["push"] = references["push"].stop()
             window.shutdown()
             window.close()
             store.close()
@@ -252,6 +307,7 @@ def run(args: argparse.Namespace) -> int:
                     created=(counts or {}).get("created"),
                     time_scale=args.time_scale,
                     heartbeat_ms=args.heartbeat_ms,
+                    **reference_figures(reference_gaps.get("push", [])),
                     firm_setup_s=round(setup, 1),
                     platform=platform,
                 )
