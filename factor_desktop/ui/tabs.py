@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.services.mappings import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
+from factor_desktop.ui.client_links import ClientLinks
 from factor_desktop.ui.formatting import (
     datetime_text,
     money_text,
@@ -42,7 +43,7 @@ from factor_desktop.ui.formatting import (
 )
 from factor_desktop.ui.invoice_actions import InvoiceActions
 from factor_desktop.ui.jobs import JobRunner
-from factor_desktop.ui.link_dialog import ClientLinks, kind_of
+from factor_desktop.ui.link_dialog import kind_of
 from factor_desktop.ui.models import (
     ATTENTION,
     ERROR_COLOR,
@@ -91,7 +92,7 @@ class _Tab(QWidget):
 
 class ClientsTab(_Tab):
     """Clients and projects beside the QuickBooks customers; linked, unlinked or marked for
-    creation by keyboard, by drag and drop or from suggestions (`links`, see link_dialog.py)."""
+    creation by keyboard, by drag and drop or from suggestions (`links`, see client_links.py)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from factor_desktop.app import AppContext
 from factor_desktop.services.links import create_requested
 from factor_desktop.store.models import Client, Project, QboRecord
+from factor_desktop.ui.client_links import ClientLinks
 from factor_desktop.ui.jobs import JobOutcome
 from factor_desktop.ui.link_dialog import (
-    ClientLinks,
     CustomerModel,
     LinkDialog,
     SuggestedLinksDialog,
