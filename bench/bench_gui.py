@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     from factor_desktop.ui.application import make_application
     from factor_desktop.ui.jobs import JobOutcome
     from factor_desktop.ui.main_window import MainWindow
-    from factor_desktop.ui.qt import new_event_loop
+    from factor_desktop.ui.qt import close_event_loop, new_event_loop
 
     with tempfile.TemporaryDirectory(prefix="bench-gui-") as folder, serve(args.time_scale) as qbo:
         scratch = Path(folder)
@@ -280,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
             window.close()
             store.close()
             asyncio.set_event_loop(None)
-            loop.close()
+            close_event_loop(loop)
 
         summary = state.get("summary")
         counts = getattr(summary, "counts", None)
