@@ -756,10 +756,22 @@ class MainWindow(QMainWindow):
         snapshot = self._snapshot
         minutes = snapshot.auto_sync_minutes if snapshot is not None else 0
         connected = snapshot is not None and snapshot.connection.state == "connected"
-        if minutes <= 0 or not connected:
+        # Nothing is written to QuickBooks before the administrator's own first sync, after the
+        # mappings and links were seen: the background sync starts only once one has run.
+        first_done = snapshot is not None and snapshot.last_sync is not None
+        if minutes <= 0 or not connected or not first_done:
             self.auto_sync_timer.stop()
             self.next_auto_sync = None
-            if minutes <= 0:
+            if minutes > 0 and connected:
+                self.next_sync_status.setText("Auto-sync starts after your first sync")
+                self.next_sync_status.setToolTip(
+                    "Check the mappings and links, preview, then press Sync Now; after that "
+                    f"Factor Desktop syncs every {minutes} min."
+                )
+                self._auto_sync_text = (
+                    f"Every {minutes} min, once you have run the first sync yourself"
+                )
+            elif minutes <= 0:
                 self.next_sync_status.setText("Auto-sync off")
                 self.next_sync_status.setToolTip(
                     "Choose an interval in File > Settings to sync in the background."

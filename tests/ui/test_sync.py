@@ -89,10 +89,10 @@ def test_sync_now_preview_retry_and_cancel(
     store = controller.demo.ctx.store
     assert window.sync_action.isEnabled()
     assert window.sync_status.text() == "No sync yet"
-    # The demo firm's 15-minute auto-sync runs while connected.
-    assert window.auto_sync_timer.isActive()
-    assert window.auto_sync_timer.interval() == 15 * 60_000
-    assert window.next_sync_status.text().startswith("Next sync ")
+    # Nothing goes to QuickBooks by itself before the administrator's first sync: the demo
+    # firm's 15-minute auto-sync waits for it.
+    assert not window.auto_sync_timer.isActive()
+    assert window.next_sync_status.text() == "Auto-sync starts after your first sync"
 
     # Progress comes from the worker thread (a direct connection runs where it is emitted).
     progress_threads: set[int] = set()
@@ -205,6 +205,13 @@ def test_auto_sync_interval_follows_the_setting(
     window = make_window()
     wait_for_snapshot(qtbot, window)
     assert window.sync_action.isEnabled()
+    # Never synced: the background sync waits for the administrator's first sync.
+    assert not window.auto_sync_timer.isActive()
+    assert "first sync" in window.connection_tab.auto_sync_label.text()
+    with ctx.store.session() as s:
+        now = datetime.now(UTC)
+        s.add(SyncRun(kind="sync", status="ok", started_at=now, finished_at=now, counts={}))
+    wait_for_snapshot(qtbot, window)
     assert window.auto_sync_timer.isActive()
     assert window.auto_sync_timer.interval() == 5 * 60_000
     assert window.next_auto_sync is not None
