@@ -178,8 +178,9 @@ class ProgressArea(QWidget):
         layout.addWidget(self.detail)
         layout.addWidget(self.cancel_button)
         self._started = 0.0
-        # When the first record of the queue was seen sent, and how many were sent by then.
-        self._sending_since: tuple[float, int] | None = None
+        # When the first record of the queue was seen sent, how many were sent by then, and
+        # during which step (the records count only while that step runs).
+        self._sending_since: tuple[float, int, int] | None = None
 
     def start(self, title: str) -> None:
         self._started = time.monotonic()
@@ -201,13 +202,15 @@ class ProgressArea(QWidget):
     ) -> None:
         """Step `done + 1` of `total` is running (`done == total`: finished).
 
-        While records of the queue are going out (`0 < sent < queued`), the bar and the text
-        count them instead: "3,120 of 10,000 sent · Sending invoices · about 4 min left", the
-        estimate from their pace since the first was seen sent.
+        While records of the queue are going out (`0 < sent < queued`, in the step where they
+        started to), the bar and the text count them instead: "3,120 of 10,000 sent · Sending
+        invoices · about 4 min left", the estimate from their pace since the first was seen
+        sent.
         """
         moment = now if now is not None else time.monotonic()
-        if 0 < sent < queued:
-            self._report_sending(step, sent, queued, moment)
+        sending_step = self._sending_since[2] if self._sending_since is not None else done
+        if 0 < sent < queued and done == sending_step:
+            self._report_sending(step, done, sent, queued, moment)
             return
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
@@ -219,10 +222,10 @@ class ProgressArea(QWidget):
             parts.append(left)
         self.detail.setText(" · ".join(parts))
 
-    def _report_sending(self, step: str, sent: int, queued: int, now: float) -> None:
+    def _report_sending(self, step: str, done: int, sent: int, queued: int, now: float) -> None:
         if self._sending_since is None:
-            self._sending_since = (now, sent)
-        since, sent_then = self._sending_since
+            self._sending_since = (now, sent, done)
+        since, sent_then, _step = self._sending_since
         self.bar.setRange(0, queued)
         self.bar.setValue(sent)
         parts = [f"{sent:,} of {queued:,} sent", step]

@@ -83,7 +83,10 @@ def test_the_progress_area_counts_records_and_says_the_time_left(qtbot: Any) -> 
     area.report("Sending invoices", 2, 4, now=start + 70, sent=2_000, queued=10_000)
     assert area.text() == "2,000 of 10,000 sent · Sending invoices · about 8 min left"
 
-    # Every record dealt with: the steps count again.
+    # The next step has begun before the last count came in: the steps count again.
+    area.report("Receiving payments and expenses", 3, 4, now=start + 590, sent=9_980, queued=10_000)
+    assert area.text().startswith("4 of 4 · Receiving payments and expenses")
+    # Every record dealt with: the steps count too.
     area.report(
         "Receiving payments and expenses", 3, 4, now=start + 600, sent=10_000, queued=10_000
     )
