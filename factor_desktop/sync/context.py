@@ -94,6 +94,7 @@ class SyncContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Progress = _no_progress
     counts: Counter[str] = field(default_factory=Counter)
+    # A preview's plan: its log on the scratch copy, read when the pass ends (`planned_entries`).
     planned: list[dict[str, Any]] = field(default_factory=list)
     # QuickBooks invoices this pass linked to Factor invoices rather than created: payments
     # applied to them before the link are older than the change cursors, so the pull reads them.
@@ -250,21 +251,6 @@ class SyncContext:
                 **(detail or {}),
             },
         )
-
-    def would(
-        self, *, direction: str, entity_kind: str, label: str, action: str, **extra: Any
-    ) -> None:
-        """In a preview pass: note a change the pass would make, instead of making it."""
-        self.planned.append(
-            {
-                "direction": direction,
-                "entity": entity_kind,
-                "label": label,
-                "action": action,
-                **extra,
-            }
-        )
-        self.counts[f"would_{action}"] += 1
 
 
 def planned_entries(session: Session, run_id: int) -> list[dict[str, Any]]:

@@ -195,7 +195,7 @@ class SyncEngine:
                 session.commit()
                 counts = dict(ctx.counts)
                 if preview:
-                    planned = planned_entries(session, run_id) + list(ctx.planned)
+                    ctx.planned = planned = planned_entries(session, run_id)
             except BaseException:
                 session.rollback()
                 raise

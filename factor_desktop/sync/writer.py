@@ -1,12 +1,14 @@
-"""Every write a sync pass makes to QuickBooks goes through one writer.
+"""Every write a sync pass makes to QuickBooks, and every receipt file it keeps, goes through one
+writer.
 
 A live pass writes with :class:`LiveWriter` (the QBO client: requestids, retries, pacing). A
 preview runs the very same steps against a scratch copy of the firm database with
 :class:`RecordingWriter`, which sends nothing: it answers each write as QuickBooks would (a new
 Id, a SyncToken, the entity echoed back, an invoice's total computed from its lines and tax) and
-keeps the list of what it was asked. Because the decisions are made by the same code in both
-cases, a preview cannot predict another sync than the one that follows it. Reads are not the
-writer's business: both kinds of pass read QuickBooks through the client.
+keeps the list of what it was asked; a receipt file it is given is not written to the cache.
+Because the decisions are made by the same code in both cases, a preview cannot predict another
+sync than the one that follows it. Reads are not the writer's business: both kinds of pass read
+QuickBooks through the client (a preview downloads the receipts a sync would, and keeps none).
 
 The pass chooses its writer once, in :func:`writer_for`; no step asks whether it is a preview.
 """
@@ -14,9 +16,12 @@ The pass chooses its writer once, in :func:`writer_for`; no step asks whether it
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 from factor_desktop.qbo.client import BatchItem, BatchResult, JsonDict, QboClient
@@ -26,7 +31,14 @@ from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
 from factor_desktop.qbo.ratelimit import RequestKind
 
-__all__ = ["LiveWriter", "QboWriter", "RecordedWrite", "RecordingWriter", "writer_for"]
+__all__ = [
+    "LiveWriter",
+    "QboWriter",
+    "RecordedWrite",
+    "RecordingWriter",
+    "write_atomically",
+    "writer_for",
+]
 
 _CENT = Decimal("0.01")
 
@@ -47,6 +59,25 @@ class QboWriter(Protocol):
     def wait_for(self, kind: RequestKind) -> float:
         """Seconds before a request of ``kind`` could go without waiting (0: now)."""
         ...
+
+    def save_file(self, path: Path, content: bytes) -> None:
+        """Keep a receipt's file in the attachment cache."""
+        ...
+
+
+def write_atomically(path: Path, content: bytes) -> None:
+    """Write `content` to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".receipt-", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class LiveWriter:
@@ -70,6 +101,9 @@ class LiveWriter:
     def wait_for(self, kind: RequestKind) -> float:
         limiter = self.client.rate_limiter
         return 0.0 if limiter is None else limiter.wait_for(kind)
+
+    def save_file(self, path: Path, content: bytes) -> None:
+        write_atomically(path, content)
 
 
 @dataclass(frozen=True)
@@ -104,6 +138,7 @@ class RecordingWriter:
     tax_rate: TaxRate = _no_rate
     reader: QboClient | None = None
     writes: list[RecordedWrite] = field(default_factory=list)
+    files: list[tuple[Path, int]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _answer(self, operation: str, entity: str, payload: Mapping[str, Any]) -> JsonDict:
@@ -207,6 +242,9 @@ class RecordingWriter:
 
     def wait_for(self, kind: RequestKind) -> float:
         return 0.0
+
+    def save_file(self, path: Path, content: bytes) -> None:
+        self.files.append((path, len(content)))
 
 
 def writer_for(client: QboClient, *, preview: bool, tax_rate: TaxRate = _no_rate) -> QboWriter:

@@ -137,7 +137,7 @@ class Rig:
             push_customers(ctx)
             push_outbox(ctx)
             session.commit()
-            ctx.planned[:0] = planned_entries(session, run.id)
+            ctx.planned = planned_entries(session, run.id)
         finally:
             session.close()
             scratch.close()

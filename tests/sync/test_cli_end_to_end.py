@@ -44,7 +44,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Path, SandboxServer]]:
 
 def _record_counts(counts: dict[str, int]) -> dict[str, int]:
     """What happened to records: the counts without the reading of lists and receipt files."""
-    skip = ("reference_", "would_", "downloaded")
+    skip = ("reference_",)
     return {k: v for k, v in counts.items() if v and not k.startswith(skip)}
 
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
@@ -27,7 +25,7 @@ from sqlalchemy import select
 from factor_desktop.qbo.client import JsonDict
 from factor_desktop.qbo.errors import QboAuthError, QboError
 from factor_desktop.store.models import Attachment
-from factor_desktop.sync.pull.common import DIRECTION, EXPENSE_TXNS, read_id, read_text
+from factor_desktop.sync.pull.common import EXPENSE_TXNS, read_id, read_text
 from factor_desktop.sync.pull.core import PullPass
 from factor_desktop.sync.pull.waiting import forget, remember
 from factor_desktop.sync.reference import is_deleted, ref_value
@@ -48,21 +46,6 @@ def _extension(attachment: Attachment) -> str:
         return suffix.lower()
     guessed = mimetypes.guess_extension(attachment.content_type or "") or ""
     return guessed if _EXTENSION.fullmatch(guessed) else ""
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write `content` to a temporary file beside `path`, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".receipt-", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def apply_attachable(p: PullPass, row: JsonDict) -> None:
@@ -172,15 +155,6 @@ def _download(p: PullPass, attachment: Attachment, row: JsonDict | None) -> None
     if _stored(p, attachment) or attachment.qbo_id is None:
         return
     label = f"{attachment.file_name} ({attachment.qbo_txn_type} {attachment.qbo_txn_id})"
-    if p.ctx.preview:
-        p.ctx.would(
-            direction=DIRECTION,
-            entity_kind="attachment",
-            label=label[:300],
-            action="download",
-            qbo_id=attachment.qbo_id,
-        )
-        return
     try:
         if row is not None:
             content = p.ctx.client.download_attachable(row)
@@ -208,7 +182,7 @@ def _download(p: PullPass, attachment: Attachment, row: JsonDict | None) -> None
     path = attachment_path(p.ctx.attachments_dir, attachment)
     assert path is not None
     if not path.is_file():
-        _write_atomically(path, content)
+        p.ctx.writer.save_file(path, content)
     p.session.flush()
     p.resolve("attachment", attachment.qbo_id, ("failed",))
     p.note(

@@ -125,7 +125,7 @@ def _apply_together(
 ) -> bool:
     """Apply a page in one savepoint; False, with nothing applied, when a record fails."""
     _load_expenses(p, entity, page)
-    counts, planned = p.ctx.counts.copy(), len(p.ctx.planned)
+    counts = p.ctx.counts.copy()
     p.savepoint()
     try:
         with p.session.begin_nested():
@@ -135,7 +135,6 @@ def _apply_together(
     except RECORD_ERRORS:
         p.ctx.counts.clear()
         p.ctx.counts.update(counts)
-        del p.ctx.planned[planned:]
         p.rolled_back()
         return False
     return True
@@ -181,7 +180,7 @@ def _apply_all(p: PullPass, changes: Changes) -> None:
 def _one(p: PullPass, entity: str, row: JsonDict, handler: Callable[[JsonDict], None]) -> None:
     """Apply one record in a savepoint of its own; a record that fails is logged and kept."""
     p.ctx.check_cancel()
-    counts, planned = p.ctx.counts.copy(), len(p.ctx.planned)
+    counts = p.ctx.counts.copy()
     p.savepoint()
     try:
         with p.session.begin_nested():
@@ -190,7 +189,6 @@ def _one(p: PullPass, entity: str, row: JsonDict, handler: Callable[[JsonDict], 
         # What the record had logged is rolled back with it; so is what it had counted.
         p.ctx.counts.clear()
         p.ctx.counts.update(counts)
-        del p.ctx.planned[planned:]
         p.rolled_back()
         _record_failed(p, entity, row, error)
 
