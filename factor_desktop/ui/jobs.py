@@ -98,12 +98,38 @@ class JobProgress:
 
 
 @dataclass(frozen=True)
+class JobFailure:
+    """Why a job failed, as it crosses to the GUI thread: the administrator's message, and what
+    a form needs to point at the cause (a ServiceError's `field`, a rule's or QuickBooks' `code`,
+    the error's type)."""
+
+    message: str
+    error_type: str
+    field: str | None = None
+    code: str | None = None
+    expected: bool = True
+
+    @classmethod
+    def of(cls, exc: BaseException, message: str | None = None) -> JobFailure:
+        field = getattr(exc, "field", None)
+        code = getattr(exc, "code", None)
+        return cls(
+            message=message if message is not None else str(exc),
+            error_type=type(exc).__name__,
+            field=field if isinstance(field, str) else None,
+            code=str(code) if code not in (None, "") else None,
+            expected=message is None,
+        )
+
+
+@dataclass(frozen=True)
 class JobOutcome:
     job_id: int
     kind: str
     result: Any = None
     error: str | None = None
     cancelled: bool = False
+    failure: JobFailure | None = None
 
     @property
     def ok(self) -> bool:
@@ -156,15 +182,13 @@ def execute(job: Job, env: JobEnv, report: Report) -> JobOutcome:
         if job.cancelled:
             return JobOutcome(job.id, job.kind, cancelled=True)
         log.info("%s failed: %s", job, exc)
-        return JobOutcome(job.id, job.kind, error=str(exc))
+        return JobOutcome(job.id, job.kind, error=str(exc), failure=JobFailure.of(exc))
     except Exception as exc:
         log.exception("%s failed unexpectedly", job)
-        return JobOutcome(
-            job.id,
-            job.kind,
-            error=f"Something went wrong ({type(exc).__name__}: {exc}). "
-            "The details are in the log file.",
+        message = (
+            f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the log file."
         )
+        return JobOutcome(job.id, job.kind, error=message, failure=JobFailure.of(exc, message))
     return JobOutcome(job.id, job.kind, result=result)
 
 

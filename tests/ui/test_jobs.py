@@ -9,11 +9,13 @@ import pytest
 from PySide6.QtCore import QObject, Slot
 
 from factor_desktop.app import AppContext
+from factor_desktop.services.errors import ServiceError
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.ui.jobs import (
     FinishConnectJob,
     Job,
     JobEnv,
+    JobFailure,
     JobOutcome,
     JobRunner,
     Report,
@@ -174,3 +176,42 @@ def test_shutdown_cancels_and_joins_the_worker(ctx: AppContext) -> None:
     assert log == []
     with pytest.raises(RuntimeError):
         runner.submit(SnapshotJob())
+
+
+class _Refused(Job):
+    """A job the service layer refuses, with the field and rule code a form points at."""
+
+    kind = "refused"
+    expected_errors = (ServiceError,)
+
+    def run(self, env: JobEnv, report: Any) -> Any:
+        raise ServiceError("The client needs a name.", field="name", code="name_required")
+
+
+class _Broken(Job):
+    kind = "broken"
+
+    def run(self, env: JobEnv, report: Any) -> Any:
+        raise KeyError("surprise")
+
+
+def test_a_failure_crosses_threads_typed_with_its_field_and_code(
+    qtbot: Any, runner: JobRunner
+) -> None:
+    outcomes: list[JobOutcome] = []
+    runner.jobFinished.connect(outcomes.append)
+    runner.submit(_Refused())
+    runner.submit(_Broken())
+    qtbot.waitUntil(lambda: len(outcomes) == 2, timeout=10_000)
+    refused, broken = outcomes
+    assert refused.failure == JobFailure(
+        message="The client needs a name.",
+        error_type="ServiceError",
+        field="name",
+        code="name_required",
+        expected=True,
+    )
+    assert refused.error == "The client needs a name."
+    assert broken.failure is not None and not broken.failure.expected
+    assert broken.failure.error_type == "KeyError" and broken.failure.field is None
+    assert broken.error is not None and "log file" in broken.error
