@@ -69,6 +69,10 @@ class ConnectionTab(QWidget):
         self.message_banner = Banner("error")
         dismiss = self.message_banner.add_button("Dismiss")
         dismiss.clicked.connect(self.message_banner.clear)
+        # What opening the firm database had to do (restored from its backup after a crash).
+        self.store_banner = Banner("warning")
+        understood = self.store_banner.add_button("Understood")
+        understood.clicked.connect(self.store_banner.clear)
 
         # The company.
         self.company_label = _value_label()
@@ -160,6 +164,7 @@ class ConnectionTab(QWidget):
         column.setContentsMargins(16, 16, 16, 16)
         column.setSpacing(12)
         for banner in (
+            self.store_banner,
             self.activity_banner,
             self.unreachable_banner,
             self.reconnect_banner,

@@ -207,6 +207,10 @@ class MainWindow(QMainWindow):
         self.last_notification: tuple[str, str] | None = None
 
         self.connection_tab = ConnectionTab()
+        if store.notices:
+            self.connection_tab.store_banner.show_message(
+                "The firm database was repaired when it was opened", "\n".join(store.notices)
+            )
         self.clients_tab = ClientsTab()
         self.mappings_tab = MappingsTab()
         self.invoices_tab = InvoicesTab()
