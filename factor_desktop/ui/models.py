@@ -85,18 +85,57 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: tuple[R, ...] = ()
+        # The rows as given (the store's order), and the column and order they are shown in.
+        self._given: tuple[R, ...] = ()
+        self._order: tuple[int, Qt.SortOrder] = (-1, Qt.SortOrder.AscendingOrder)
 
     # -- the one way in ---------------------------------------------------------------------
 
     def set_rows(self, rows: Sequence[R]) -> bool:
-        """Show these rows. Equal rows change nothing (selection and scrolling stay)."""
+        """Show these rows (in the chosen order). Equal rows change nothing (selection and
+        scrolling stay)."""
         rows = tuple(rows)
-        if rows == self._rows:
+        if rows == self._given:
             return False
         self.beginResetModel()
-        self._rows = rows
+        self._given = rows
+        self._rows = self._ordered(rows)
         self.endResetModel()
         return True
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Show the rows ordered by `column`'s sort key (-1: as given), each row's key computed
+        once. (A sorting proxy asks for two keys at every comparison: 165,000 calls into Python
+        to sort 10,000 rows, over a second of the GUI thread, and again at every change.)"""
+        if (column, order) == self._order:
+            return
+        self.layoutAboutToBeChanged.emit()
+        before = self._rows
+        self._order = (column, order)
+        self._rows = self._ordered(self._given)
+        position = {id(row): n for n, row in enumerate(self._rows)}
+        old = self.persistentIndexList()
+        new = [
+            self.index(position[id(before[index.row()])], index.column())
+            if 0 <= index.row() < len(before)
+            else QModelIndex()
+            for index in old
+        ]
+        self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
+
+    def _ordered(self, rows: tuple[R, ...]) -> tuple[R, ...]:
+        column, order = self._order
+        if not 0 <= column < len(self.HEADERS):
+            return rows
+        keys: list[Any] = [self.sort_key(row, column) for row in rows]
+        descending = order == Qt.SortOrder.DescendingOrder
+        try:
+            positions = sorted(range(len(rows)), key=keys.__getitem__, reverse=descending)
+        except TypeError:  # keys of mixed types (None among text): compare them as text
+            keys = [(key is None, str(key)) for key in keys]
+            positions = sorted(range(len(rows)), key=keys.__getitem__, reverse=descending)
+        return tuple(rows[n] for n in positions)
 
     def rows(self) -> tuple[R, ...]:
         return self._rows
@@ -453,7 +492,19 @@ ATTENTION = "attention"
 ATTENTION_STATES = frozenset({"waiting", "failed", "mismatched"})
 
 
-class SyncLogFilter(QSortFilterProxyModel):
+class RowSortProxy(QSortFilterProxyModel):
+    """A proxy that leaves sorting to its `RowTableModel` (see `RowTableModel.sort`) and keeps
+    the model's order; other models it sorts as Qt does."""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        source = self.sourceModel()
+        if isinstance(source, RowTableModel):
+            source.sort(column, order)  # this proxy stays unsorted: it keeps the model's order
+        else:
+            super().sort(column, order)
+
+
+class SyncLogFilter(RowSortProxy):
     """The Sync Log's view of its model: what needs attention now, one level or all, one run or
     all; sortable."""
 
@@ -1092,6 +1143,7 @@ __all__ = [
     "MappingTableModel",
     "QboCandidateModel",
     "RowRole",
+    "RowSortProxy",
     "RowTableModel",
     "ServiceTypeMappingModel",
     "SortRole",

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.ui.colors import banner_colors, shade
-from factor_desktop.ui.models import RowTableModel, SortRole
+from factor_desktop.ui.models import RowSortProxy, RowTableModel, SortRole
 
 
 class Banner(QFrame):
@@ -133,10 +133,11 @@ def make_table(
     """A sortable, read-only table with alternating rows over `model`.
 
     `stretch_columns` share the width left over; the others fit their contents. `proxy` (a
-    filter, say) sits between the model and the view; by default a plain sorting proxy does.
+    filter, say) sits between the model and the view; by default a `RowSortProxy`, which
+    leaves sorting to the model (each row's key computed once).
     """
     if proxy is None:
-        proxy = QSortFilterProxyModel(model)
+        proxy = RowSortProxy(model)
     proxy.setSourceModel(model)
     proxy.setSortRole(SortRole)
     proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
