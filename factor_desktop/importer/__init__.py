@@ -27,6 +27,7 @@ __all__ = [
     "demo_firm_text",
     "import_bundle",
     "import_demo",
+    "import_into",
     "import_path",
     "read_json",
     "read_path",

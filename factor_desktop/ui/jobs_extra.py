@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from factor_desktop.importer import ImportRejected, ImportSummary, Problem, import_path
+from factor_desktop.importer import ImportRejected, ImportSummary, Problem, import_into, read_path
 from factor_desktop.settings import Settings, SettingsError, load_settings, save_settings
 from factor_desktop.ui.jobs import Job, JobEnv, Report, SyncJob, SyncProgress
 
@@ -60,6 +60,14 @@ class ImportResult:
         return self.summary is not None
 
 
+@dataclass(frozen=True)
+class ImportProgress:
+    """How many of an import's records have been read into the store so far."""
+
+    done: int
+    total: int
+
+
 class ImportJob(Job):
     """Import a JSON file, a CSV file or a folder of CSV files, all or nothing."""
 
@@ -71,8 +79,11 @@ class ImportJob(Job):
         self.path = path
 
     def run(self, env: JobEnv, report: Report) -> ImportResult:
+        def progress(done: int, total: int) -> None:
+            report(ImportProgress(done, total))
+
         try:
-            summary = import_path(env.store, self.path)
+            summary = import_into(env.store, read_path(self.path), progress)
         except ImportRejected as rejected:
             return ImportResult(str(self.path), None, tuple(rejected.problems))
         return ImportResult(str(self.path), summary)

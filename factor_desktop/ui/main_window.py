@@ -64,7 +64,7 @@ from factor_desktop.ui.jobs import (
     SyncProgress,
     default_env_factory,
 )
-from factor_desktop.ui.jobs_extra import ImportJob, ImportResult, RefreshListsJob
+from factor_desktop.ui.jobs_extra import ImportJob, ImportProgress, ImportResult, RefreshListsJob
 from factor_desktop.ui.menus import about_box, build_menus, documentation_path, tip
 from factor_desktop.ui.projects_view import ProjectsView
 from factor_desktop.ui.selftest_gui import SelfTestDialog
@@ -613,6 +613,14 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_job_progress(self, event: JobProgress) -> None:
+        if self.import_job is not None and event.job_id == self.import_job.id:
+            if isinstance(event.payload, ImportProgress):
+                done, total = event.payload.done, event.payload.total
+                self.statusBar().showMessage(
+                    f"Importing {self.import_job.path.name}: {done:,} of {total:,} records…",
+                    10_000,
+                )
+            return
         if self.sync_job is None or event.job_id != self.sync_job.id:
             return
         progress = event.payload
