@@ -34,7 +34,7 @@ from factor_desktop.store.models import (
     SyncLogEntry,
 )
 from factor_desktop.store.models import Mapping as TypeMapping
-from factor_desktop.sync.context import SyncContext
+from factor_desktop.sync.context import ATTENTION_ACTIONS, SyncContext
 from factor_desktop.sync.pull.common import DIRECTION, WAITING
 from factor_desktop.sync.reference import ref_name, ref_value
 
@@ -169,13 +169,14 @@ class PullPass:
         """Log what happened to one record (a preview's plan is its log on the scratch copy).
 
         `local_record`: the record, when it may not be written yet (`local_id` None): the entry
-        takes its id when the page is committed. `once`: not logged again while the same entry
-        stands unresolved in the log (it is still counted, so a pass that leaves something
-        blocked or failed is not reported as clean).
+        takes its id when the page is committed. `once`: not logged or counted again while the
+        same entry stands unresolved in the log (the record still needs attention, so a pass
+        that leaves something blocked or failed is not reported as clean).
         """
         label = label[:300]
         if once and self.standing(entity_kind, qbo_id, action, reason):
-            self.ctx.counts[action] += 1
+            if action in ATTENTION_ACTIONS:
+                self.ctx.attention += 1
             return
         entry = self.ctx.log(
             direction=DIRECTION,
