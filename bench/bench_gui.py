@@ -111,16 +111,16 @@ def watch_stalls(state: dict[str, Any], threshold_s: float) -> None:
 # sees meanwhile, whatever the window does (on a shared, busy machine, a thread that waits for
 # a core can be late by a few hundred milliseconds).
 REFERENCE = """
-import json, sys, time
+import json, signal, time
+stop = []
+signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
 gaps, last = [], time.perf_counter()
-try:
-    while True:
-        time.sleep(0.005)
-        now = time.perf_counter()
-        gaps.append(now - last)
-        last = now
-except KeyboardInterrupt:
-    print(json.dumps(gaps), flush=True)
+while not stop:
+    time.sleep(0.005)
+    now = time.perf_counter()
+    gaps.append(now - last)
+    last = now
+print(json.dumps(gaps), flush=True)
 """
 
 
@@ -136,9 +136,15 @@ class Reference:
 
     def stop(self) -> list[float]:
         import signal
+        import subprocess
 
-        self._process.send_signal(signal.SIGINT)
-        out, _ = self._process.communicate(timeout=30)
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self._process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            return []
         gaps: list[float] = json.loads(out or "[]")
         return gaps
 
