@@ -32,9 +32,9 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from factor_desktop.store.attachments import attachment_path
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import Attachment, Expense, SyncLogEntry
-from factor_desktop.sync.pull import attachment_path
 
 log = logging.getLogger(__name__)
 

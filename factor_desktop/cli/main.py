@@ -383,7 +383,28 @@ def _add_sandbox(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 # --- parser ----------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: The commands that open the window: their start is timed to the first paint, so the parser
+#: they are read with leaves out the other commands (whose modules take most of a second to
+#: import).
+WINDOW_COMMANDS = ("gui", "demo")
+_GLOBAL_WITH_VALUE = ("--data-dir", "--profile")
+
+
+def window_command(argv: Sequence[str]) -> bool:
+    """Whether `argv` names a window command (after the global options)."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _GLOBAL_WITH_VALUE:
+            next(tokens, None)
+        elif token.startswith("-"):
+            continue
+        else:
+            return token in WINDOW_COMMANDS
+    return False
+
+
+def build_parser(*, window_only: bool = False) -> argparse.ArgumentParser:
+    """The command line; `window_only` knows just the commands that open the window."""
     parser = argparse.ArgumentParser(
         prog="factor-desktop",
         description="Factor Desktop keeps a firm's Factor records and its QuickBooks Online "
@@ -411,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="open the main window on the demo firm and a local sandbox")
     p.add_argument("--fresh", action="store_true", help="start the demo from scratch")
     p.set_defaults(handler=cmd_demo)
+    if window_only:
+        return parser
 
     _add_sandbox(sub)
 
@@ -499,8 +522,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(window_only=window_command(given))
+    args = parser.parse_args(given)
     if args.command is None:
         args = parser.parse_args([*(argv or sys.argv[1:]), "gui"])
     if args.command not in ("sandbox", "self-test"):  # the self-test logs in its own folder

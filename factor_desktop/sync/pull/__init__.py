@@ -21,8 +21,8 @@ Preview
 
 from __future__ import annotations
 
+from factor_desktop.store.attachments import attachment_path
 from factor_desktop.sync.pull.common import PULL_ENTITIES, WAITING
-from factor_desktop.sync.pull.receipts import attachment_path
 from factor_desktop.sync.pull.run import pull_changes
 
 __all__ = ["PULL_ENTITIES", "WAITING", "attachment_path", "pull_changes"]

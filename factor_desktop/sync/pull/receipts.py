@@ -16,36 +16,17 @@ downloaded.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
-import re
-from pathlib import Path
 
 from sqlalchemy import select
 
 from factor_desktop.qbo.client import JsonDict
 from factor_desktop.qbo.errors import QboAuthError, QboError
+from factor_desktop.store.attachments import attachment_path
 from factor_desktop.store.models import Attachment
 from factor_desktop.sync.pull.common import EXPENSE_TXNS, read_id, read_text
 from factor_desktop.sync.pull.core import PullPass
 from factor_desktop.sync.pull.waiting import forget, remember
 from factor_desktop.sync.reference import is_deleted, ref_value
-
-_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
-
-
-def attachment_path(attachments_dir: Path, attachment: Attachment) -> Path | None:
-    """Where a downloaded receipt's file is kept, or None when it has not been downloaded."""
-    if attachment.sha256 is None or attachment.downloaded_at is None:
-        return None
-    return attachments_dir / f"{attachment.sha256}{_extension(attachment)}"
-
-
-def _extension(attachment: Attachment) -> str:
-    suffix = Path(attachment.file_name).suffix
-    if _EXTENSION.fullmatch(suffix):
-        return suffix.lower()
-    guessed = mimetypes.guess_extension(attachment.content_type or "") or ""
-    return guessed if _EXTENSION.fullmatch(guessed) else ""
 
 
 def apply_attachable(p: PullPass, row: JsonDict) -> None:
