@@ -287,6 +287,10 @@ def test_cli_connect_no_browser_against_the_sandbox_command(tmp_path: Path) -> N
         )
         assert connect.stdout is not None
         url = connect.stdout.readline().strip()
+        if not url:  # the command ended before printing the link: say why
+            connect.wait(timeout=30)
+            assert connect.stderr is not None
+            raise AssertionError(f"connect printed no link: {connect.stderr.read()}")
         assert url.startswith(info["base_url"]) and "state=" in url
         assert requests.get(url, timeout=10).status_code == 200
         out, err = connect.communicate(timeout=30)
