@@ -4,11 +4,12 @@ writer.
 A live pass writes with :class:`LiveWriter` (the QBO client: requestids, retries, pacing). A
 preview runs the very same steps against a scratch copy of the firm database with
 :class:`RecordingWriter`, which sends nothing: it answers each write as QuickBooks would (a new
-Id, a SyncToken, the entity echoed back, an invoice's total computed from its lines and tax) and
-keeps the list of what it was asked; a receipt file it is given is not written to the cache.
-Because the decisions are made by the same code in both cases, a preview cannot predict another
-sync than the one that follows it. Reads are not the writer's business: both kinds of pass read
-QuickBooks through the client (a preview downloads the receipts a sync would, and keeps none).
+Id, a SyncToken, the entity echoed back, an invoice's total computed from its lines and tax),
+and a receipt file it is given is not written to the cache; what the preview did is its log on
+the copy. Because the decisions are made by the same code in both cases, a preview cannot predict
+another sync than the one that follows it. Reads are not the writer's business: both kinds of
+pass read QuickBooks through the client (a preview downloads the receipts a sync would, and
+keeps none).
 
 The pass chooses its writer once, in :func:`writer_for`; no step asks whether it is a preview.
 """
@@ -34,7 +35,6 @@ from factor_desktop.qbo.ratelimit import RequestKind
 __all__ = [
     "LiveWriter",
     "QboWriter",
-    "RecordedWrite",
     "RecordingWriter",
     "write_atomically",
     "writer_for",
@@ -106,17 +106,6 @@ class LiveWriter:
         write_atomically(path, content)
 
 
-@dataclass(frozen=True)
-class RecordedWrite:
-    """One write a preview was asked to make."""
-
-    operation: str
-    entity: str
-    payload: JsonDict
-    request_id: str
-    answer: JsonDict
-
-
 TaxRate = Callable[[str], Decimal | None]
 
 
@@ -126,7 +115,7 @@ def _no_rate(_tax_code_id: str) -> Decimal | None:
 
 @dataclass
 class RecordingWriter:
-    """Answers writes as QuickBooks would, sends nothing, and remembers them.
+    """Answers writes as QuickBooks would and sends nothing.
 
     ``tax_rate`` gives a tax code's effective rate in percent (None when unknown), so an
     invoice's predicted total includes the tax QuickBooks would compute; when the invoice says
@@ -137,8 +126,6 @@ class RecordingWriter:
 
     tax_rate: TaxRate = _no_rate
     reader: QboClient | None = None
-    writes: list[RecordedWrite] = field(default_factory=list)
-    files: list[tuple[Path, int]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _answer(self, operation: str, entity: str, payload: Mapping[str, Any]) -> JsonDict:
@@ -186,13 +173,6 @@ class RecordingWriter:
                     tax = (taxable * rate / 100).quantize(_CENT, ROUND_HALF_UP)
         return float((subtotal + tax).quantize(_CENT, ROUND_HALF_UP))
 
-    def _record(
-        self, operation: str, entity: str, payload: Mapping[str, Any], request_id: str
-    ) -> JsonDict:
-        answer = self._answer(operation, entity, payload)
-        self.writes.append(RecordedWrite(operation, entity, dict(payload), request_id, answer))
-        return dict(answer)
-
     def _refusal(self, entity: str, payload: Mapping[str, Any]) -> QboValidationError | None:
         """The refusal QuickBooks would answer the create with, as far as a read can tell."""
         number = payload.get("DocNumber")
@@ -218,14 +198,14 @@ class RecordingWriter:
         refusal = self._refusal(entity, payload)
         if refusal is not None:
             raise refusal
-        return self._record("create", entity, payload, request_id)
+        return self._answer("create", entity, payload)
 
     def update(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
-        return self._record("update", entity, payload, request_id)
+        return self._answer("update", entity, payload)
 
     def void(self, entity: str, entity_id: str, sync_token: str, *, request_id: str) -> JsonDict:
         body = {"Id": entity_id, "SyncToken": sync_token}
-        return self._record("void", entity, body, request_id)
+        return self._answer("void", entity, body)
 
     def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]:
         results: list[BatchResult] = []
@@ -236,7 +216,7 @@ class RecordingWriter:
             if refusal is not None and item.operation == "create":
                 results.append(BatchResult(item.bid, item, error=refusal))
                 continue
-            answer = self._record(item.operation, item.entity, item.payload, request_id)
+            answer = self._answer(item.operation, item.entity, item.payload)
             results.append(BatchResult(item.bid, item, data=answer))
         return results
 
@@ -244,7 +224,7 @@ class RecordingWriter:
         return 0.0
 
     def save_file(self, path: Path, content: bytes) -> None:
-        self.files.append((path, len(content)))
+        return None  # a preview keeps no file
 
 
 def writer_for(client: QboClient, *, preview: bool, tax_rate: TaxRate = _no_rate) -> QboWriter:
