@@ -323,9 +323,8 @@ class FirstRunGuide(QDockWidget):
         if snapshot.setup.syncs or snapshot.auto_sync_minutes <= 0:
             return ""
         return (
-            f"Automatic sync is on (every {snapshot.auto_sync_minutes} min): once connected it "
-            "runs the first sync by itself. To go step by step, turn it off in File > Settings "
-            "until the first sync is done."
+            f"Automatic sync (every {snapshot.auto_sync_minutes} min) starts after the first "
+            "sync you run yourself: until then nothing goes to QuickBooks on its own."
         )
 
     # -- where each step is done -------------------------------------------------------------
