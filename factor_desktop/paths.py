@@ -46,9 +46,19 @@ def private_dir(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Create `path` empty if it is missing, and make it readable by this user only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE_MODE)
-    os.close(fd)
+    """Create `path` empty if it is missing, and make it readable by this user only.
+
+    A file that exists is never opened here: closing any descriptor of a database file drops
+    every POSIX lock this process holds on it, SQLite's included, and another process could then
+    take the file for its own (deleting the write-ahead log under this process's connections).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
     _tighten(path, PRIVATE_FILE_MODE)
     return path
 
