@@ -44,7 +44,13 @@ _CENT = Decimal("0.01")
 
 
 class QboWriter(Protocol):
-    """What a sync step may change in QuickBooks."""
+    """What a sync step may change in QuickBooks.
+
+    ``created`` holds the Ids of the objects this writer created, by entity: a full read taken
+    before those writes cannot say they are gone.
+    """
+
+    created: dict[str, set[str]]
 
     def create(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict: ...
 
@@ -80,14 +86,29 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
+def _note_created(created: dict[str, set[str]], entity: str, answer: Mapping[str, Any]) -> None:
+    if answer.get("Id") not in (None, ""):
+        created.setdefault(entity, set()).add(str(answer["Id"]))
+
+
+def _note_batch(created: dict[str, set[str]], results: Sequence[BatchResult]) -> None:
+    for result in results:
+        item = result.item
+        if result.data is not None and item.operation == "create" and item.entity is not None:
+            _note_created(created, item.entity, result.data)
+
+
 class LiveWriter:
     """Writes go to QuickBooks through the client."""
 
     def __init__(self, client: QboClient) -> None:
         self.client = client
+        self.created: dict[str, set[str]] = {}
 
     def create(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
-        return self.client.create(entity, payload, request_id=request_id)
+        answer = self.client.create(entity, payload, request_id=request_id)
+        _note_created(self.created, entity, answer)
+        return answer
 
     def update(self, entity: str, payload: Mapping[str, Any], *, request_id: str) -> JsonDict:
         return self.client.update(entity, payload, request_id=request_id)
@@ -96,7 +117,9 @@ class LiveWriter:
         return self.client.void(entity, entity_id, sync_token, request_id=request_id)
 
     def batch(self, items: Sequence[BatchItem], *, request_id: str) -> list[BatchResult]:
-        return self.client.batch(items, request_id=request_id)
+        results = self.client.batch(items, request_id=request_id)
+        _note_batch(self.created, results)
+        return results
 
     def wait_for(self, kind: RequestKind) -> float:
         limiter = self.client.rate_limiter
@@ -126,12 +149,14 @@ class RecordingWriter:
 
     tax_rate: TaxRate = _no_rate
     reader: QboClient | None = None
+    created: dict[str, set[str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _answer(self, operation: str, entity: str, payload: Mapping[str, Any]) -> JsonDict:
         answer: JsonDict = dict(payload)
         if operation == "create":
             answer["Id"] = f"preview-{next(self._ids)}"
+            _note_created(self.created, entity, answer)
             answer["SyncToken"] = "0"
             answer.setdefault("Active", True)
             if entity == "Customer":

@@ -210,7 +210,12 @@ def _record_failed(p: PullPass, entity: str, row: JsonDict, error: Exception) ->
 
 
 def _missing_from_full_read(p: PullPass, entity: str, present: set[str]) -> None:
-    """A full read is complete: Factor's twins of records it did not return are gone."""
+    """A full read is complete: Factor's twins of records it did not return are gone.
+
+    Except what this pass created: a read taken before those writes (a preview's are never in
+    QuickBooks at all) cannot speak for them.
+    """
+    present = present | p.ctx.writer.created.get(entity, set())
     prune(p, entity, present)
     gone: set[str] = set()
     if entity in EXPENSE_TXNS:
