@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.ui.formatting import plain_error
+from factor_desktop.ui.formatting import money_text, plain_error
 from factor_desktop.ui.models import DIRECTIONS, ERROR_COLOR, WARNING_COLOR, RowTableModel
 from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
 
@@ -23,7 +25,22 @@ if TYPE_CHECKING:
     from factor_desktop.sync.engine import SyncSummary
 
 # Keys of a planned change that have a column of their own, or say nothing to the administrator.
-_SHOWN = ("action", "direction", "entity", "label", "reason", "local_id")
+# Said by other columns, or by the row's colour (the level).
+_SHOWN = ("action", "direction", "entity", "label", "reason", "local_id", "level")
+_MONEY = ("total", "qbo_total")
+_NAMES = {"qbo_id": "QuickBooks Id", "qbo_total": "QuickBooks total", "customer_id": "customer Id"}
+
+
+def _extra(row: dict[str, Any], key: str, value: Any) -> str | None:
+    """One detail of a planned change in words, or None when it adds nothing."""
+    if key in _SHOWN or value in (None, "", [], {}):
+        return None
+    if key == "full_name" and str(value) == str(row.get("label", "")):
+        return None  # the record's name already says it
+    if key in _MONEY:
+        with contextlib.suppress(InvalidOperation):
+            value = money_text(Decimal(str(value)))
+    return f"{_NAMES.get(key, _words(key))}: {value}"
 
 
 # A planned change names its action as a verb ("create") or as what happened ("blocked").
@@ -77,11 +94,7 @@ class PlannedChangesModel(RowTableModel[dict[str, Any]]):
             entity = _words(str(row.get("entity", ""))).capitalize()
             return f"{entity} {row.get('label', '')}".strip()
         if column == self.COL_DETAILS:
-            extras = [
-                f"{_words(k)}: {v}"
-                for k, v in row.items()
-                if k not in _SHOWN and v not in (None, "", [], {})
-            ]
+            extras = [text for k, v in row.items() if (text := _extra(row, k, v)) is not None]
             reason = row.get("reason")
             return " · ".join([*([str(reason)] if reason else []), *extras])
         return ""

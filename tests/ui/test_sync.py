@@ -395,7 +395,7 @@ def test_the_preview_dialog_reads_planned_changes(qtbot: Any) -> None:
             "Invoice INV-0001",
             "The service type 'Programming' is not mapped.",
         ],
-        ["Download", "From QuickBooks", "Attachment receipt.png", "qbo id: 9"],
+        ["Download", "From QuickBooks", "Attachment receipt.png", "QuickBooks Id: 9"],
     ]
     assert "12 requests" in dialog.note.text()
     dialog.set_sync_allowed(False, "A sync is running; wait for it or cancel it.")
