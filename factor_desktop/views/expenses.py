@@ -33,6 +33,7 @@ def _billed_on(session: Session) -> dict[int, str]:
             .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
             .where(InvoiceLine.expense_id.is_not(None))
         )
+        if expense_id is not None
     }
 
 
