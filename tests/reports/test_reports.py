@@ -138,8 +138,7 @@ def test_invoices_json(store: Store) -> None:
                     "position": 2,
                     "kind": "expense",
                     "description": (
-                        "Printing & Reproduction - Bay Blueprint - Presentation boards - "
-                        "2024-09-03"
+                        "Printing & Reproduction - Bay Blueprint - Presentation boards - 2024-09-03"
                     ),
                     "service_type": None,
                     "expense_type": "Printing & Reproduction",
