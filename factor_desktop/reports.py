@@ -145,22 +145,26 @@ def invoice_row(row: InvoiceRow) -> dict[str, Value]:
 
 
 def invoice_notes(rows: Sequence[InvoiceRow]) -> tuple[str, ...]:
-    """What holds each invoice back from QuickBooks, or differs there, and the fix, in words."""
+    """What holds each invoice back from QuickBooks, or differs there, and the fix, in words
+    (the window's "Needs attention")."""
     notes: list[str] = []
     for row in rows:
-        label = f"Invoice {row.number or f'draft {row.id}'}"
+        label = row.number or f"Draft {row.id}"
         if row.blocked_reason:
-            notes.append(f"{label} is not in QuickBooks ({row.qbo_state}): {row.blocked_reason}")
+            notes.append(f"{label} ({row.qbo_state}): {row.blocked_reason}")
             if row.fix:
-                notes.append(f"  {FIX_HINTS[row.fix]}")
+                notes.append(f"  Fix: {FIX_HINTS[row.fix]}")
         if row.mismatched:
-            text = f"{label} differs in QuickBooks:"
+            text = f"{label} (total differs):"
             if row.qbo_total is not None:
-                text += f" its total there is {row.qbo_total:,.2f}, Factor's {row.total:,.2f}."
+                text += (
+                    f" QuickBooks' total {row.qbo_total:,.2f} differs from Factor's "
+                    f"{row.total:,.2f}."
+                )
             if row.mismatch_reason:
                 text += f" {row.mismatch_reason}"
             notes.append(text)
-    return tuple(notes)
+    return ("Needs attention:", *notes) if notes else ()
 
 
 def invoices_report(session: Session) -> Report:

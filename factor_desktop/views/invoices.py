@@ -25,14 +25,12 @@ from factor_desktop.store.models import (
 from factor_desktop.views.rows import InvoiceLineRow, InvoiceRow
 
 # What to do about each fix, in the command line's words (the window offers a button instead).
+# A blocked invoice is tried again by every sync; a failed one waits for a retry.
 FIX_HINTS = {
-    "map": (
-        "Map it with `factor-desktop map` (or on the Mappings tab), "
-        "then run `factor-desktop sync --retry`."
-    ),
+    "map": "Map it with `factor-desktop map` (or on the Mappings tab); the next sync sends it.",
     "link": (
-        "Link it with `factor-desktop link` (or on the Clients & Projects tab), "
-        "then run `factor-desktop sync --retry`."
+        "Link it with `factor-desktop link` (or on the Clients & Projects tab); "
+        "the next sync sends it."
     ),
     "retry": "Run `factor-desktop sync --retry` to send it again.",
 }

@@ -144,19 +144,23 @@ def test_the_invoices_tab_and_report_invoices_agree(
         (mismatched,) = [r for r in report.values() if r["quickbooks"] == "mismatched"]
         assert Decimal(mismatched["qbo_total"]) == Decimal(mismatched["total"]) + 1
 
-        # The text table says the same: each blocked invoice's state, its reason and its fix
-        # under the table, and the total that differs.
+        # The text table says the same: each blocked invoice's state and fix in its row, and
+        # under the table, what needs attention: its reason and its fix, and the total that
+        # differs.
         text = _report(synced_demo, capsys)
-        table, _, notes = text.partition("\n\n")
+        table, _, notes = text.partition("\n\nNeeds attention:\n")
+        assert notes, text
         for printed in blocked:
             line = next(t for t in table.splitlines() if f" {printed['number']} " in t)
             assert line.split()[-2:] == ["blocked", "map"]
             assert (
-                f"Invoice {printed['number']} is not in QuickBooks (blocked): "
-                f"{printed['blocked_reason']}\n  {FIX_HINTS['map']}"
+                f"{printed['number']} (blocked): {printed['blocked_reason']}\n"
+                f"  Fix: {FIX_HINTS['map']}"
             ) in notes
-        assert f"Invoice {mismatched['number']} differs in QuickBooks:" in notes
+        assert f"{mismatched['number']} (total differs): QuickBooks' total " in notes
         assert "QuickBooks recalculated the tax" in notes
+        sent = next(r for r in report.values() if r["quickbooks"] == "sent")
+        assert f"{sent['number']} (" not in notes, "nothing to say about a sent invoice"
     finally:
         window.shutdown()
     assert not window.runner.running
