@@ -169,7 +169,7 @@ def invoice_notes(rows: Sequence[InvoiceRow]) -> tuple[str, ...]:
 
 def invoices_report(session: Session) -> Report:
     attachments = attachments_dir_of(session)
-    found = load_invoices(session, receipts_by_expense(session, attachments))
+    found = load_invoices(session, receipts_by_expense(session, attachments), details=True)
     ordered = sorted(found, key=lambda i: (i.number is None, i.number or "", i.issue_date, i.id))
     rows = [invoice_row(row) for row in ordered]
     return Report("invoices", INVOICE_COLUMNS, rows, invoice_notes(ordered))

@@ -136,11 +136,17 @@ def _custom_fields(session: Session) -> dict[int, tuple[tuple[str, str], ...]]:
 
 
 def load_invoices(
-    session: Session, receipts: Mapping[int, tuple[ReceiptInfo, ...]] | None = None
+    session: Session,
+    receipts: Mapping[int, tuple[ReceiptInfo, ...]] | None = None,
+    *,
+    details: bool = False,
 ) -> tuple[InvoiceRow, ...]:
-    """Every invoice, newest first, with why an issued one is not in QuickBooks yet. `receipts`
-    (by expense id, from `receipts_by_expense`) gives the lines that bill an expense its
-    receipts."""
+    """Every invoice, newest first, with why an issued one is not in QuickBooks yet.
+
+    With `details`, each row also carries its lines and custom fields, and `receipts` (by
+    expense id, from `receipts_by_expense`) gives a line that bills an expense its receipts.
+    The window lists neither, so its snapshot leaves them out: they would only make every
+    snapshot of a large firm slower to read and to compare."""
     invoices = session.scalars(
         select(Invoice)
         .options(selectinload(Invoice.project).selectinload(Project.client))
@@ -177,8 +183,8 @@ def load_invoices(
         elif state in ("waiting", "failed"):
             standing[entry.local_id] = entry
     paid = paid_amounts(session)
-    lines = _lines(session, receipts or {})
-    fields = _custom_fields(session)
+    lines = _lines(session, receipts or {}) if details else {}
+    fields = _custom_fields(session) if details else {}
     rows: list[InvoiceRow] = []
     for i in invoices:
         open_item = outbox.get(i.id) if i.qbo_id is None else None

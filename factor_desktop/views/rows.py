@@ -127,8 +127,9 @@ class InvoiceRow:
     tax: Decimal = Decimal("0.00")
     # Payments applied to it (voided payments left out).
     paid: Decimal = Decimal("0.00")
+    # The lines, and the custom fields as (name, value) in the invoice's order: read only when
+    # asked for (`load_invoices(details=True)`, as `report invoices` does); empty otherwise.
     lines: tuple[InvoiceLineRow, ...] = ()
-    # (name, value) in the invoice's order.
     custom_fields: tuple[tuple[str, str], ...] = ()
 
     @property
