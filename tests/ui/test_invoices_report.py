@@ -1,6 +1,7 @@
 """The Invoices tab and `report invoices` read the same rows: for the demo firm after a real pass
 against the sandbox (some invoices blocked, one whose total differs in QuickBooks), every invoice
-shows the same figures, the same state, the same reason and the same fix in both."""
+shows the same figures, the same state, the same reason and the same fix in both; so do the
+Expenses tab and `report expenses`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.models import InvoiceTableModel
-from factor_desktop.views import FIX_HINTS, InvoiceRow
+from factor_desktop.views import FIX_HINTS, ExpenseRow, InvoiceRow
 
 from .conftest import wait_for_snapshot
 
@@ -161,6 +162,24 @@ def test_the_invoices_tab_and_report_invoices_agree(
         assert "QuickBooks recalculated the tax" in notes
         sent = next(r for r in report.values() if r["quickbooks"] == "sent")
         assert f"{sent['number']} (" not in notes, "nothing to say about a sent invoice"
+
+        # The Expenses tab and `report expenses` read the same rows too.
+        argv = ["--data-dir", str(synced_demo.root), "--profile", DEMO_PROFILE, "report"]
+        assert main([*argv, "expenses", "--json"]) == 0
+        expenses = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+        listed = {r.id: r for r in window.expenses_tab.model.rows() if isinstance(r, ExpenseRow)}
+        assert expenses and set(expenses) == set(listed)
+        for expense_id, printed in expenses.items():
+            expense = listed[expense_id]
+            assert printed["date"] == expense.incurred_on.isoformat()
+            assert printed["project"] == expense.project_number
+            assert printed["type"] == expense.type_name
+            assert Decimal(printed["cost"]) == expense.cost
+            assert Decimal(printed["billable"]) == expense.billable_amount
+            assert printed["billed_on"] == expense.billed_on
+            assert [r["file_name"] for r in printed["receipts"]] == [
+                r.file_name for r in expense.receipt_files
+            ]
     finally:
         window.shutdown()
     assert not window.runner.running
