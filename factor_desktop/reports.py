@@ -2,7 +2,8 @@
 
 Each report is a list of rows with named columns, printed as an aligned text table, as JSON
 (money as strings such as "1234.50", dates in ISO form) or written as CSV with the same columns,
-so any state of the store can be checked from outside the app.
+so any state of the store can be checked from outside the app. The rows come from the read model
+(`factor_desktop.views`), the very rows the window lists, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -18,37 +19,37 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from factor_desktop.domain.money import ZERO
-from factor_desktop.paths import DataDir
 from factor_desktop.receipts import ReceiptInfo, receipts_by_expense
-from factor_desktop.services.budgets import project_budget
-from factor_desktop.services.invoices import paid_amounts
-from factor_desktop.store.models import (
-    Client,
-    Expense,
-    ExpenseType,
-    Invoice,
-    InvoiceLine,
-    Project,
-    SyncLogEntry,
-)
+from factor_desktop.store.models import Invoice
+from factor_desktop.views.expenses import attachments_dir_of, load_expenses
+from factor_desktop.views.invoices import FIX_HINTS, load_invoices
+from factor_desktop.views.log import load_log
+from factor_desktop.views.projects import project_financials
+from factor_desktop.views.rows import InvoiceLineRow, InvoiceRow
 
 REPORTS = ("invoices", "expenses", "projects", "log")
 
-Value = str | int | bool | Decimal | date | datetime | tuple[ReceiptInfo, ...] | None
+# A value already in JSON's terms (an invoice's lines, its custom fields): JSON output only.
+Plain = list[dict[str, Any]]
+Value = str | int | bool | Decimal | date | datetime | tuple[ReceiptInfo, ...] | Plain | None
 Align = Literal["left", "right"]
+Output = Literal["text", "json", "csv"]
+EVERYWHERE: frozenset[Output] = frozenset(("text", "json", "csv"))
+# Long sentences: in JSON and CSV columns, and on the terminal as notes under the table.
+NOT_IN_TEXT: frozenset[Output] = frozenset(("json", "csv"))
+JSON_ONLY: frozenset[Output] = frozenset(("json",))
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     title: str
-    kind: Literal["text", "money", "percent", "flag", "date", "datetime", "number", "receipts"] = (
-        "text"
-    )
+    kind: Literal[
+        "text", "money", "percent", "flag", "date", "datetime", "number", "receipts", "plain"
+    ] = "text"
+    outputs: frozenset[Output] = EVERYWHERE
 
     @property
     def align(self) -> Align:
@@ -60,6 +61,11 @@ class Report:
     name: str
     columns: tuple[Column, ...]
     rows: list[dict[str, Value]]
+    # Sentences printed under the text table (what holds an invoice back, and its fix).
+    notes: tuple[str, ...] = ()
+
+    def columns_for(self, output: Output) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if output in c.outputs)
 
 
 # --- the reports --------------------------------------------------------------------------------
@@ -78,34 +84,95 @@ INVOICE_COLUMNS = (
     Column("paid", "Paid", "money"),
     Column("balance", "Balance", "money"),
     Column("qbo_id", "QBO id"),
+    # sent, mismatched, pending, blocked, failed or "not sent" (see InvoiceRow.qbo_state).
+    Column("quickbooks", "QuickBooks"),
+    # What holds it back ("map", "link" or "retry"), and what to do, in words.
+    Column("fix", "Fix"),
+    Column("blocked_reason", "Why not in QuickBooks", outputs=NOT_IN_TEXT),
+    Column("fix_hint", "What to do", outputs=NOT_IN_TEXT),
+    # QuickBooks' total when it differs from Factor's, and why.
+    Column("mismatched", "Total differs", "flag", outputs=NOT_IN_TEXT),
+    Column("qbo_total", "QBO total", "money", outputs=NOT_IN_TEXT),
+    Column("mismatch_reason", "Why it differs", outputs=NOT_IN_TEXT),
+    # JSON: [{"name", "value"}]; and the lines, each with the receipts of the expense it bills.
+    Column("custom_fields", "Custom fields", "plain", outputs=JSON_ONLY),
+    Column("lines", "Lines", "plain", outputs=JSON_ONLY),
 )
 
 
+def _line_json(line: InvoiceLineRow) -> dict[str, Any]:
+    return {
+        "position": line.position,
+        "kind": line.kind,
+        "description": line.description,
+        "service_type": line.service_type,
+        "expense_type": line.expense_type,
+        "expense_id": line.expense_id,
+        "quantity": format(line.quantity, "f"),
+        "rate": format(line.rate, "f"),
+        "amount": format(line.amount, "f"),
+        "taxable": line.taxable,
+        "receipts": [receipt.to_json() for receipt in line.receipts],
+    }
+
+
+def invoice_row(row: InvoiceRow) -> dict[str, Value]:
+    """One row of the Invoices tab as `report invoices` prints it."""
+    return {
+        "id": row.id,
+        "number": row.number,
+        "project": row.project_number,
+        "client": row.client_name,
+        "status": row.status,
+        "issue_date": row.issue_date,
+        "due_date": row.due_date,
+        "subtotal": row.subtotal,
+        "tax": row.tax,
+        "total": row.total,
+        "paid": row.paid,
+        "balance": row.balance,
+        "qbo_id": row.qbo_id,
+        "quickbooks": row.qbo_state,
+        "fix": row.fix,
+        "blocked_reason": row.blocked_reason,
+        "fix_hint": FIX_HINTS.get(row.fix) if row.fix else None,
+        "mismatched": row.mismatched,
+        "qbo_total": row.qbo_total,
+        "mismatch_reason": row.mismatch_reason,
+        "custom_fields": [{"name": name, "value": value} for name, value in row.custom_fields],
+        "lines": [_line_json(line) for line in row.lines],
+    }
+
+
+def invoice_notes(rows: Sequence[InvoiceRow]) -> tuple[str, ...]:
+    """What holds each invoice back from QuickBooks, or differs there, and the fix, in words
+    (the window's "Needs attention")."""
+    notes: list[str] = []
+    for row in rows:
+        label = row.number or f"Draft {row.id}"
+        if row.blocked_reason:
+            notes.append(f"{label} ({row.qbo_state}): {row.blocked_reason}")
+            if row.fix:
+                notes.append(f"  Fix: {FIX_HINTS[row.fix]}")
+        if row.mismatched:
+            text = f"{label} (total differs):"
+            if row.qbo_total is not None:
+                text += (
+                    f" QuickBooks' total {row.qbo_total:,.2f} differs from Factor's "
+                    f"{row.total:,.2f}."
+                )
+            if row.mismatch_reason:
+                text += f" {row.mismatch_reason}"
+            notes.append(text)
+    return ("Needs attention:", *notes) if notes else ()
+
+
 def invoices_report(session: Session) -> Report:
-    paid = paid_amounts(session)
-    invoices = session.scalars(
-        select(Invoice).options(selectinload(Invoice.project).selectinload(Project.client))
-    ).all()
-    ordered = sorted(invoices, key=lambda i: (i.number is None, i.number or "", i.issue_date, i.id))
-    rows: list[dict[str, Value]] = [
-        {
-            "id": invoice.id,
-            "number": invoice.number,
-            "project": invoice.project.number,
-            "client": invoice.project.client.name,
-            "status": invoice.status,
-            "issue_date": invoice.issue_date,
-            "due_date": invoice.due_date,
-            "subtotal": invoice.subtotal,
-            "tax": invoice.tax,
-            "total": invoice.total,
-            "paid": paid.get(invoice.id, ZERO),
-            "balance": invoice.balance,
-            "qbo_id": invoice.qbo_id,
-        }
-        for invoice in ordered
-    ]
-    return Report("invoices", INVOICE_COLUMNS, rows)
+    attachments = attachments_dir_of(session)
+    found = load_invoices(session, receipts_by_expense(session, attachments), details=True)
+    ordered = sorted(found, key=lambda i: (i.number is None, i.number or "", i.issue_date, i.id))
+    rows = [invoice_row(row) for row in ordered]
+    return Report("invoices", INVOICE_COLUMNS, rows, invoice_notes(ordered))
 
 
 def describe_invoice(invoice: Invoice) -> dict[str, Any]:
@@ -161,51 +228,30 @@ EXPENSE_COLUMNS = (
 )
 
 
-def attachments_dir_of(session: Session) -> Path:
-    """The receipt folder of the data folder that holds the session's database."""
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    database = engine.url.database
-    root = Path(database).parent if database else Path.cwd()
-    return DataDir.resolve(root).attachments
-
-
 def expenses_report(session: Session, attachments_dir: Path | None = None) -> Report:
-    billed_on = {
-        expense_id: number or "draft"
-        for expense_id, number in session.execute(
-            select(InvoiceLine.expense_id, Invoice.number)
-            .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
-            .where(InvoiceLine.expense_id.is_not(None))
-        )
-    }
     receipts = receipts_by_expense(session, attachments_dir or attachments_dir_of(session))
-    expenses = session.scalars(
-        select(Expense)
-        .options(selectinload(Expense.project), selectinload(Expense.expense_type))
-        .order_by(Expense.incurred_on, Expense.id)
-    )
+    # The Expenses tab lists the newest first; the report reads oldest first.
     rows: list[dict[str, Value]] = [
         {
             "id": expense.id,
             "date": expense.incurred_on,
-            "project": expense.project.number,
-            "type": expense.expense_type.name if expense.expense_type else None,
-            "category": expense.expense_type.category if expense.expense_type else None,
+            "project": expense.project_number,
+            "type": expense.type_name,
+            "category": expense.category,
             "vendor": expense.vendor,
             "description": expense.description or None,
             "cost": expense.cost,
             "markup_percent": expense.markup_percent,
             "billable": expense.billable_amount,
             "billable_flag": expense.billable,
-            "billed_on": billed_on.get(expense.id),
+            "billed_on": expense.billed_on,
             "source": "qbo (deleted)" if expense.deleted_in_qbo else expense.source,
             "qbo_txn_type": expense.qbo_txn_type,
             "qbo_id": expense.qbo_id,
             "qbo_line_id": expense.qbo_line_id,
-            "receipts": receipts.get(expense.id, ()),
+            "receipts": expense.receipt_files,
         }
-        for expense in expenses
+        for expense in reversed(load_expenses(session, receipts))
     ]
     return Report("expenses", EXPENSE_COLUMNS, rows)
 
@@ -227,85 +273,6 @@ PROJECT_COLUMNS = (
     Column("over_budget", "Over", "flag"),
     Column("subconsultant", "Sub", "flag"),
 )
-
-
-@dataclass(frozen=True)
-class BudgetLineFigures:
-    """One budget line of a project (a service fee or an expense category) against actuals.
-
-    `subconsultant` marks an expense category whose expense types are sub-consultants'.
-    """
-
-    label: str
-    kind: str
-    unbudgeted: bool
-    subconsultant: bool
-    budget: Decimal
-    cost: Decimal
-    billable: Decimal
-    billed: Decimal
-    collected: Decimal
-    remaining: Decimal
-    percent_used: Decimal | None
-    over_budget: bool
-
-
-@dataclass(frozen=True)
-class ProjectFinancials:
-    """A project's budget against actuals, line by line: what `report projects` prints and
-    the window's Projects tab shows, computed once here so the two never disagree."""
-
-    id: int
-    number: str
-    name: str
-    client: str
-    status: str
-    lines: tuple[BudgetLineFigures, ...]
-
-
-def project_financials(session: Session) -> list[ProjectFinancials]:
-    """Every project's budget lines with their actuals, in project-number order."""
-    subconsultant = {
-        category.casefold()
-        for category, flag in session.execute(
-            select(ExpenseType.category, ExpenseType.is_subconsultant)
-        )
-        if flag
-    }
-    projects = session.scalars(
-        select(Project).join(Client).options(selectinload(Project.client)).order_by(Project.number)
-    )
-    found: list[ProjectFinancials] = []
-    for project in projects:
-        report = project_budget(session, project.id)
-        lines = tuple(
-            BudgetLineFigures(
-                label=line.label,
-                kind=line.kind,
-                unbudgeted=line.unbudgeted,
-                subconsultant=line.kind == "expense" and line.label.casefold() in subconsultant,
-                budget=line.budget,
-                cost=line.cost,
-                billable=line.billable,
-                billed=line.billed,
-                collected=line.collected,
-                remaining=line.remaining,
-                percent_used=line.percent_used,
-                over_budget=line.over_budget,
-            )
-            for line in report.lines
-        )
-        found.append(
-            ProjectFinancials(
-                id=project.id,
-                number=project.number,
-                name=project.name,
-                client=project.client.name,
-                status=project.status,
-                lines=lines,
-            )
-        )
-    return found
 
 
 def projects_report(session: Session) -> Report:
@@ -354,7 +321,7 @@ LOG_COLUMNS = (
 
 
 def log_report(session: Session) -> Report:
-    entries = session.scalars(select(SyncLogEntry).order_by(SyncLogEntry.at, SyncLogEntry.id))
+    # All of the log, oldest first (the Sync Log tab lists the newest entries first).
     rows: list[dict[str, Value]] = [
         {
             "at": entry.at,
@@ -365,10 +332,10 @@ def log_report(session: Session) -> Report:
             "label": entry.label,
             "action": entry.action,
             "level": entry.level,
-            "state": entry.current_state,
+            "state": entry.state,
             "reason": entry.reason,
         }
-        for entry in entries
+        for entry in reversed(load_log(session, limit=None))
     ]
     return Report("log", LOG_COLUMNS, rows)
 
@@ -402,14 +369,14 @@ def _plain(value: Value) -> Any:
         return value.isoformat()
     if isinstance(value, tuple):
         return [receipt.to_json() for receipt in value]
-    return value
+    return value  # plain already (lists of JSON objects included)
 
 
 def to_json(report: Report) -> str:
     rows = [
         {
             c.key: _plain(row.get(c.key, () if c.kind == "receipts" else None))
-            for c in report.columns
+            for c in report.columns_for("json")
         }
         for row in report.rows
     ]
@@ -421,6 +388,8 @@ def _cell(column: Column, value: Value, *, for_csv: bool) -> str:
         return ""
     if isinstance(value, tuple):
         return "; ".join(receipt.file_name for receipt in value)
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
@@ -463,9 +432,10 @@ def printable(text: str) -> str:
 def to_csv_text(report: Report) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.key for c in report.columns])
+    columns = report.columns_for("csv")
+    writer.writerow([c.key for c in columns])
     for row in report.rows:
-        writer.writerow([_cell(c, row.get(c.key), for_csv=True) for c in report.columns])
+        writer.writerow([_cell(c, row.get(c.key), for_csv=True) for c in columns])
     return buffer.getvalue()
 
 
@@ -475,25 +445,25 @@ def write_csv(report: Report, path: Path) -> None:
 
 
 def to_text(report: Report) -> str:
-    """An aligned text table; an empty report says so."""
+    """An aligned text table, and the report's notes under it; an empty report says so."""
     if not report.rows:
         return f"No {'sync log entries' if report.name == 'log' else report.name}."
+    columns = report.columns_for("text")
     cells = [
-        [
-            printable(_cell(c, row.get(c.key), for_csv=False).replace("\n", " "))
-            for c in report.columns
-        ]
+        [printable(_cell(c, row.get(c.key), for_csv=False).replace("\n", " ")) for c in columns]
         for row in report.rows
     ]
-    titles = [c.title for c in report.columns]
+    titles = [c.title for c in columns]
     widths = [max(len(titles[i]), *(len(r[i]) for r in cells)) for i in range(len(titles))]
 
     def line(values: Sequence[str]) -> str:
         parts = [
             value.rjust(width) if column.align == "right" else value.ljust(width)
-            for value, width, column in zip(values, widths, report.columns, strict=True)
+            for value, width, column in zip(values, widths, columns, strict=True)
         ]
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(titles), rule, *(line(r) for r in cells)])
+    table = [line(titles), rule, *(line(r) for r in cells)]
+    notes = [printable(note.replace("\n", " ")) for note in report.notes]
+    return "\n".join([*table, "", *notes] if notes else table)

@@ -482,7 +482,17 @@ def build_parser(*, window_only: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(handler=cmd_import)
 
-    p = sub.add_parser("report", help="read out invoices, expenses, projects or the sync log")
+    p = sub.add_parser(
+        "report",
+        help="read out invoices, expenses, projects or the sync log",
+        description=(
+            "Read out what is in the store, the same rows the window shows. `report invoices` "
+            "says where each invoice stands with QuickBooks (sent, pending, blocked, failed, "
+            "or sent with a total that differs there), and under the table why one is held "
+            "back and how to fix it; --json adds each invoice's lines, custom fields and the "
+            "receipts of the expenses it bills."
+        ),
+    )
     p.add_argument("what", choices=["invoices", "expenses", "projects", "log"])
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="machine-readable output")

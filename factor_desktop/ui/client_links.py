@@ -46,8 +46,8 @@ from factor_desktop.ui.link_jobs import (
     SuggestLinksJob,
 )
 from factor_desktop.ui.models import ClientProjectTreeModel
-from factor_desktop.ui.snapshot import ClientRow, ProjectRow, Snapshot
 from factor_desktop.ui.widgets import Banner, fit_columns, muted_label
+from factor_desktop.views import ClientRow, ProjectRow, Snapshot
 
 
 class ClientLinks(QWidget):

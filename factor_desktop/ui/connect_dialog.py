@@ -44,8 +44,8 @@ from factor_desktop.ui.jobs import (
     JobProgress,
     JobRunner,
 )
-from factor_desktop.ui.snapshot import ConnectionInfo
 from factor_desktop.ui.widgets import fit_height, muted_label
+from factor_desktop.views import ConnectionInfo
 
 log = logging.getLogger(__name__)
 

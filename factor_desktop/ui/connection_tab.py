@@ -28,8 +28,8 @@ from factor_desktop.ui.formatting import (
     environment_label,
     time_left_text,
 )
-from factor_desktop.ui.snapshot import ConnectionInfo
 from factor_desktop.ui.widgets import Banner, muted_label
+from factor_desktop.views import ConnectionInfo
 
 # Warn this many days before the refresh token's idle expiry.
 IDLE_WARNING = timedelta(days=14)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from factor_desktop.domain.money import format_money, to_cents
 from factor_desktop.domain.status import InvoiceStatus
-from factor_desktop.ui.snapshot import MappedRecord
+from factor_desktop.views import MappedRecord
 
 __all__ = [
     "age_text",

@@ -39,7 +39,7 @@ from factor_desktop.services.mappings import (
 )
 from factor_desktop.settings import SettingsError, update_setting
 from factor_desktop.store.db import Store, StoreError
-from factor_desktop.ui.snapshot import Snapshot, load_snapshot
+from factor_desktop.views import Snapshot, load_snapshot
 
 if TYPE_CHECKING:
     # The sync and the OAuth client (authlib, cryptography) are imported by the worker when

@@ -60,8 +60,8 @@ from factor_desktop.ui.models import (
     RowRole,
     RowTableModel,
 )
-from factor_desktop.ui.snapshot import ClientRow, ProjectRow, QboCustomerRow
 from factor_desktop.ui.widgets import make_table, muted_label
+from factor_desktop.views import ClientRow, ProjectRow, QboCustomerRow
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Item = ClientRow | ProjectRow

@@ -69,11 +69,11 @@ from factor_desktop.ui.menus import about_box, build_menus, documentation_path, 
 from factor_desktop.ui.projects_view import ProjectsView
 from factor_desktop.ui.selftest_gui import SelfTestDialog
 from factor_desktop.ui.settings_dialog import SettingsDialog
-from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
 from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog
 from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
 from factor_desktop.ui.update_check import UpdateCheckJob, offer_update
+from factor_desktop.views import Snapshot, SyncRunRow
 
 if TYPE_CHECKING:
     from factor_desktop.sync.engine import SyncSummary

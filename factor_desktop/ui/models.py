@@ -40,7 +40,7 @@ from factor_desktop.ui.formatting import (
     money_text,
     percent_text,
 )
-from factor_desktop.ui.snapshot import (
+from factor_desktop.views import (
     ClientRow,
     ExpenseRow,
     ExpenseTypeRow,

@@ -4,7 +4,7 @@ A project opens onto its fees (budget, billed, collected), its expenses (budget,
 billed) and, on their own, its sub-consultants. Lines over budget are shown in the error colour,
 spending with no budget line in the warning colour (both from colors.py, contrast-checked).
 
-The figures are `reports.project_financials`, the very computation behind `report projects`, read
+The figures are `views.project_financials`, the very computation behind `report projects`, read
 on the window's worker by `ProjectFinancialsJob` whenever a new snapshot arrives while the tab is
 shown (or when it is shown after one).
 """
@@ -35,7 +35,7 @@ from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report
 from factor_desktop.ui.widgets import fit_columns, muted_label
 
 if TYPE_CHECKING:
-    from factor_desktop.reports import BudgetLineFigures, ProjectFinancials
+    from factor_desktop.views.projects import BudgetLineFigures, ProjectFinancials
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -51,7 +51,7 @@ class ProjectFinancialsJob(Job):
     refreshes_snapshot = False
 
     def run(self, env: JobEnv, report: Report) -> tuple[ProjectFinancials, ...]:
-        from factor_desktop.reports import project_financials
+        from factor_desktop.views.projects import project_financials
 
         with env.store.session() as session:
             return tuple(project_financials(session))

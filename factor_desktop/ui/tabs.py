@@ -63,9 +63,9 @@ from factor_desktop.ui.models import (
     TaxTermMappingModel,
 )
 from factor_desktop.ui.receipts import PageCache, ReceiptDialog, ReceiptViewer
-from factor_desktop.ui.snapshot import ExpenseRow, InvoiceRow, LogRow, Snapshot, SyncRunRow
 from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog, rates_differ
 from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
+from factor_desktop.views import ExpenseRow, InvoiceRow, LogRow, Snapshot, SyncRunRow
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:

@@ -80,9 +80,21 @@ def test_only_the_top_layers_open_the_app() -> None:
         assert layers.index(name) < app, name
     for name in (
         "factor_desktop.reports",
+        "factor_desktop.views",
         "factor_desktop.receipts",
         "factor_desktop.sync",
         "factor_desktop.services",
         "factor_desktop.importer",
     ):
         assert layers.index(name) > app, name
+
+
+def test_the_read_model_sits_under_both_its_readers() -> None:
+    """The window and the reports render the read model's rows; the read model reads the store
+    through services, and nothing that writes to QuickBooks reaches up to it."""
+    layers = listed(contracts()["importlinter:contract:layers"]["layers"])
+    views = layers.index("factor_desktop.views")
+    for name in ("factor_desktop.cli", "factor_desktop.ui", "factor_desktop.reports"):
+        assert layers.index(name) < views, name
+    for name in ("factor_desktop.sync", "factor_desktop.services", "factor_desktop.store"):
+        assert layers.index(name) > views, name

@@ -301,3 +301,30 @@ def test_export_downloads_first_when_connected(
     cached = Path(row["receipts"][0]["path"])
     assert cached.read_bytes() == expected
     assert cached.stem == hashlib.sha256(expected).hexdigest()
+
+
+def test_an_invoice_line_carries_the_receipts_of_the_expense_it_bills(
+    firm: Firm, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctx = open_context(firm.data)
+    try:
+        with ctx.store.session() as s:
+            expense = s.get(Expense, firm.expense_id)
+            assert expense is not None
+            draft = sv.create_draft_invoice(s, expense.project_id, issue_date=date(2024, 9, 30))
+            draft_id = draft.id
+    finally:
+        ctx.close()
+    _code, out, _err = run(firm, capsys, "report", "expenses", "--json")
+    expenses = {row["id"]: row["receipts"] for row in json.loads(out)}
+    _code, out, _err = run(firm, capsys, "report", "invoices", "--json")
+    (invoice,) = [row for row in json.loads(out) if row["id"] == draft_id]
+    billed = {line["expense_id"]: line["receipts"] for line in invoice["lines"]}
+    assert set(billed) == set(expenses)
+    assert billed == expenses
+    assert [r["file_name"] for r in billed[firm.expense_id]] == [
+        "KSE-1.pdf",
+        "KSE-1.pdf",
+        "../photo.png",
+    ]
+    assert billed[firm.bare_expense_id] == []

@@ -19,6 +19,8 @@ from factor_desktop.store.db import Store
 from factor_desktop.store.models import SyncLogEntry
 
 D = Decimal
+# An invoice's lines and custom fields are lists: JSON carries them, CSV cannot.
+JSON_ONLY_KEYS = ("custom_fields", "lines")
 
 
 @pytest.fixture
@@ -70,7 +72,10 @@ def store(data_dir: Path) -> Iterator[Store]:
             sv.create_draft_invoice(
                 s, project.id, issue_date=date(2024, 10, 31), from_project=False
             ).id,
-            sv.DraftChanges(lines=[sv.LineInput(description="Site visit", amount=D("150.00"))]),
+            sv.DraftChanges(
+                lines=[sv.LineInput(description="Site visit", amount=D("150.00"))],
+                custom_fields=[("P.O. Number", "PO-4471")],
+            ),
         )
         s.add(
             SyncLogEntry(
@@ -106,6 +111,45 @@ def test_invoices_json(store: Store) -> None:
             "paid": "1000.00",
             "balance": "1108.25",
             "qbo_id": None,
+            # Issued, queued for the next sync: nothing holds it back.
+            "quickbooks": "pending",
+            "fix": None,
+            "blocked_reason": None,
+            "fix_hint": None,
+            "mismatched": False,
+            "qbo_total": None,
+            "mismatch_reason": None,
+            "custom_fields": [],
+            "lines": [
+                {
+                    "position": 1,
+                    "kind": "service",
+                    "description": "Schematic Design: 50% complete of $4,000.00 fee",
+                    "service_type": "Schematic Design",
+                    "expense_type": None,
+                    "expense_id": None,
+                    "quantity": "1",
+                    "rate": "2000.00",
+                    "amount": "2000.00",
+                    "taxable": False,
+                    "receipts": [],
+                },
+                {
+                    "position": 2,
+                    "kind": "expense",
+                    "description": (
+                        "Printing & Reproduction - Bay Blueprint - Presentation boards - 2024-09-03"
+                    ),
+                    "service_type": None,
+                    "expense_type": "Printing & Reproduction",
+                    "expense_id": 1,
+                    "quantity": "1",
+                    "rate": "100.00",
+                    "amount": "100.00",
+                    "taxable": True,
+                    "receipts": [],
+                },
+            ],
         },
         {
             "id": 2,
@@ -121,6 +165,29 @@ def test_invoices_json(store: Store) -> None:
             "paid": "0.00",
             "balance": "150.00",
             "qbo_id": None,
+            "quickbooks": None,  # a draft does not go to QuickBooks
+            "fix": None,
+            "blocked_reason": None,
+            "fix_hint": None,
+            "mismatched": False,
+            "qbo_total": None,
+            "mismatch_reason": None,
+            "custom_fields": [{"name": "P.O. Number", "value": "PO-4471"}],
+            "lines": [
+                {
+                    "position": 1,
+                    "kind": "other",
+                    "description": "Site visit",
+                    "service_type": None,
+                    "expense_type": None,
+                    "expense_id": None,
+                    "quantity": "1",
+                    "rate": "150.00",
+                    "amount": "150.00",
+                    "taxable": False,
+                    "receipts": [],
+                }
+            ],
         },
     ]
 
@@ -207,6 +274,8 @@ def test_log_report_and_text_table(store: Store) -> None:
         "Balance",
         "QBO",
         "id",
+        "QuickBooks",
+        "Fix",
     ]
     assert set(lines[1]) == {"-", " "}
     # Money is right-aligned under its heading.
@@ -219,9 +288,11 @@ def test_csv_has_the_same_columns_and_values(store: Store) -> None:
     with store.session() as session:
         report = build_report(session, "invoices")
     rows = list(csv.DictReader(to_csv_text(report).splitlines()))
-    assert list(rows[0]) == [c.key for c in report.columns]
+    assert list(rows[0]) == [c.key for c in report.columns if c.key not in JSON_ONLY_KEYS]
     assert rows[0]["total"] == "2108.25" and rows[0]["status"] == "partially_paid"
     assert rows[1]["number"] == "" and rows[1]["due_date"] == ""
+    assert (rows[0]["quickbooks"], rows[0]["mismatched"]) == ("pending", "no")
+    assert rows[1]["quickbooks"] == ""
 
 
 def test_reports_from_the_command_line(

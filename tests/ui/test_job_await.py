@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from factor_desktop.store.models import Client
 from factor_desktop.ui.jobs import Job, JobEnv, JobRunner, Report, SnapshotJob
-from factor_desktop.ui.snapshot import Snapshot
+from factor_desktop.views import Snapshot
 
 pytestmark = pytest.mark.gui
 

@@ -23,7 +23,7 @@ from factor_desktop.ui.jobs import (
     default_env_factory,
     execute,
 )
-from factor_desktop.ui.snapshot import Snapshot
+from factor_desktop.views import Snapshot
 
 from .conftest import Firm
 

@@ -29,7 +29,7 @@ from factor_desktop.ui.link_dialog import (
 from factor_desktop.ui.link_jobs import SetLinksJob
 from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.models import qbo_records_mime
-from factor_desktop.ui.snapshot import QboCandidate, load_snapshot
+from factor_desktop.views import QboCandidate, load_snapshot
 
 from .conftest import Firm, wait_for_snapshot
 
@@ -399,7 +399,7 @@ def test_the_sync_logs_advice_opens_the_chooser_for_that_record(
 ) -> None:
     from factor_desktop.store.models import SyncLogEntry
     from factor_desktop.ui.models import RowRole
-    from factor_desktop.ui.snapshot import LogRow
+    from factor_desktop.views import LogRow
 
     reason = (
         "The client 'Willow Creek School District' is not linked to a QuickBooks customer; "

@@ -26,7 +26,7 @@ from factor_desktop.ui.models import (
     TaxTermMappingModel,
     dropped_qbo_records,
 )
-from factor_desktop.ui.snapshot import Snapshot, load_snapshot
+from factor_desktop.views import Snapshot, load_snapshot
 
 from .conftest import Firm, wait_for_snapshot
 

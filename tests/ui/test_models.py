@@ -32,7 +32,7 @@ from factor_desktop.ui.models import (
     SyncLogTableModel,
     TaxTermMappingModel,
 )
-from factor_desktop.ui.snapshot import LogRow, Snapshot, load_snapshot
+from factor_desktop.views import LogRow, Snapshot, load_snapshot
 
 from .conftest import Firm
 

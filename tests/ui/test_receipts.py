@@ -28,8 +28,8 @@ from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.ui.jobs import JobRunner, default_env_factory
 from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.receipts import ReceiptDialog, ReceiptViewer
-from factor_desktop.ui.snapshot import ExpenseRow, load_snapshot
 from factor_desktop.ui.tabs import ExpensesTab
+from factor_desktop.views import ExpenseRow, load_snapshot
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
 
