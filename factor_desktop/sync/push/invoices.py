@@ -135,7 +135,8 @@ class InvoiceCreates(OutboxOutcomes):
         if prepared.problems:
             reason = f"Invoice {invoice.number} is waiting: " + " ".join(prepared.problems)
             reason += " It is sent on the next sync after that."
-            self._block(invoice, item, reason)
+            # Held for its totals: both go with the entry, so a preview shows them.
+            self._block(invoice, item, reason, **prepared.totals_detail(invoice))
             return None
         assert prepared.payload is not None and prepared.customer_id is not None
         return Send(invoice, item, prepared)
