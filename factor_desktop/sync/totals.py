@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from factor_desktop.qbo.mappers import decimal_of, effective_sales_rate
+from factor_desktop.qbo.mappers import effective_sales_rate
 
 __all__ = ["QboInvoiceTotals", "TaxRates", "no_rates", "predict_invoice", "sales_rates"]
 
@@ -82,6 +82,17 @@ def _cents(value: Decimal) -> Decimal:
     return value.quantize(_CENT, ROUND_HALF_UP)
 
 
+def _amount(value: Any) -> Decimal:
+    """A JSON amount to the cent, halves up as QuickBooks rounds (0 when it is not a number)."""
+    if value is None or isinstance(value, bool):
+        return Decimal("0.00")
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return Decimal("0.00")
+    return _cents(number) if number.is_finite() else Decimal("0.00")
+
+
 def predict_invoice(invoice: Mapping[str, Any], rates: TaxRates) -> QboInvoiceTotals:
     """QuickBooks' subtotal, tax and total for an Invoice payload (see the module's notes).
     `rates` answers None for a tax code whose tax QuickBooks alone can compute (Automated Sales
@@ -92,7 +103,7 @@ def predict_invoice(invoice: Mapping[str, Any], rates: TaxRates) -> QboInvoiceTo
     for line in lines if isinstance(lines, list) else []:
         if not isinstance(line, Mapping) or line.get("DetailType") != "SalesItemLineDetail":
             continue
-        amount = _cents(decimal_of(line.get("Amount")) or Decimal(0))
+        amount = _amount(line.get("Amount"))
         subtotal += amount
         detail = line.get("SalesItemLineDetail")
         code = detail.get("TaxCodeRef") if isinstance(detail, Mapping) else None
@@ -105,9 +116,8 @@ def predict_invoice(invoice: Mapping[str, Any], rates: TaxRates) -> QboInvoiceTo
     code_id = code_ref.get("value") if isinstance(code_ref, Mapping) else None
     if code_id in (None, ""):
         return QboInvoiceTotals(subtotal, Decimal("0.00"))
-    given = decimal_of(txn_tax.get("TotalTax"))
-    if given is not None:
-        return QboInvoiceTotals(subtotal, given, tax_sent=True)
+    if txn_tax.get("TotalTax") is not None:
+        return QboInvoiceTotals(subtotal, _amount(txn_tax["TotalTax"]), tax_sent=True)
     if taxable <= 0:
         return QboInvoiceTotals(subtotal, Decimal("0.00"))
     code_rates = rates(str(code_id))
