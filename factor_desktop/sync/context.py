@@ -219,10 +219,17 @@ class SyncContext:
                     if old.action == action and old.reason == reason:
                         self.attention += 1
                         return old
+            kept = False
             for old in earlier:
+                if action == "updated" and old.action == "mismatched":
+                    # A balance or status that moved says nothing of whether the figures agree
+                    # now: a mismatch stands until they do (`agrees_again`).
+                    kept = True
+                    continue
                 old.resolved = True
                 old.state = "resolved" if state == "ok" else "superseded"
-            self._standing().discard(key)
+            if not kept:
+                self._standing().discard(key)
         if state != "ok" and action in ATTENTION_ACTIONS:
             self.attention += 1
         entry = SyncLogEntry(
@@ -245,6 +252,17 @@ class SyncContext:
         self.session.add(entry)
         self.counts[action] += 1
         return entry
+
+    def agrees_again(self, *, direction: str, entity_kind: str, local_id: int) -> None:
+        """A record's figures agree with QuickBooks again: its standing "mismatched" entries
+        from earlier passes are resolved."""
+        key = record_key(direction, entity_kind, local_id, None)
+        if key is None or key not in self._standing():
+            return
+        for old in self._earlier(key):
+            if old.action == "mismatched":
+                old.resolved = True
+                old.state = "resolved"
 
     def log_error(
         self,

@@ -195,6 +195,8 @@ class InvoiceRow:
     # QuickBooks' total when it differs from Factor's (a standing "mismatched" entry), and why.
     qbo_total: Decimal | None = None
     mismatch_reason: str | None = None
+    # QuickBooks' balance when it is not Factor's total less the payments Factor has.
+    qbo_balance: Decimal | None = None
     # The invoice's project (and so its client), for the "Link…" fix.
     project_id: int = 0
 
@@ -592,7 +594,7 @@ def _invoices(session: Session) -> tuple[InvoiceRow, ...]:
         .where(
             SyncLogEntry.entity_kind == "invoice",
             SyncLogEntry.local_id.is_not(None),
-            SyncLogEntry.direction == "push",
+            SyncLogEntry.direction.in_(("push", "pull")),
             _STANDING,
         )
         .order_by(SyncLogEntry.id)
@@ -633,6 +635,7 @@ def _invoices(session: Session) -> tuple[InvoiceRow, ...]:
                 fix=blocking_fix(status, reason),
                 qbo_total=_money_or_none(detail.get("qbo_total")),
                 mismatch_reason=mismatch.reason if mismatch is not None else None,
+                qbo_balance=_money_or_none(detail.get("qbo_balance")),
                 project_id=i.project_id,
             )
         )

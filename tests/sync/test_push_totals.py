@@ -149,3 +149,30 @@ def test_quickbooks_figures_follow_its_own_rules() -> None:
         {"Line": lines, "TxnTaxDetail": {"TxnTaxCodeRef": {"value": "9"}}}, rates
     )
     assert unknown.tax is None and unknown.total is None
+
+
+def test_automated_sales_tax_keeps_the_tax_sent_and_computes_its_own_otherwise(rig: Rig) -> None:
+    """Intuit: "Whenever an explicit tax amount is sent in the transaction request the AST engine
+    honors the amount"; without one, its tax comes from the addresses and can't be predicted."""
+    firm = rig.build_firm()
+    rig.map_all(firm)
+    sv.update_tax_term(
+        rig.session, firm.alder_tax_id, sv.TaxTermFields(rate_percent=Decimal("8.25"))
+    )
+    rig.session.commit()
+    rig.sandbox.update_preferences({"TaxPrefs": {"PartnerTaxEnabled": True}})
+    first = rig.invoice(firm)
+
+    preview = rig.sync(preview=True)
+    [planned] = [p for p in preview.planned if p["entity"] == "invoice"]
+    assert planned["action"] == "created" and planned["qbo_total"] == str(first.total)
+    ctx = rig.sync()
+    assert [e.action for e in rig.entries(ctx, entity_kind="invoice")] == ["created"]
+
+    set_tax_rule(rig.session, firm.alder_tax_id, "accept")
+    rig.session.commit()
+    second = rig.invoice(firm)
+    preview = rig.sync(preview=True)
+    [planned] = [p for p in preview.planned if p["entity"] == "invoice"]
+    assert planned["action"] == "created" and planned["label"] == second.number
+    assert planned["total"] == str(second.total) and "qbo_total" not in planned

@@ -6,7 +6,9 @@ projects and the project is not linked, it goes to the client's customer instead
 clients directly in QuickBooks). Every line needs its QuickBooks product/service: a service line
 the one its service type is mapped to, an expense line the one its expense type is mapped to
 (its "item" mapping); an invoice with tax needs its tax term mapped to a tax code. Anything
-missing is a problem naming the exact type and where to map it.
+missing is a problem naming the exact type and where to map it. So is a total QuickBooks would
+make otherwise than Factor (predicted by `sync/totals.py` from what is sent), unless the tax
+term's rule accepts QuickBooks' figure: the invoice is held with both totals and what to do.
 """
 
 from __future__ import annotations
