@@ -174,3 +174,15 @@ def test_each_tax_line_rounds_half_a_cent_up(api: Api) -> None:
     # 8.5% of 1.00 is 0.085 exactly: 0.09, not the 0.08 of rounding halves to even.
     invoice = api.create("Invoice", _taxed(api, 1.0))
     assert invoice["TxnTaxDetail"]["TotalTax"] == 0.09 and invoice["TotalAmt"] == 1.09
+
+
+def test_a_rate_changed_in_quickbooks_is_read_and_taxes_the_next_invoices(
+    qbo: SandboxServer, api: Api
+) -> None:
+    before = api.read("TaxRate", "1")
+    assert before["RateValue"] == 8.5
+    changed = qbo.set_tax_rate("1", "9")
+    assert changed["RateValue"] == 9 and changed["SyncToken"] != before["SyncToken"]
+    assert api.read("TaxRate", "1")["RateValue"] == 9
+    invoice = api.create("Invoice", _taxed(api, 250.0))
+    assert invoice["TxnTaxDetail"]["TotalTax"] == 22.5 and invoice["TotalAmt"] == 272.5

@@ -9,10 +9,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from factor_desktop import services as sv
-from factor_desktop.services.mappings import set_tax_rule
+from factor_desktop.services.mappings import set_mapping, set_tax_rule
 from factor_desktop.store.models import Invoice, SyncLogEntry
+from factor_desktop.sync.reference import refresh_reference
 from factor_desktop.sync.totals import QboInvoiceTotals, predict_invoice
-from tests.sync.push_fixtures import Firm, Rig, rig
+from tests.sync.push_fixtures import ALDER_TAX_CODE, Firm, Rig, rig
 
 __all__ = ["rig"]
 
@@ -20,7 +21,7 @@ HELD = (
     "Invoice INV-0001 is waiting: QuickBooks would total it $900.00, not Factor's $891.50: "
     "QuickBooks takes no negative tax, so Factor's tax of -$8.50 can't be sent and QuickBooks "
     "computes its own. Map the tax term ALDER to a tax code with 8.5%, or choose a tax rule for "
-    "it on the Mappings tab (accept QuickBooks' figure). It is sent on the next sync after that."
+    "it on the Mappings tab. It is sent on the next sync after that."
 )
 
 
@@ -176,3 +177,58 @@ def test_automated_sales_tax_keeps_the_tax_sent_and_computes_its_own_otherwise(r
     [planned] = [p for p in preview.planned if p["entity"] == "invoice"]
     assert planned["action"] == "created" and planned["label"] == second.number
     assert planned["total"] == str(second.total) and "qbo_total" not in planned
+
+
+def test_a_tax_code_whose_rate_changed_since_its_figure_was_accepted_is_held(rig: Rig) -> None:
+    firm = rig.build_firm()
+    rig.map_all(firm)
+    sv.update_tax_term(
+        rig.session, firm.alder_tax_id, sv.TaxTermFields(rate_percent=Decimal("8.25"))
+    )
+    rig.session.commit()
+    refresh_reference(rig.context())
+    set_mapping(rig.session, "tax_term", firm.alder_tax_id, ALDER_TAX_CODE, tax_rule="accept")
+    rig.session.commit()
+    first = rig.invoice(firm)
+    ctx = rig.sync()
+    [created] = rig.entries(ctx, entity_kind="invoice")
+    assert created.action == "created" and "Accepted" in _reason(created)  # at 8.5 %
+
+    # The county's rate goes to 9 % in QuickBooks: 9 % was never accepted for the term.
+    rig.sandbox.set_tax_rate("1", "9")
+    lists = rig.context()
+    lists.slow_lists_due = True
+    refresh_reference(lists)
+    rig.session.commit()
+    second = rig.invoice(firm)
+    assert second.total == first.total == Decimal("10670.63")
+    preview = rig.sync(preview=True)
+    [planned] = [p for p in preview.planned if p["entity"] == "invoice"]
+    assert planned["action"] == "blocked"
+    assert (planned["total"], planned["qbo_total"]) == ("10670.63", "10672.50")
+    ctx = rig.sync()
+    [held] = rig.entries(ctx, entity_kind="invoice")
+    assert held.action == "blocked" and held.reason == planned["reason"] == (
+        "Invoice INV-0002 is waiting: QuickBooks would total it $10,672.50, not Factor's "
+        "$10,670.63: QuickBooks computes the tax with its tax code 'Alder County' at 9%, 8.5% "
+        "when its figure was accepted for the term; Factor at 8.25%. Map the tax term ALDER to a "
+        "tax code with 8.25%, or choose a tax rule for it on the Mappings tab. It is sent on "
+        "the next sync after that."
+    )
+    assert [i["DocNumber"] for i in rig.qbo("Invoice")] == ["INV-0001"]
+
+    # QuickBooks' figure accepted again, at its new rate: the hold lifts on the next pass.
+    set_mapping(rig.session, "tax_term", firm.alder_tax_id, ALDER_TAX_CODE, tax_rule="accept")
+    rig.session.commit()
+    ctx = rig.sync()
+    [sent] = rig.entries(ctx, entity_kind="invoice")
+    assert sent.action == "created" and (sent.detail or {})["qbo_total"] == "10672.50"
+    assert rig.outbox(second.id).status == "done"
+    rig.session.expire_all()
+    assert _entry_state(rig, held.id) == "resolved"
+
+
+def _entry_state(rig: Rig, entry_id: int) -> str:
+    entry = rig.session.get(SyncLogEntry, entry_id)
+    assert entry is not None
+    return entry.current_state

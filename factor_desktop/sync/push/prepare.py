@@ -33,6 +33,7 @@ from factor_desktop.qbo.mappers import (
 from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
 from factor_desktop.services.mappings import (
+    accepted_code_rate,
     cached,
     mapped_qbo_id,
     percent_text,
@@ -89,6 +90,7 @@ class InvoicePreparer:
         self._definitions: dict[str, str] | None = None
         self._mappings: dict[tuple[str, int], str | None] = {}
         self._rules: dict[int, str | None] = {}
+        self._accepted_rates: dict[int, Decimal | None] = {}
         self._customers: dict[str, QboRecord | None] = {}
 
     def tax_rule(self, invoice: Invoice) -> str | None:
@@ -328,9 +330,30 @@ class InvoicePreparer:
             tax_override=self._tax_override(invoice, tax_code_id),
         )
         prepared.predicted = predict_invoice(prepared.payload, self.ctx.tax_rates)
-        if prepared.predicted.total != invoice.total and self.tax_rule(invoice) != "accept":
+        if prepared.predicted.total != invoice.total and not self._accepted(invoice, tax_code_id):
             prepared.problems.append(self._totals_differ(invoice, prepared.predicted, tax_code_id))
         return prepared
+
+    def _code_rate(self, tax_code_id: str) -> Decimal | None:
+        rates = self.ctx.tax_rates(tax_code_id)
+        return sum(rates, Decimal(0)) if rates is not None else None
+
+    def _accepted_rate(self, invoice: Invoice) -> Decimal | None:
+        key = invoice.tax_term_id
+        if key is None:
+            return None
+        if key not in self._accepted_rates:
+            self._accepted_rates[key] = accepted_code_rate(self.session, key)
+        return self._accepted_rates[key]
+
+    def _accepted(self, invoice: Invoice, tax_code_id: str | None) -> bool:
+        """Whether the term's rule accepts QuickBooks' figure as QuickBooks makes it now: not
+        when the tax code's rate has changed since the rule was chosen."""
+        if self.tax_rule(invoice) != "accept":
+            return False
+        then = self._accepted_rate(invoice)
+        now = self._code_rate(tax_code_id) if tax_code_id is not None else None
+        return then is None or now is None or then == now
 
     def _totals_differ(
         self, invoice: Invoice, predicted: QboInvoiceTotals, tax_code_id: str | None
@@ -369,14 +392,13 @@ class InvoicePreparer:
         elif self.ctx.automated_sales_tax():
             why = "Automated Sales Tax is on in QuickBooks and computes the tax from the addresses"
         else:
-            rates = self.ctx.tax_rates(tax_code_id)
-            rate = sum(rates, Decimal(0)) if rates is not None else None
-            why = (
-                f"QuickBooks computes the tax with its tax code {name} "
-                f"({percent_text(rate)}), Factor at {percent_text(term.rate_percent)}"
-            )
+            rate = self._code_rate(tax_code_id)
+            why = f"QuickBooks computes the tax with its tax code {name} at {percent_text(rate)}"
+            then = self._accepted_rate(invoice)
+            if then is not None and then != rate:
+                why += f", {percent_text(then)} when its figure was accepted for the term"
+            why += f"; Factor at {percent_text(term.rate_percent)}"
         return (
             f"{figures}: {why}. Map the tax term {term.code} to a tax code with "
-            f"{percent_text(term.rate_percent)}, or choose a tax rule for it on the Mappings "
-            "tab (accept QuickBooks' figure)."
+            f"{percent_text(term.rate_percent)}, or choose a tax rule for it on the Mappings tab."
         )
