@@ -188,7 +188,10 @@ class Sandbox:
             record = self.store.get(self.realm_id, "TaxRate", rate_id)
             if record is None:
                 raise faults.invalid_reference("TaxRate")
-            record.doc["RateValue"] = float(rate_value)
+            try:
+                record.doc["RateValue"] = float(rate_value)
+            except ValueError:
+                raise faults.malformed_request("RateValue must be a number") from None
             self.company.ctx().bump(record)
         return record.doc
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 from itertools import count
 from typing import Any
 
+import requests
+
 from factor_desktop.qbo.mappers import InvoiceForQbo, InvoiceLineForQbo, invoice_payload
 from factor_desktop.sandbox import SandboxServer
 from factor_desktop.sandbox.seeds import _put
@@ -186,3 +188,10 @@ def test_a_rate_changed_in_quickbooks_is_read_and_taxes_the_next_invoices(
     assert api.read("TaxRate", "1")["RateValue"] == 9
     invoice = api.create("Invoice", _taxed(api, 250.0))
     assert invoice["TxnTaxDetail"]["TotalTax"] == 22.5 and invoice["TotalAmt"] == 272.5
+
+    admin = f"{qbo.base_url}/_sandbox/admin/tax-rate"
+    answer = requests.post(admin, json={"id": "1", "RateValue": "8.25"}, timeout=5)
+    assert answer.status_code == 200 and answer.json()["RateValue"] == 8.25
+    assert api.read("TaxRate", "1")["RateValue"] == 8.25
+    assert requests.post(admin, json={"id": "1", "RateValue": "x"}, timeout=5).status_code == 400
+    assert requests.post(admin, json={"id": "99", "RateValue": "1"}, timeout=5).status_code == 400
