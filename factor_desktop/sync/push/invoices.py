@@ -315,9 +315,8 @@ class InvoiceCreates(OutboxOutcomes):
             )
         if sent_tax is not None:
             return (
-                f"{figures}. QuickBooks did not keep the tax Factor sent and computed its own "
-                "(Automated Sales Tax does this). Check the invoice in QuickBooks; Factor keeps "
-                "its own figures."
+                f"{figures}. QuickBooks did not keep the tax Factor sent and computed its own. "
+                "Check the invoice in QuickBooks; Factor keeps its own figures."
             )
         return (
             f"{figures}. QuickBooks recalculated the tax with its tax code's rates, which differ "
