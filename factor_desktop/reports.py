@@ -91,8 +91,9 @@ INVOICE_COLUMNS = (
     Column("blocked_reason", "Why not in QuickBooks", outputs=NOT_IN_TEXT),
     Column("fix_hint", "What to do", outputs=NOT_IN_TEXT),
     # QuickBooks' total when it differs from Factor's, and why.
-    Column("mismatched", "Total differs", "flag", outputs=NOT_IN_TEXT),
+    Column("mismatched", "Differs", "flag", outputs=NOT_IN_TEXT),
     Column("qbo_total", "QBO total", "money", outputs=NOT_IN_TEXT),
+    Column("qbo_balance", "QBO balance", "money", outputs=NOT_IN_TEXT),
     Column("mismatch_reason", "Why it differs", outputs=NOT_IN_TEXT),
     # JSON: [{"name", "value"}]; and the lines, each with the receipts of the expense it bills.
     Column("custom_fields", "Custom fields", "plain", outputs=JSON_ONLY),
@@ -138,6 +139,7 @@ def invoice_row(row: InvoiceRow) -> dict[str, Value]:
         "fix_hint": FIX_HINTS.get(row.fix) if row.fix else None,
         "mismatched": row.mismatched,
         "qbo_total": row.qbo_total,
+        "qbo_balance": row.qbo_balance,
         "mismatch_reason": row.mismatch_reason,
         "custom_fields": [{"name": name, "value": value} for name, value in row.custom_fields],
         "lines": [_line_json(line) for line in row.lines],
@@ -155,11 +157,17 @@ def invoice_notes(rows: Sequence[InvoiceRow]) -> tuple[str, ...]:
             if row.fix:
                 notes.append(f"  Fix: {FIX_HINTS[row.fix]}")
         if row.mismatched:
-            text = f"{label} (total differs):"
+            figure = "total" if row.qbo_total is not None or row.qbo_balance is None else "balance"
+            text = f"{label} ({figure} differs):"
             if row.qbo_total is not None:
                 text += (
                     f" QuickBooks' total {row.qbo_total:,.2f} differs from Factor's "
                     f"{row.total:,.2f}."
+                )
+            if row.qbo_balance is not None:
+                text += (
+                    f" QuickBooks' balance {row.qbo_balance:,.2f} differs from Factor's "
+                    f"{row.balance:,.2f}."
                 )
             if row.mismatch_reason:
                 text += f" {row.mismatch_reason}"

@@ -31,7 +31,9 @@ without a preflight), so a web page open while the demo runs cannot drive them.
 The endpoints: ``GET|POST /_sandbox/admin/clock`` ({"advance": seconds} or {"set": ISO datetime}),
 ``GET|POST /_sandbox/admin/knobs`` (any :class:`~.knobs.Knobs` field), ``GET|POST
 /_sandbox/admin/preferences`` (deep-merged into Preferences; ``custom_fields`` {"1": "Crew #",
-"2": null} names or switches off sales-form custom fields), ``GET /_sandbox/admin/state`` and
+"2": null} names or switches off sales-form custom fields), ``POST /_sandbox/admin/tax-rate``
+({"id": "1", "RateValue": "9"}: a tax agency's rate changes, as in QuickBooks' sales tax
+settings; the API only reads tax rates), ``GET /_sandbox/admin/state`` and
 ``POST /_sandbox/admin/tokens`` (a token pair for the app, as after a consent; with
 {"client_id": "..."} another app is connected to the company and the answer adds its
 ``client_id`` and ``client_secret``, e.g. to reach the per-realm limits shared between apps).

@@ -413,6 +413,9 @@ class SandboxApp:
                 if request.method == "POST":
                     return self._admin_json(sandbox.update_preferences(payload))
                 return self._admin_json(sandbox.preferences())
+            if name == "tax-rate" and request.method == "POST":
+                rate = sandbox.set_tax_rate(str(payload.get("id")), str(payload.get("RateValue")))
+                return self._admin_json(rate)
             if name == "state" and request.method == "GET":
                 return self._admin_json(sandbox.state())
             if name == "tokens" and request.method == "POST":

@@ -181,6 +181,20 @@ class Sandbox:
             self.company.ctx().bump(record)
         return self.preferences()
 
+    def set_tax_rate(self, rate_id: str, rate_value: str) -> JsonDict:
+        """A tax agency's rate changes, as in QuickBooks' sales tax settings (the API reads tax
+        rates only): the TaxRate's ``RateValue`` becomes ``rate_value`` (a percent)."""
+        with self.store.transaction():
+            record = self.store.get(self.realm_id, "TaxRate", rate_id)
+            if record is None:
+                raise faults.invalid_reference("TaxRate")
+            try:
+                record.doc["RateValue"] = float(rate_value)
+            except ValueError:
+                raise faults.malformed_request("RateValue must be a number") from None
+            self.company.ctx().bump(record)
+        return record.doc
+
     def issue_tokens(self, client_id: str | None = None) -> JsonDict:
         """A token pair for the configured app, or for the app ``client_id`` (connected to the
         company on first use)."""

@@ -50,6 +50,9 @@ class SandboxAdmin:
     def update_preferences(self, patch: JsonDict) -> JsonDict:
         return self._sandbox.update_preferences(patch)
 
+    def set_tax_rate(self, rate_id: str, rate_value: str) -> JsonDict:
+        return self._sandbox.set_tax_rate(rate_id, rate_value)
+
     def issue_tokens(self, client_id: str | None = None) -> JsonDict:
         return self._sandbox.issue_tokens(client_id)
 
@@ -190,6 +193,11 @@ class SandboxServer:
 
     def update_preferences(self, patch: JsonDict) -> JsonDict:
         return self.admin.update_preferences(patch)
+
+    def set_tax_rate(self, rate_id: str, rate_value: str) -> JsonDict:
+        """A tax agency's rate changes in QuickBooks (its sales tax settings; the API only reads
+        tax rates)."""
+        return self.admin.set_tax_rate(rate_id, rate_value)
 
     def issue_tokens(self, client_id: str | None = None) -> JsonDict:
         """A token pair for the app (or for another app ``client_id``, see the admin docs)."""

@@ -12,7 +12,8 @@ of that term reconcile with QuickBooks (a *tax rule*):
 
 The choice is kept per tax-term mapping in the profile's settings table (key `tax_rules`), with
 the tax code it was made for: mapping the term to another code asks again. `tax_rule()` says
-which rule applies to a term's invoices.
+which rule applies to a term's invoices. An `accept` keeps the code's rate it was chosen at
+(`accepted_code_rate`): if QuickBooks changes that rate, the figure is no longer the one accepted.
 """
 
 from __future__ import annotations
@@ -144,7 +145,12 @@ def _store_rule(
             return
         del rules[key]
     else:
+        # The code's rate goes with the rule: QuickBooks' figure is accepted at that rate only.
+        record = cached(session, "TaxCode", qbo_id) if qbo_id is not None else None
+        rate = tax_code_rate(session, record) if record is not None else None
         rules[key] = {"qbo_id": qbo_id, "rule": rule}
+        if rate is not None:
+            rules[key]["code_rate"] = str(rate)
     row = session.get(Setting, _TAX_RULES_KEY)
     if row is None:
         session.add(Setting(key=_TAX_RULES_KEY, value=rules))
@@ -158,6 +164,22 @@ def chosen_tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:
     chosen (or the term is not mapped)."""
     qbo_id = mapped_qbo_id(session, MappingKind.TAX_TERM, tax_term_id)
     return _stored_rule(session, tax_term_id, qbo_id) if qbo_id is not None else None
+
+
+def accepted_code_rate(session: Session, tax_term_id: int) -> Decimal | None:
+    """The tax code's rate when QuickBooks' figure was accepted for the term's current mapping;
+    None when its rule is not "accept" or the rate was not known then. A code whose rate has
+    changed since gives figures nobody accepted."""
+    qbo_id = mapped_qbo_id(session, MappingKind.TAX_TERM, tax_term_id)
+    entry = _stored_rules(session).get(str(tax_term_id))
+    if qbo_id is None or not isinstance(entry, dict) or entry.get("qbo_id") != qbo_id:
+        return None
+    if entry.get("rule") != "accept" or entry.get("code_rate") is None:
+        return None
+    try:
+        return Decimal(str(entry["code_rate"]))
+    except ArithmeticError:
+        return None
 
 
 def tax_rule(session: Session, tax_term_id: int) -> TaxRule | None:

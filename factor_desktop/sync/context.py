@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from factor_desktop.qbo.client import QboClient
 from factor_desktop.qbo.errors import QboError
 from factor_desktop.settings import Settings
 from factor_desktop.store.models import QboRecord, SyncLogEntry, SyncRun
+from factor_desktop.sync.totals import sales_rates
 from factor_desktop.sync.writer import QboWriter, writer_for
 
 Progress = Callable[[str, int, int], None]
@@ -111,18 +112,44 @@ class SyncContext:
     use_writer: InitVar[QboWriter | None] = None
     writer: QboWriter = field(init=False)
     _standing_keys: set[RecordKey] | None = field(default=None, init=False, repr=False)
+    _automated_sales_tax: bool | None = field(default=None, init=False, repr=False)
+    _rate_values: dict[str, Any] | None = field(default=None, init=False, repr=False)
+    _tax_rates: dict[str, Sequence[Decimal] | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self, use_writer: QboWriter | None) -> None:
         self.writer = use_writer or writer_for(
-            self.client, preview=self.preview, tax_rate=self._cached_tax_rate
+            self.client, preview=self.preview, tax_rates=self.tax_rates
         )
 
-    def _cached_tax_rate(self, tax_code_id: str) -> Decimal | None:
-        """A tax code's effective rate from the reference cache (for a preview's totals)."""
-        from factor_desktop.services.mappings import cached, tax_code_rate
+    def automated_sales_tax(self) -> bool:
+        """Whether Automated Sales Tax is on, by the Preferences in the reference cache (read
+        once a pass is past its reference step)."""
+        if self._automated_sales_tax is None:
+            from factor_desktop.services.mappings import automated_sales_tax_on
 
-        record: QboRecord | None = cached(self.session, "TaxCode", tax_code_id)
-        return tax_code_rate(self.session, record) if record is not None else None
+            self._automated_sales_tax = automated_sales_tax_on(self.session) is True
+        return self._automated_sales_tax
+
+    def tax_rates(self, tax_code_id: str) -> Sequence[Decimal] | None:
+        """The sales rates QuickBooks computes an invoice's tax with under this tax code, from
+        the reference cache; None when QuickBooks' tax can't be known beforehand (Automated
+        Sales Tax puts its own code on the invoice; a code or rate not read). See
+        `sync/totals.py`. Read once a pass."""
+        if self.automated_sales_tax():
+            return None
+        if tax_code_id not in self._tax_rates:
+            from factor_desktop.services.mappings import cached, tax_rate_values
+
+            if self._rate_values is None:
+                self._rate_values = tax_rate_values(self.session)
+            record: QboRecord | None = cached(self.session, "TaxCode", tax_code_id)
+            data = record.data if record is not None else None
+            self._tax_rates[tax_code_id] = (
+                sales_rates(data, self._rate_values) if isinstance(data, dict) else None
+            )
+        return self._tax_rates[tax_code_id]
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
@@ -192,10 +219,17 @@ class SyncContext:
                     if old.action == action and old.reason == reason:
                         self.attention += 1
                         return old
+            kept = False
             for old in earlier:
+                if action == "updated" and old.action == "mismatched":
+                    # A balance or status that moved says nothing of whether the figures agree
+                    # now: a mismatch stands until they do (`agrees_again`).
+                    kept = True
+                    continue
                 old.resolved = True
                 old.state = "resolved" if state == "ok" else "superseded"
-            self._standing().discard(key)
+            if not kept:
+                self._standing().discard(key)
         if state != "ok" and action in ATTENTION_ACTIONS:
             self.attention += 1
         entry = SyncLogEntry(
@@ -218,6 +252,17 @@ class SyncContext:
         self.session.add(entry)
         self.counts[action] += 1
         return entry
+
+    def agrees_again(self, *, direction: str, entity_kind: str, local_id: int) -> None:
+        """A record's figures agree with QuickBooks again: its standing "mismatched" entries
+        from earlier passes are resolved."""
+        key = record_key(direction, entity_kind, local_id, None)
+        if key is None or key not in self._standing():
+            return
+        for old in self._earlier(key):
+            if old.action == "mismatched":
+                old.resolved = True
+                old.state = "resolved"
 
     def log_error(
         self,

@@ -19,18 +19,17 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 from factor_desktop.qbo.client import BatchItem, BatchResult, JsonDict, QboClient
 from factor_desktop.qbo.errors import DuplicateDocNumberError, QboValidationError
-from factor_desktop.qbo.mappers import decimal_of
 from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
 from factor_desktop.qbo.ratelimit import RequestKind
+from factor_desktop.sync.totals import TaxRates, no_rates, predict_invoice
 
 __all__ = [
     "LiveWriter",
@@ -39,8 +38,6 @@ __all__ = [
     "write_atomically",
     "writer_for",
 ]
-
-_CENT = Decimal("0.01")
 
 
 class QboWriter(Protocol):
@@ -129,25 +126,18 @@ class LiveWriter:
         write_atomically(path, content)
 
 
-TaxRate = Callable[[str], Decimal | None]
-
-
-def _no_rate(_tax_code_id: str) -> Decimal | None:
-    return None
-
-
 @dataclass
 class RecordingWriter:
     """Answers writes as QuickBooks would and sends nothing.
 
-    ``tax_rate`` gives a tax code's effective rate in percent (None when unknown), so an
-    invoice's predicted total includes the tax QuickBooks would compute; when the invoice says
-    its own tax (``TxnTaxDetail.TotalTax``), that amount is used, as QuickBooks does. With a
-    ``reader`` (the pass's client), an invoice whose number QuickBooks already has is refused
-    with QuickBooks' duplicate-number fault (6140), as the real write would be.
+    An invoice is answered with the total QuickBooks would give it (`sync/totals.py`, with
+    ``tax_rates`` giving a tax code's sales rates), or without one when QuickBooks alone could
+    compute its tax. With a ``reader`` (the pass's client), an invoice whose number QuickBooks
+    already has is refused with QuickBooks' duplicate-number fault (6140), as the real write
+    would be.
     """
 
-    tax_rate: TaxRate = _no_rate
+    tax_rates: TaxRates = no_rates
     reader: QboClient | None = None
     created: dict[str, set[str]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -163,40 +153,15 @@ class RecordingWriter:
                 answer["FullyQualifiedName"] = answer.get("DisplayName")
                 answer["Job"] = isinstance(answer.get("ParentRef"), Mapping)
             if entity == "Invoice":
-                answer["TotalAmt"] = self._invoice_total(answer)
-                answer["Balance"] = answer["TotalAmt"]
+                total = predict_invoice(answer, self.tax_rates).total
+                if total is not None:
+                    answer["TotalAmt"] = float(total)
+                    answer["Balance"] = answer["TotalAmt"]
         else:
             answer["SyncToken"] = str(int(str(answer.get("SyncToken") or 0)) + 1)
             if operation == "void":
                 answer.update({"TotalAmt": 0, "Balance": 0, "PrivateNote": "Voided"})
         return answer
-
-    def _invoice_total(self, invoice: Mapping[str, Any]) -> float:
-        lines = invoice.get("Line") if isinstance(invoice.get("Line"), list) else []
-        subtotal = Decimal(0)
-        taxable = Decimal(0)
-        for line in lines or []:
-            if not isinstance(line, Mapping) or line.get("DetailType") != "SalesItemLineDetail":
-                continue
-            amount = decimal_of(line.get("Amount")) or Decimal(0)
-            subtotal += amount
-            detail = line.get("SalesItemLineDetail")
-            code = detail.get("TaxCodeRef") if isinstance(detail, Mapping) else None
-            if isinstance(code, Mapping) and code.get("value") == "TAX":
-                taxable += amount
-        tax = Decimal(0)
-        txn_tax = invoice.get("TxnTaxDetail")
-        if isinstance(txn_tax, Mapping):
-            given = decimal_of(txn_tax.get("TotalTax"))
-            code_ref = txn_tax.get("TxnTaxCodeRef")
-            code_id = code_ref.get("value") if isinstance(code_ref, Mapping) else None
-            if given is not None:
-                tax = given
-            elif code_id is not None:
-                rate = self.tax_rate(str(code_id))
-                if rate is not None:
-                    tax = (taxable * rate / 100).quantize(_CENT, ROUND_HALF_UP)
-        return float((subtotal + tax).quantize(_CENT, ROUND_HALF_UP))
 
     def _refusal(self, entity: str, payload: Mapping[str, Any]) -> QboValidationError | None:
         """The refusal QuickBooks would answer the create with, as far as a read can tell."""
@@ -252,8 +217,8 @@ class RecordingWriter:
         return None  # a preview keeps no file
 
 
-def writer_for(client: QboClient, *, preview: bool, tax_rate: TaxRate = _no_rate) -> QboWriter:
+def writer_for(client: QboClient, *, preview: bool, tax_rates: TaxRates = no_rates) -> QboWriter:
     """The one place a pass's kind chooses how it writes."""
     if preview:
-        return RecordingWriter(tax_rate=tax_rate, reader=client)
+        return RecordingWriter(tax_rates=tax_rates, reader=client)
     return LiveWriter(client)

@@ -293,7 +293,9 @@ class InvoiceTableModel(RowTableModel[InvoiceRow]):
             return money_text(row.balance)
         if column == self.COL_QBO:
             if row.qbo_id:
-                return f"Id {row.qbo_id}" + (" ⚠ total differs" if row.mismatched else "")
+                balance = row.qbo_total is None and row.qbo_balance is not None
+                differs = "balance" if balance else "total"
+                return f"Id {row.qbo_id}" + (f" ⚠ {differs} differs" if row.mismatched else "")
             if row.status == "draft":
                 return ""
             return INVOICE_QBO_STATES.get(row.outbox_status or "", "Not sent yet")

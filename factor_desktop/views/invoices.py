@@ -171,7 +171,7 @@ def load_invoices(
         .where(
             SyncLogEntry.entity_kind == "invoice",
             SyncLogEntry.local_id.is_not(None),
-            SyncLogEntry.direction == "push",
+            SyncLogEntry.direction.in_(("push", "pull")),
             _STANDING,
         )
         .order_by(SyncLogEntry.id)
@@ -215,6 +215,7 @@ def load_invoices(
                 fix=blocking_fix(status, reason),
                 qbo_total=_money_or_none(detail.get("qbo_total")),
                 mismatch_reason=mismatch.reason if mismatch is not None else None,
+                qbo_balance=_money_or_none(detail.get("qbo_balance")),
                 project_id=i.project_id,
                 subtotal=i.subtotal,
                 tax=i.tax,

@@ -121,6 +121,8 @@ class InvoiceRow:
     # QuickBooks' total when it differs from Factor's (a standing "mismatched" entry), and why.
     qbo_total: Decimal | None = None
     mismatch_reason: str | None = None
+    # QuickBooks' balance when it is not Factor's total less the payments Factor has.
+    qbo_balance: Decimal | None = None
     # The invoice's project (and so its client), for the "Link…" fix.
     project_id: int = 0
     subtotal: Decimal = Decimal("0.00")

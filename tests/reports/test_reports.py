@@ -118,6 +118,7 @@ def test_invoices_json(store: Store) -> None:
             "fix_hint": None,
             "mismatched": False,
             "qbo_total": None,
+            "qbo_balance": None,
             "mismatch_reason": None,
             "custom_fields": [],
             "lines": [
@@ -171,6 +172,7 @@ def test_invoices_json(store: Store) -> None:
             "fix_hint": None,
             "mismatched": False,
             "qbo_total": None,
+            "qbo_balance": None,
             "mismatch_reason": None,
             "custom_fields": [{"name": "P.O. Number", "value": "PO-4471"}],
             "lines": [

@@ -12,6 +12,8 @@ from decimal import Decimal
 from itertools import count
 from typing import Any
 
+import requests
+
 from factor_desktop.qbo.mappers import InvoiceForQbo, InvoiceLineForQbo, invoice_payload
 from factor_desktop.sandbox import SandboxServer
 from factor_desktop.sandbox.seeds import _put
@@ -174,3 +176,22 @@ def test_each_tax_line_rounds_half_a_cent_up(api: Api) -> None:
     # 8.5% of 1.00 is 0.085 exactly: 0.09, not the 0.08 of rounding halves to even.
     invoice = api.create("Invoice", _taxed(api, 1.0))
     assert invoice["TxnTaxDetail"]["TotalTax"] == 0.09 and invoice["TotalAmt"] == 1.09
+
+
+def test_a_rate_changed_in_quickbooks_is_read_and_taxes_the_next_invoices(
+    qbo: SandboxServer, api: Api
+) -> None:
+    before = api.read("TaxRate", "1")
+    assert before["RateValue"] == 8.5
+    changed = qbo.set_tax_rate("1", "9")
+    assert changed["RateValue"] == 9 and changed["SyncToken"] != before["SyncToken"]
+    assert api.read("TaxRate", "1")["RateValue"] == 9
+    invoice = api.create("Invoice", _taxed(api, 250.0))
+    assert invoice["TxnTaxDetail"]["TotalTax"] == 22.5 and invoice["TotalAmt"] == 272.5
+
+    admin = f"{qbo.base_url}/_sandbox/admin/tax-rate"
+    answer = requests.post(admin, json={"id": "1", "RateValue": "8.25"}, timeout=5)
+    assert answer.status_code == 200 and answer.json()["RateValue"] == 8.25
+    assert api.read("TaxRate", "1")["RateValue"] == 8.25
+    assert requests.post(admin, json={"id": "1", "RateValue": "x"}, timeout=5).status_code == 400
+    assert requests.post(admin, json={"id": "99", "RateValue": "1"}, timeout=5).status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -118,6 +119,18 @@ def test_invoice_model(snapshot: Snapshot, model_failures: list[str]) -> None:
     assert cell(draft, model.COL_NUMBER, Qt.ItemDataRole.FontRole).italic()
     assert cell(final, model.COL_NUMBER, RowRole).number == "INV-0042"
     assert isinstance(cell(final, model.COL_NUMBER, RowRole).total, Decimal)
+
+
+def test_invoice_model_says_which_figure_differs(snapshot: Snapshot) -> None:
+    [final] = [row for row in snapshot.invoices if row.number == "INV-0042"]
+    why = "QuickBooks shows a balance of $2,000.00 on invoice INV-0042; Factor expects $2,345.50."
+    balance = replace(final, qbo_balance=Decimal("2000.00"), mismatch_reason=why)
+    total = replace(final, qbo_total=Decimal("12400.00"), mismatch_reason="Changed there.")
+    model = InvoiceTableModel()
+    model.set_rows((balance, total))
+    assert model.index(0, model.COL_QBO).data() == "Id 130 ⚠ balance differs"
+    assert model.index(0, model.COL_ATTENTION).data() == why
+    assert model.index(1, model.COL_QBO).data() == "Id 130 ⚠ total differs"
 
 
 def test_expense_model(snapshot: Snapshot, model_failures: list[str]) -> None:

@@ -147,7 +147,7 @@ class PullPass:
             self.session.execute(
                 update(SyncLogEntry)
                 .where(SyncLogEntry.id.in_(ids[start : start + _IDS_PER_STATEMENT]))
-                .values(resolved=True)
+                .values(resolved=True, state="resolved")
             )
 
     # -- the sync log -----------------------------------------------------------------------

@@ -4,14 +4,18 @@ Only Factor's own (`Invoice.qbo_id`). The SyncToken is kept for later pushes. Qu
 Balance is authoritative: the balance is first recomputed from the payments applied here
 (`refresh_invoice_balance`), and where QuickBooks says otherwise (a credit applied there, a
 payment older than the link) its Balance is taken and the status follows by the domain rule.
-Factor never deletes or voids an invoice because of QuickBooks: a deleted or voided twin, or a
-total changed there after the invoice was finalized, is a warning in the sync log to review.
+Factor never deletes or voids an invoice because of QuickBooks: a deleted or voided twin is a
+warning in the sync log to review. A total changed there after the invoice was sent, or a balance
+that is not Factor's total less the payments Factor has received (a credit applied there, a
+payment not received yet: see `balances.py`), marks the invoice "mismatched" with the cause,
+once while it stands, and resolved when the figures agree again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
@@ -21,6 +25,7 @@ from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.qbo.client import JsonDict
 from factor_desktop.services.payments import refresh_invoice_balance
 from factor_desktop.store.models import Invoice, SyncLogEntry
+from factor_desktop.sync.pull.balances import balance_mismatch
 from factor_desktop.sync.pull.common import is_voided, read_id, read_money
 from factor_desktop.sync.pull.core import PullPass
 from factor_desktop.sync.reference import is_deleted
@@ -107,25 +112,18 @@ def apply_invoice(p: PullPass, row: JsonDict) -> None:
     if not status.is_issued:
         return
     qbo_total = read_money(row.get("TotalAmt"), f"a total for {label}")
+    differences: list[str] = []
+    detail: dict[str, Any] = {}
     if qbo_total != invoice.total and qbo_total != _total_when_created(p, invoice.id):
         # Not the figure QuickBooks answered the create with (a difference there, such as tax
         # QuickBooks recalculated, was reported by the push): someone changed it since.
-        p.note(
-            entity_kind="invoice",
-            label=label,
-            action="mismatched",
-            level="warning",
-            reason=(
-                f"Invoice {invoice.number} was changed in QuickBooks after it was sent: its "
-                f"total there is {format_money(qbo_total)}, in Factor "
-                f"{format_money(invoice.total)}. Factor keeps its own total; correct the "
-                "invoice in QuickBooks, or void it on the Invoices tab and issue a new one."
-            ),
-            local_id=invoice.id,
-            qbo_id=qbo_id,
-            detail={"qbo_total": str(qbo_total), "factor_total": str(invoice.total)},
-            once=True,
+        differences.append(
+            f"Invoice {invoice.number} was changed in QuickBooks after it was sent: its "
+            f"total there is {format_money(qbo_total)}, in Factor "
+            f"{format_money(invoice.total)}. Factor keeps its own total; correct the "
+            "invoice in QuickBooks, or void it on the Invoices tab and issue a new one."
         )
+        detail.update(qbo_total=str(qbo_total), factor_total=str(invoice.total))
     old_status, old_balance = invoice.status, invoice.balance
     refresh_invoice_balance(p.session, invoice)
     # A reply without a Balance says nothing about it (it must not read as fully paid).
@@ -135,6 +133,30 @@ def apply_invoice(p: PullPass, row: JsonDict) -> None:
         if raw_balance is None
         else read_money(raw_balance, f"a balance for {label}")
     )
+    off = (
+        balance_mismatch(p.session, invoice, row, qbo_total, qbo_balance)
+        if raw_balance is not None
+        else None
+    )
+    if off is not None:
+        differences.append(off.reason)
+        detail.update(
+            qbo_balance=str(off.qbo_balance), factor_balance=str(off.expected), cause=off.cause
+        )
+    if differences:
+        p.note(
+            entity_kind="invoice",
+            label=label,
+            action="mismatched",
+            level="warning",
+            reason=" ".join(differences),
+            local_id=invoice.id,
+            qbo_id=qbo_id,
+            detail=detail,
+            once=True,
+        )
+    else:
+        p.ctx.agrees_again(direction="pull", entity_kind="invoice", local_id=invoice.id)
     if qbo_balance != invoice.balance:
         if Decimal("0.00") <= qbo_balance <= invoice.total:
             invoice.balance = qbo_balance

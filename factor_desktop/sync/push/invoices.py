@@ -135,7 +135,8 @@ class InvoiceCreates(OutboxOutcomes):
         if prepared.problems:
             reason = f"Invoice {invoice.number} is waiting: " + " ".join(prepared.problems)
             reason += " It is sent on the next sync after that."
-            self._block(invoice, item, reason)
+            # Held for its totals: both go with the entry, so a preview shows them.
+            self._block(invoice, item, reason, **prepared.totals_detail(invoice))
             return None
         assert prepared.payload is not None and prepared.customer_id is not None
         return Send(invoice, item, prepared)
@@ -314,9 +315,8 @@ class InvoiceCreates(OutboxOutcomes):
             )
         if sent_tax is not None:
             return (
-                f"{figures}. QuickBooks did not keep the tax Factor sent and computed its own "
-                "(Automated Sales Tax does this). Check the invoice in QuickBooks; Factor keeps "
-                "its own figures."
+                f"{figures}. QuickBooks did not keep the tax Factor sent and computed its own. "
+                "Check the invoice in QuickBooks; Factor keeps its own figures."
             )
         return (
             f"{figures}. QuickBooks recalculated the tax with its tax code's rates, which differ "

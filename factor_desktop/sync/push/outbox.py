@@ -26,6 +26,9 @@ carried out rather than answered with the old refusal.
   stay pending with the same requestid, a warning is logged, and pushing stops for this pass.
 * Authentication errors end the pass. Other refusals mark the row failed with QuickBooks' code,
   field and intuit_tid in the log.
+* Before a create, QuickBooks' total for what is sent is predicted (`sync/totals.py`): an
+  invoice it would total otherwise than Factor is held with both totals and what to do, unless
+  its tax term's rule accepts QuickBooks' figure; it goes on the pass after the cause is fixed.
 * After a create, QuickBooks' TotalAmt is compared with Factor's total (Automated Sales Tax may
   recompute tax) and its DocNumber with Factor's (custom transaction numbers may be off).
 

@@ -6,7 +6,9 @@ projects and the project is not linked, it goes to the client's customer instead
 clients directly in QuickBooks). Every line needs its QuickBooks product/service: a service line
 the one its service type is mapped to, an expense line the one its expense type is mapped to
 (its "item" mapping); an invoice with tax needs its tax term mapped to a tax code. Anything
-missing is a problem naming the exact type and where to map it.
+missing is a problem naming the exact type and where to map it. So is a total QuickBooks would
+make otherwise than Factor (predicted by `sync/totals.py` from what is sent), unless the tax
+term's rule accepts QuickBooks' figure: the invoice is held with both totals and what to do.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from factor_desktop.domain.money import format_money
 from factor_desktop.qbo.client import JsonDict
 from factor_desktop.qbo.errors import QboValidationError
 from factor_desktop.qbo.mappers import (
@@ -29,10 +32,18 @@ from factor_desktop.qbo.mappers import (
 )
 from factor_desktop.qbo.query import QueryValueError
 from factor_desktop.qbo.query import select as qbo_select
-from factor_desktop.services.mappings import cached, mapped_qbo_id, tax_rule, unusable_reason
+from factor_desktop.services.mappings import (
+    accepted_code_rate,
+    cached,
+    mapped_qbo_id,
+    percent_text,
+    tax_rule,
+    unusable_reason,
+)
 from factor_desktop.store.models import Invoice, InvoiceLine, QboRecord, SyncLogEntry
 from factor_desktop.sync.context import SyncContext
 from factor_desktop.sync.push.common import Record, record_kind, what
+from factor_desktop.sync.totals import QboInvoiceTotals, predict_invoice
 
 __all__ = ["InvoicePreparer", "Prepared", "project_details"]
 
@@ -47,6 +58,17 @@ class Prepared:
     payload: JsonDict | None = None
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # QuickBooks' figures for the payload (`sync/totals.py`), once it is built.
+    predicted: QboInvoiceTotals | None = None
+
+    def totals_detail(self, invoice: Invoice) -> dict[str, str]:
+        """Factor's total, and QuickBooks' as predicted, for the log entry's detail."""
+        if self.predicted is None:
+            return {}
+        detail = {"total": str(invoice.total)}
+        if self.predicted.total is not None:
+            detail["qbo_total"] = str(self.predicted.total)
+        return detail
 
 
 def project_details(invoice: Invoice) -> tuple[str, str, str]:
@@ -68,6 +90,7 @@ class InvoicePreparer:
         self._definitions: dict[str, str] | None = None
         self._mappings: dict[tuple[str, int], str | None] = {}
         self._rules: dict[int, str | None] = {}
+        self._accepted_rates: dict[int, Decimal | None] = {}
         self._customers: dict[str, QboRecord | None] = {}
 
     def tax_rule(self, invoice: Invoice) -> str | None:
@@ -82,8 +105,9 @@ class InvoicePreparer:
 
     def _tax_override(self, invoice: Invoice, tax_code_id: str | None) -> Decimal | None:
         """Factor's tax, to send beside the tax code, unless the term's rule accepts
-        QuickBooks' own figure."""
-        if tax_code_id is None:
+        QuickBooks' own figure. A negative tax (discounts larger than the taxable lines) can't
+        be sent: QuickBooks takes a tax amount of zero or more."""
+        if tax_code_id is None or invoice.tax < 0:
             return None
         return invoice.tax if self.tax_rule(invoice) == "override" else None
 
@@ -305,4 +329,76 @@ class InvoicePreparer:
             ),
             tax_override=self._tax_override(invoice, tax_code_id),
         )
+        prepared.predicted = predict_invoice(prepared.payload, self.ctx.tax_rates)
+        if prepared.predicted.total != invoice.total and not self._accepted(invoice, tax_code_id):
+            prepared.problems.append(self._totals_differ(invoice, prepared.predicted, tax_code_id))
         return prepared
+
+    def _code_rate(self, tax_code_id: str) -> Decimal | None:
+        rates = self.ctx.tax_rates(tax_code_id)
+        return sum(rates, Decimal(0)) if rates is not None else None
+
+    def _accepted_rate(self, invoice: Invoice) -> Decimal | None:
+        key = invoice.tax_term_id
+        if key is None:
+            return None
+        if key not in self._accepted_rates:
+            self._accepted_rates[key] = accepted_code_rate(self.session, key)
+        return self._accepted_rates[key]
+
+    def _accepted(self, invoice: Invoice, tax_code_id: str | None) -> bool:
+        """Whether the term's rule accepts QuickBooks' figure as QuickBooks makes it now: not
+        when the tax code's rate has changed since the rule was chosen."""
+        if self.tax_rule(invoice) != "accept":
+            return False
+        then = self._accepted_rate(invoice)
+        now = self._code_rate(tax_code_id) if tax_code_id is not None else None
+        return then is None or now is None or then == now
+
+    def _totals_differ(
+        self, invoice: Invoice, predicted: QboInvoiceTotals, tax_code_id: str | None
+    ) -> str:
+        """Why QuickBooks would not total the invoice as Factor does, and what to do about it."""
+        total = predicted.total
+        if total is None:
+            figures = (
+                f"QuickBooks would compute its tax itself, so its total can't be known to be "
+                f"Factor's {format_money(invoice.total)}"
+            )
+        else:
+            figures = (
+                f"QuickBooks would total it {format_money(total)}, not Factor's "
+                f"{format_money(invoice.total)}"
+            )
+        if predicted.subtotal != invoice.subtotal:
+            return (
+                f"{figures}: its lines add up to {format_money(predicted.subtotal)} as "
+                f"QuickBooks rounds them, {format_money(invoice.subtotal)} in Factor. Void it "
+                "on the Invoices tab and issue it again with amounts in whole cents."
+            )
+        term = invoice.tax_term
+        if term is None or tax_code_id is None:
+            return (
+                f"{figures}: Factor's tax of {format_money(invoice.tax)} goes with no tax code. "
+                "Map its tax term on the Mappings tab (Tax terms)."
+            )
+        code = cached(self.session, "TaxCode", tax_code_id)
+        name = repr(code.name) if code is not None else f"Id {tax_code_id}"
+        if invoice.tax < 0:
+            why = (
+                f"QuickBooks takes no negative tax, so Factor's tax of "
+                f"{format_money(invoice.tax)} can't be sent and QuickBooks computes its own"
+            )
+        elif self.ctx.automated_sales_tax():
+            why = "Automated Sales Tax is on in QuickBooks and computes the tax from the addresses"
+        else:
+            rate = self._code_rate(tax_code_id)
+            why = f"QuickBooks computes the tax with its tax code {name} at {percent_text(rate)}"
+            then = self._accepted_rate(invoice)
+            if then is not None and then != rate:
+                why += f", {percent_text(then)} when its figure was accepted for the term"
+            why += f"; Factor at {percent_text(term.rate_percent)}"
+        return (
+            f"{figures}: {why}. Map the tax term {term.code} to a tax code with "
+            f"{percent_text(term.rate_percent)}, or choose a tax rule for it on the Mappings tab."
+        )
