@@ -34,16 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
-from factor_desktop.ui.jobs import (
-    AuthorizeUrl,
-    AwaitingPaste,
-    ConnectJob,
-    FinishConnectJob,
-    Job,
-    JobOutcome,
-    JobProgress,
-    JobRunner,
-)
+from factor_desktop.ui.job_types import AuthorizeUrl, AwaitingPaste, ConnectJob, FinishConnectJob
+from factor_desktop.ui.jobs import Job, JobOutcome, JobProgress, JobRunner
 from factor_desktop.ui.snapshot import ConnectionInfo
 from factor_desktop.ui.widgets import fit_height, muted_label
 
