@@ -300,6 +300,11 @@ class JobRunner(QObject):
     def running(self) -> bool:
         return self._thread.isRunning()
 
+    @property
+    def stopped(self) -> bool:
+        """Shut down: no more jobs are taken."""
+        return self._stopped
+
     def submit(self, job: Job) -> Job:
         if self._stopped:
             raise RuntimeError("the job runner has been shut down")

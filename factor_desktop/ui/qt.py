@@ -124,8 +124,13 @@ def pumped_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop) instead of `run_forever`: the screenshot command, the window's tests.
 
     qasync runs its callbacks from Qt's timers, so whatever pumps Qt's events runs the window's
-    coroutines too; the loop only has to be the thread's running loop meanwhile.
+    coroutines too; the loop only has to be the thread's running loop meanwhile. Inside one
+    already (the app's own, or an outer `pumped_event_loop`), that one is used.
     """
+    running = asyncio.events._get_running_loop()
+    if running is not None:
+        yield running
+        return
     loop = new_event_loop(app)
     asyncio.set_event_loop(loop)
     asyncio.events._set_running_loop(loop)
