@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QHeaderView,
     QMainWindow,
-    QMessageBox,
     QSystemTrayIcon,
     QTabWidget,
     QToolBar,
@@ -39,6 +38,7 @@ from factor_desktop.store.db import Store
 from factor_desktop.ui.colors import follow_palette
 from factor_desktop.ui.connection_tab import ConnectionTab
 from factor_desktop.ui.controllers.connection import ConnectionController
+from factor_desktop.ui.controllers.dialogs import DialogsController
 from factor_desktop.ui.controllers.imports import ImportsController
 from factor_desktop.ui.controllers.invoices import InvoicesController
 from factor_desktop.ui.controllers.mappings import MappingsController
@@ -47,10 +47,8 @@ from factor_desktop.ui.controllers.updates import UpdatesController
 from factor_desktop.ui.first_run import FirstRunGuide
 from factor_desktop.ui.first_run import install as install_first_run
 from factor_desktop.ui.jobs import EnvFactory, JobRunner, SnapshotJob, default_env_factory
-from factor_desktop.ui.menus import about_box, build_menus, documentation_path
+from factor_desktop.ui.menus import build_menus
 from factor_desktop.ui.projects_view import ProjectsView
-from factor_desktop.ui.selftest_gui import SelfTestDialog
-from factor_desktop.ui.settings_dialog import SettingsDialog
 from factor_desktop.ui.snapshot import Snapshot
 from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
@@ -133,7 +131,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._title = title
         self._use_title(title)
-        self._store_path = store.path
+        self.store_path = store.path
         self.open_url = open_url
         self._ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
         # A window on a stand-in screen (tests, the screenshot command) leaves alone the size
@@ -146,9 +144,6 @@ class MainWindow(QMainWindow):
         self._snapshot: Snapshot | None = None
         self._shutdown_hooks: list[Callable[[], None]] = []
         self.closed = False
-        self.settings_dialog: SettingsDialog | None = None
-        self.about_dialog: QMessageBox | None = None
-        self.self_test_dialog: SelfTestDialog | None = None
         self.tray: QSystemTrayIcon | None = None
         # The last desktop notification: (title, text), for the administrator and for tests.
         self.last_notification: tuple[str, str] | None = None
@@ -229,13 +224,9 @@ class MainWindow(QMainWindow):
         self.invoices = InvoicesController(self)
         self.updates = UpdatesController(self)
 
-        actions = self.menu_actions
-        actions.settings.triggered.connect(self.open_settings)
-        actions.quit.triggered.connect(self.close)
-        actions.refresh.triggered.connect(self.refresh)
-        actions.documentation.triggered.connect(self.open_documentation)
-        actions.about.triggered.connect(self.show_about)
-        actions.self_test.triggered.connect(self.run_self_test)
+        self.dialogs = DialogsController(self)
+        self.menu_actions.quit.triggered.connect(self.close)
+        self.menu_actions.refresh.triggered.connect(self.refresh)
         self.sync.update_actions()
 
         # The first-run checklist (a dock), and Help > Getting Started to bring it back.
@@ -297,75 +288,9 @@ class MainWindow(QMainWindow):
         self.status.set_busy("" if title == SnapshotJob.title or shown_elsewhere else title)
         self.connection.show_busy(title)
 
-    # -- settings, help ---------------------------------------------------------------------
-
-    @Slot()
-    def open_settings(self) -> SettingsDialog:
-        if self.settings_dialog is not None and self.settings_dialog.isVisible():
-            self.settings_dialog.raise_()
-            return self.settings_dialog
-        dialog = SettingsDialog(self.runner, self)
-        dialog.saved.connect(self._settings_saved)
-        dialog.finished.connect(self._settings_closed)
-        self.settings_dialog = dialog
-        dialog.open()
-        return dialog
-
-    @Slot(object)
-    def _settings_saved(self, _settings: object) -> None:
-        self.statusBar().showMessage("Settings saved.", 10_000)
-
-    @Slot(int)
-    def _settings_closed(self, _result: int) -> None:
-        dialog, self.settings_dialog = self.settings_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
-
-    @Slot()
-    def open_documentation(self) -> bool:
-        path = documentation_path()
-        if path is None:
-            self.statusBar().showMessage(
-                "The guide is not installed with this copy; see README.md in the source.", 15_000
-            )
-            return False
-        opened = self.open_url(QUrl.fromLocalFile(str(path)).toString())
-        if opened is False:
-            self.statusBar().showMessage(f"No viewer could open the guide: {path}", 30_000)
-            return False
-        return True
-
-    @Slot()
-    def show_about(self) -> QMessageBox:
-        if self.about_dialog is not None:
-            self.about_dialog.close()
-        box = about_box(self, self.data_folder, self._store_path)
-        box.finished.connect(box.deleteLater)
-        self.about_dialog = box
-        box.open()
-        return box
-
-    @Slot()
-    def run_self_test(self) -> SelfTestDialog:
-        """The self-test in a process of its own; its lines show in a dialog as they come."""
-        if self.self_test_dialog is not None and self.self_test_dialog.running():
-            self.self_test_dialog.raise_()
-            return self.self_test_dialog
-        dialog = SelfTestDialog(self)
-        dialog.finished.connect(self._self_test_closed)
-        self.self_test_dialog = dialog
-        dialog.open()
-        return dialog
-
-    @Slot(int)
-    def _self_test_closed(self, _result: int) -> None:
-        dialog, self.self_test_dialog = self.self_test_dialog, None
-        if dialog is not None:
-            dialog.deleteLater()
-
     @property
     def data_folder(self) -> Path:
-        return DataDir.resolve(self._store_path.parent).root
+        return DataDir.resolve(self.store_path.parent).root
 
     def notify(self, title: str, text: str) -> None:
         """A desktop notification: the tray's message when there is a tray, else the window
@@ -495,10 +420,10 @@ class MainWindow(QMainWindow):
         for dialog in (
             self.connection.connect_dialog,
             self.sync.preview_dialog,
-            self.settings_dialog,
+            self.dialogs.settings_dialog,
             self.imports.problems_dialog,
             self.imports.import_dialog,
-            self.self_test_dialog,
+            self.dialogs.self_test_dialog,
         ):
             if dialog is not None:
                 dialog.reject()

@@ -98,14 +98,14 @@ def test_menus_shortcuts_and_help(qtbot: Any, make_window: MakeWindow, ctx: AppC
     with qtbot.waitSignal(window.snapshotApplied, timeout=10_000):
         qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
 
-    box = window.show_about()
+    box = window.dialogs.show_about()
     about = box.informativeText()
     assert f"Factor Desktop {__version__}" == box.text()
     assert f"Qt {qVersion()}" in about and "PySide6 " in about
     assert f"Data folder: {window.data_folder}" in about
     box.close()
 
-    assert window.open_documentation()
+    assert window.dialogs.open_documentation()
     assert opened and opened[-1].startswith("file://") and opened[-1].endswith("README.md")
 
 
@@ -321,7 +321,7 @@ def test_settings_are_checked_like_the_command_and_saved_on_the_worker(
 ) -> None:
     window = make_window()
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_settings()
+    dialog = window.dialogs.open_settings()
     qtbot.waitUntil(lambda: dialog.save_button.isEnabled(), timeout=10_000)
     assert dialog.auto_sync_spin.value() == 15
     assert dialog.example_label.text() == "INV-0001"
@@ -351,7 +351,7 @@ def test_settings_are_checked_like_the_command_and_saved_on_the_worker(
     assert saved.auto_sync_minutes == 30
     assert saved.auto_create_projects is False and saved.auto_create_customers is True
     assert (saved.invoice_numbering.prefix, saved.invoice_numbering.next_number) == ("AF-", 120)
-    qtbot.waitUntil(lambda: window.settings_dialog is None)
+    qtbot.waitUntil(lambda: window.dialogs.settings_dialog is None)
     assert window.statusBar().currentMessage() == "Settings saved."
 
 
