@@ -6,6 +6,10 @@ A `Job` has one shape: `run(env, report)` returns a result as plain data, `cance
 builds its own `JobEnv` (a ConnectionService with its own HTTP session; every store read or write
 opens its own session there) and emits `JobProgress` and `JobOutcome` values, which Qt queues to
 the runner's slots in the GUI thread. Errors cross as messages, never as exceptions.
+
+Whoever asks for a job awaits its outcome there: `spawn(self._done(runner.run(job)))` queues the
+job at once and `_done` goes on with `outcome = await ...` on the GUI thread's qasync loop. The
+window's jobs themselves are in `job_types.py` and `jobs_extra.py`.
 """
 
 from __future__ import annotations
