@@ -223,7 +223,6 @@ class MainWindow(QMainWindow):
         self.imports = ImportsController(self)
         self.invoices = InvoicesController(self)
         self.updates = UpdatesController(self)
-
         self.dialogs = DialogsController(self)
         self.menu_actions.quit.triggered.connect(self.close)
         self.menu_actions.refresh.triggered.connect(self.refresh)
