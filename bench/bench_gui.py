@@ -239,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
         sampler.setInterval(1000)
 
         def sample() -> None:
-            if window.sync_job is not None and window.status.progress_shown():
+            if window.sync.job is not None and window.status.progress_shown():
                 text = window.status.progress.text()
                 if not progress or progress[-1][1] != text:
                     progress.append((round(time.perf_counter() - marks["push"], 1), text))
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
                 switch("push")
                 marks["push"] = time.perf_counter()
                 references["push"] = Reference()
-                job = window.start_sync()
+                job = window.sync.start_sync()
                 if job is None:
                     emit(figure="gui_bench", error="Sync Now was refused")
                     loop.stop()

@@ -132,7 +132,7 @@ def run_gui(data_dir: Path | None, profile: str) -> int:
         mark("window_built")
         window.add_shutdown_hook(ctx.close)
         if settings.check_for_updates:  # opted in; the feed is read on the worker
-            window.check_for_updates()
+            window.updates.check_for_updates()
         log.info("Main window open on profile %s (%s)", profile, ctx.store.path)
         return window
 

@@ -7,7 +7,7 @@ Every change is a `SetLinksJob` on the window's worker; the chooser and the sugg
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal, Slot
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.services.suggest import LinkSuggestion
-from factor_desktop.ui.jobs import JobOutcome, JobRunner
+from factor_desktop.ui.jobs import JobOutcome, JobRunner, spawn
 from factor_desktop.ui.link_dialog import (
     CustomerFilter,
     CustomerModel,
@@ -69,7 +69,6 @@ class ClientLinks(QWidget):
         self.view = view
         self.runner: JobRunner | None = None
         self._snapshot: Snapshot | None = None
-        self._jobs: dict[int, SetLinksJob] = {}
         self._suggest_job: SuggestLinksJob | None = None
         self.undo_stack: list[LinksChanged] = []
         self.redo_stack: list[LinksChanged] = []
@@ -184,7 +183,6 @@ class ClientLinks(QWidget):
 
     def attach_runner(self, runner: JobRunner) -> None:
         self.runner = runner
-        runner.jobFinished.connect(self._job_finished)
         self._update_buttons()
 
     def add_refresh_action(self, action: QAction) -> None:
@@ -253,8 +251,7 @@ class ClientLinks(QWidget):
         if self.runner is None or not requests:
             return None
         job = SetLinksJob(requests, undoing=undoing)
-        self._jobs[job.id] = job
-        self.runner.submit(job)
+        spawn(self._links_set(job, self.runner.run(job)))
         return job
 
     def set_link(self, item: Item, target: LinkState) -> SetLinksJob | None:
@@ -361,7 +358,7 @@ class ClientLinks(QWidget):
             return None
         job = SuggestLinksJob()
         self._suggest_job = job
-        self.runner.submit(job)
+        spawn(self._suggested(job, self.runner.run(job)))
         return job
 
     def _open_suggestions(self, suggestions: Sequence[LinkSuggestion]) -> SuggestedLinksDialog:
@@ -382,17 +379,19 @@ class ClientLinks(QWidget):
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    @Slot(object)
-    def _job_finished(self, outcome: JobOutcome) -> None:
-        if self._suggest_job is not None and outcome.job_id == self._suggest_job.id:
-            self._suggest_job = None
-            if outcome.ok:
-                self._open_suggestions(outcome.result)
-            elif outcome.error:
-                self.message_bar.show_message("No suggestions", outcome.error, "error")
-            return
-        job = self._jobs.pop(outcome.job_id, None)
-        if job is None or outcome.cancelled:
+    async def _suggested(self, job: SuggestLinksJob, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
+        if self._suggest_job is not job:
+            return  # asked again since: the newer answer counts
+        self._suggest_job = None
+        if outcome.ok:
+            self._open_suggestions(outcome.result)
+        elif outcome.error:
+            self.message_bar.show_message("No suggestions", outcome.error, "error")
+
+    async def _links_set(self, job: SetLinksJob, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
+        if outcome.cancelled:
             return
         if outcome.error is not None:
             self.message_bar.show_message("The link was refused", outcome.error, "error")

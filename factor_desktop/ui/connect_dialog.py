@@ -11,8 +11,9 @@ field is cleared at that moment; the job drops it as soon as the sign-in has beg
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -34,16 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
-from factor_desktop.ui.jobs import (
-    AuthorizeUrl,
-    AwaitingPaste,
-    ConnectJob,
-    FinishConnectJob,
-    Job,
-    JobOutcome,
-    JobProgress,
-    JobRunner,
-)
+from factor_desktop.ui.job_types import AuthorizeUrl, AwaitingPaste, ConnectJob, FinishConnectJob
+from factor_desktop.ui.jobs import Job, JobOutcome, JobProgress, JobRunner, spawn
 from factor_desktop.ui.widgets import fit_height, muted_label
 from factor_desktop.views import ConnectionInfo
 
@@ -97,6 +90,7 @@ class ConnectDialog(QDialog):
         self._runner = runner
         self._open_url = open_url
         self._job: Job | None = None
+        self._waiting: asyncio.Task[None] | None = None
         self._authorize_url: str | None = None
         self._loopback = True
         self._closed = False
@@ -109,7 +103,6 @@ class ConnectDialog(QDialog):
         layout.addWidget(self.pages)
 
         runner.jobProgress.connect(self._on_progress)
-        runner.jobFinished.connect(self._on_finished)
 
     # -- pages ------------------------------------------------------------------------------
 
@@ -330,7 +323,7 @@ class ConnectDialog(QDialog):
 
     def _run(self, job: Job) -> None:
         self._job = job
-        self._runner.submit(job)
+        self._waiting = spawn(self._finished(job, self._runner.run(job)))
 
     @Slot()
     def _reopen(self) -> None:
@@ -447,9 +440,9 @@ class ConnectDialog(QDialog):
                     "then sends you to your redirect page: paste that page's address below."
                 )
 
-    @Slot(object)
-    def _on_finished(self, outcome: JobOutcome) -> None:
-        if self._job is None or outcome.job_id != self._job.id:
+    async def _finished(self, job: Job, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
+        if self._job is not job:
             return
         if outcome.cancelled:
             self._job = None
@@ -499,8 +492,11 @@ class ConnectDialog(QDialog):
         if self._job is not None:
             self._job.cancel()
             self._job = None
+        # A closed dialog hears nothing more of its job.
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
         self.secret_edit.clear()
         self.paste_edit.clear()
         self._runner.jobProgress.disconnect(self._on_progress)
-        self._runner.jobFinished.disconnect(self._on_finished)
         super().done(result)

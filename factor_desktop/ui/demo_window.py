@@ -6,6 +6,7 @@ which knows nothing of Qt.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Slot
@@ -20,6 +21,7 @@ from factor_desktop.ui.jobs import (
     JobProgress,
     Report,
     install_session_keyring,
+    spawn,
 )
 from factor_desktop.ui.main_window import MainWindow
 
@@ -58,13 +60,12 @@ class DemoController(QObject):
         self.demo = demo
         self.job: DemoStartJob | None = None
         window.runner.jobProgress.connect(self._on_progress)
-        window.runner.jobFinished.connect(self._on_finished)
 
     def start(self) -> DemoStartJob:
         self.job = DemoStartJob(self.demo)
         banner = self.window.connection_tab.activity_banner
         banner.show_message("Starting the demo…", "Waiting for the worker…", "info")
-        self.window.runner.submit(self.job)
+        spawn(self._started(self.window.runner.run(self.job)))
         return self.job
 
     @Slot(object)
@@ -75,10 +76,8 @@ class DemoController(QObject):
             "Starting the demo…", str(event.payload), "info"
         )
 
-    @Slot(object)
-    def _on_finished(self, outcome: JobOutcome) -> None:
-        if self.job is None or outcome.job_id != self.job.id:
-            return
+    async def _started(self, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
         self.job = None
         banner = self.window.connection_tab.activity_banner
         if outcome.cancelled:

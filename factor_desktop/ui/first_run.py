@@ -339,7 +339,7 @@ class FirstRunGuide(QDockWidget):
         window = self.window_
         if key == "connect":
             window.tabs.setCurrentIndex(window.TAB_CONNECTION)
-            window.open_connect_dialog()
+            window.connection.open_connect_dialog()
         elif key == "import":
             window.menu_actions.import_file.trigger()
         elif key == "lists":

@@ -9,6 +9,7 @@ rules and the messages are the command's; void and delete ask first.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.services.errors import ServiceError
-from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report
+from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report, spawn
 from factor_desktop.ui.models import invoice_attention
 from factor_desktop.ui.widgets import Banner
 from factor_desktop.views import InvoiceRow
@@ -206,7 +207,6 @@ class InvoiceActions(QWidget):
     def attach(self, runner: JobRunner) -> None:
         """Run the invoice actions on this runner's worker."""
         self.runner = runner
-        runner.jobFinished.connect(self._job_finished)
 
     # -- the selected invoice ---------------------------------------------------------------
 
@@ -291,7 +291,7 @@ class InvoiceActions(QWidget):
         if self.runner is None:
             return None
         self.jobs[job.id] = job
-        self.runner.submit(job)
+        spawn(self._done(job, self.runner.run(job)))
         return job
 
     @Slot()
@@ -353,10 +353,10 @@ class InvoiceActions(QWidget):
         )
         return self.confirm_box
 
-    @Slot(object)
-    def _job_finished(self, outcome: JobOutcome) -> None:
-        job = self.jobs.pop(outcome.job_id, None)
-        if job is None or outcome.cancelled:
+    async def _done(self, job: _InvoiceJob, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
+        self.jobs.pop(job.id, None)
+        if outcome.cancelled:
             return
         titles = {"finalize": "Finalized", "void": "Voided", "delete": "Deleted"}
         refused = {

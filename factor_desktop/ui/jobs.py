@@ -6,6 +6,10 @@ A `Job` has one shape: `run(env, report)` returns a result as plain data, `cance
 builds its own `JobEnv` (a ConnectionService with its own HTTP session; every store read or write
 opens its own session there) and emits `JobProgress` and `JobOutcome` values, which Qt queues to
 the runner's slots in the GUI thread. Errors cross as messages, never as exceptions.
+
+Whoever asks for a job awaits its outcome there: `spawn(self._done(runner.run(job)))` queues the
+job at once and `_done` goes on with `outcome = await ...` on the GUI thread's qasync loop. The
+window's jobs themselves are in `job_types.py` and `jobs_extra.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,26 +30,14 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from factor_desktop.paths import DataDir
 from factor_desktop.secrets import KeyringUnavailable, MemoryKeyring, SecretStoreError, TokenStore
-from factor_desktop.services.errors import ServiceError
-from factor_desktop.services.mappings import (
-    ENTITY_LABEL,
-    QBO_ENTITY_FOR_KIND,
-    TAX_RULE_TEXT,
-    cached,
-    clear_mapping,
-    describe,
-    describe_local,
-    set_mapping,
-)
-from factor_desktop.settings import SettingsError, update_setting
+from factor_desktop.settings import SettingsError
 from factor_desktop.store.db import Store, StoreError
 from factor_desktop.views import Snapshot, load_snapshot
 
 if TYPE_CHECKING:
-    # The sync and the OAuth client (authlib, cryptography) are imported by the worker when
-    # a job first needs them, not before the window's first paint.
-    from factor_desktop.sync.connection import ConnectionReport, ConnectionService
-    from factor_desktop.sync.engine import SyncSummary
+    # The connection service and the OAuth client (authlib, cryptography) are imported by the
+    # worker when a job first needs them, not before the window's first paint.
+    from factor_desktop.sync.connection import ConnectionService
 
 log = logging.getLogger(__name__)
 
@@ -203,310 +195,6 @@ class SnapshotJob(Job):
         return load_snapshot(env.store, env.tokens)
 
 
-@dataclass(frozen=True)
-class AuthorizeUrl:
-    """Progress of a connect job: the sign-in page to open in the browser."""
-
-    url: str
-    # False when the redirect goes to a hosted page: the administrator must paste it back.
-    loopback: bool
-
-
-@dataclass(frozen=True)
-class AwaitingPaste:
-    """Result of a connect job whose redirect cannot come back to this computer by itself."""
-
-
-class ConnectJob(Job):
-    kind = "connect"
-    title = "Waiting for QuickBooks…"
-
-    def __init__(
-        self,
-        environment: str | None,
-        client_id: str | None,
-        client_secret: str | None,
-        timeout: float = 300.0,
-    ) -> None:
-        super().__init__()
-        self.environment = environment
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self.timeout = timeout
-
-    def __repr__(self) -> str:  # the client secret never appears in a log line or traceback
-        return f"ConnectJob(id={self.id}, environment={self.environment!r})"
-
-    def run(self, env: JobEnv, report: Report) -> ConnectionReport | AwaitingPaste:
-        secret, self._client_secret = self._client_secret, None
-        pending = env.connection.begin(self.environment, self.client_id, secret)
-        del secret
-        try:
-            report(AuthorizeUrl(pending.authorize_url, pending.receiver is not None))
-            if pending.receiver is None:
-                return AwaitingPaste()
-            self.check_cancelled()
-            redirect_url = pending.receiver.wait(self.timeout, cancel=self.cancel_event)
-        finally:
-            pending.close()
-        self.check_cancelled()
-        return env.connection.finish(pending, redirect_url)
-
-
-class FinishConnectJob(Job):
-    """Completes the connection begun earlier from the redirect address the admin pasted."""
-
-    kind = "finish_connect"
-    title = "Finishing the QuickBooks connection…"
-
-    def __init__(self, redirect_url: str) -> None:
-        super().__init__()
-        self._redirect_url = redirect_url
-
-    def __repr__(self) -> str:  # the address carries the one-time code
-        return f"FinishConnectJob(id={self.id})"
-
-    def run(self, env: JobEnv, report: Report) -> ConnectionReport:
-        pending = env.connection.resume()
-        return env.connection.finish(pending, self._redirect_url)
-
-
-class DisconnectJob(Job):
-    kind = "disconnect"
-    title = "Disconnecting from QuickBooks…"
-
-    def run(self, env: JobEnv, report: Report) -> bool:
-        return env.connection.disconnect()
-
-
-class SessionSecretsJob(Job):
-    """The administrator's explicit choice: keep secrets in memory for this session only."""
-
-    kind = "session_secrets"
-    title = "Keeping secrets for this session only…"
-
-    def run(self, env: JobEnv, report: Report) -> None:
-        with env.store.session() as session:
-            update_setting(session, "secret_storage", "session")
-        install_session_keyring()
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    """Progress of a sync job: the step running, and how many of the steps are done.
-
-    `queued` is how many records waited in the outbox when the pass began (0 for a preview),
-    `sent` how many of them the pass has dealt with so far (sent, or found blocked or failed).
-    """
-
-    step: str
-    done: int
-    total: int
-    sent: int = 0
-    queued: int = 0
-
-
-# How often a running pass's outbox is counted for the progress area, in seconds.
-OUTBOX_COUNT_INTERVAL = 1.0
-
-
-def pending_outbox(store: Store) -> int:
-    """Records waiting in the outbox to go to QuickBooks."""
-    from sqlalchemy import func, select
-
-    from factor_desktop.store.models import OutboxItem
-
-    with store.session() as session:
-        count = session.scalar(
-            select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "pending")
-        )
-    return int(count or 0)
-
-
-class OutboxCounter:
-    """Counts, on a thread of its own, how many of the records queued when a pass began it has
-    dealt with: the pass commits each answer, so the store says how far it has got. Calls
-    `counted(sent)` when the number changes; a count takes a millisecond or two."""
-
-    def __init__(
-        self,
-        store: Store,
-        queued: int,
-        counted: Callable[[int], None],
-        interval: float | None = None,
-    ) -> None:
-        self._store = store
-        self._queued = queued
-        self._counted = counted
-        self._interval = OUTBOX_COUNT_INTERVAL if interval is None else interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-counter", daemon=True)
-
-    def start(self) -> OutboxCounter:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def _run(self) -> None:
-        last = 0
-        while not self._stop.wait(self._interval):
-            try:
-                sent = min(self._queued, max(0, self._queued - pending_outbox(self._store)))
-            except Exception:
-                log.debug("The outbox could not be counted", exc_info=True)
-                continue
-            if sent != last:
-                last = sent
-                self._counted(sent)
-
-
-class SyncJob(Job):
-    """One sync pass by the sync engine, on the worker thread."""
-
-    kind = "sync"
-    title = "Syncing with QuickBooks…"
-    preview: ClassVar[bool] = False
-
-    def __init__(self, *, full: bool = False, auto: bool = False) -> None:
-        super().__init__()
-        self.full = full
-        # Started by the auto-sync timer rather than by the administrator.
-        self.auto = auto
-
-    def run(self, env: JobEnv, report: Report) -> SyncSummary:
-        from factor_desktop.sync.engine import SyncEngine
-
-        engine = SyncEngine(env.store, env.connection, env.attachments_dir)
-        # A preview works on a copy: the firm's outbox does not move.
-        queued = 0 if self.preview else pending_outbox(env.store)
-        lock = threading.Lock()
-        last = SyncProgress("", 0, 0, 0, queued)
-
-        def progress(step: str, done: int, total: int) -> None:
-            nonlocal last
-            with lock:
-                last = SyncProgress(step, done, total, last.sent, queued)
-                report(last)
-
-        def counted(sent: int) -> None:
-            nonlocal last
-            with lock:
-                last = SyncProgress(last.step, last.done, last.total, sent, queued)
-                report(last)
-
-        counter = OutboxCounter(env.store, queued, counted).start() if queued else None
-        try:
-            return engine.run(
-                preview=self.preview, full=self.full, cancel=self.cancel_event, progress=progress
-            )
-        finally:
-            if counter is not None:
-                counter.stop()
-
-
-class PreviewJob(SyncJob):
-    """A sync pass that changes nothing and says what it would do."""
-
-    kind = "preview"
-    title = "Previewing the sync…"
-    preview = True
-
-
-@dataclass(frozen=True)
-class MappingChanged:
-    """Result of a mapping job: what changed, in a sentence."""
-
-    kind: str
-    local_id: int
-    qbo_id: str | None
-    message: str
-
-
-class SetMappingJob(Job):
-    """Map a Factor type to a cached QuickBooks record (a dropped one)."""
-
-    kind = "set_mapping"
-    title = "Saving the mapping…"
-    expected_errors = (ServiceError,)
-
-    def __init__(
-        self,
-        kind: str,
-        local_id: int,
-        qbo_id: str,
-        entity: str | None = None,
-        *,
-        tax_rule: str | None = None,
-    ) -> None:
-        super().__init__()
-        self.mapping_kind = kind
-        self.local_id = local_id
-        self.qbo_id = qbo_id
-        self.entity = entity
-        # A tax term onto a code of another rate: "override" or "accept" (see set_mapping).
-        self.tax_rule = tax_rule
-
-    def run(self, env: JobEnv, report: Report) -> MappingChanged:
-        with env.store.session() as session:
-            mapping = set_mapping(
-                session,
-                self.mapping_kind,
-                self.local_id,
-                self.qbo_id,
-                entity=self.entity,
-                tax_rule=self.tax_rule,
-            )
-            record = cached(session, QBO_ENTITY_FOR_KIND[self.mapping_kind], mapping.qbo_id)
-            local = describe_local(session, self.mapping_kind, self.local_id)
-            what = describe(record) if record is not None else mapping.qbo_id
-            message = f"{local[:1].upper()}{local[1:]} is mapped to the QuickBooks {what}."
-            if self.tax_rule is not None:
-                message = f"{message[:-1]}; {TAX_RULE_TEXT[self.tax_rule]} ({self.tax_rule})."
-        return MappingChanged(self.mapping_kind, self.local_id, self.qbo_id, message)
-
-
-class ClearMappingJob(Job):
-    """Forget what a Factor type is mapped to."""
-
-    kind = "clear_mapping"
-    title = "Clearing the mapping…"
-    expected_errors = (ServiceError,)
-
-    def __init__(self, kind: str, local_id: int) -> None:
-        super().__init__()
-        self.mapping_kind = kind
-        self.local_id = local_id
-
-    def run(self, env: JobEnv, report: Report) -> MappingChanged:
-        with env.store.session() as session:
-            cleared = clear_mapping(session, self.mapping_kind, self.local_id)
-            label = describe_local(session, self.mapping_kind, self.local_id)
-        entity = ENTITY_LABEL[QBO_ENTITY_FOR_KIND[self.mapping_kind]]
-        message = (
-            f"Cleared the QuickBooks {entity} of {label}."
-            if cleared
-            else f"Nothing to clear: {label} had no QuickBooks {entity}."
-        )
-        return MappingChanged(self.mapping_kind, self.local_id, None, message)
-
-
-class RetryOutboxJob(Job):
-    """Put the failed and blocked pushes back in the queue for the next pass."""
-
-    kind = "retry_outbox"
-    title = "Queuing the failed records again…"
-
-    def run(self, env: JobEnv, report: Report) -> int:
-        from factor_desktop.sync.push import retry_outbox
-
-        with env.store.session() as session:
-            return retry_outbox(session)
-
-
 def install_session_keyring() -> MemoryKeyring:
     """Secrets live in this process's memory from now on, and are gone when it ends."""
     current = keyring.get_keyring()
@@ -587,12 +275,18 @@ class _Queued:
 
 
 class JobRunner(QObject):
-    """The one place that runs jobs off the GUI thread. Lives in the GUI thread."""
+    """The one place that runs jobs off the GUI thread. Lives in the GUI thread.
+
+    Whoever asks for a job awaits its outcome where it asked (`outcome = await runner.run(job)`
+    in a coroutine started with `spawn`); `jobFinished` follows, once that coroutine has dealt
+    with the outcome, for what watches every job (the busy indicator, tests).
+    """
 
     jobStarted = Signal(object)  # Job
     jobProgress = Signal(object)  # JobProgress
     jobFinished = Signal(object)  # JobOutcome
     snapshotReady = Signal(object)  # Snapshot
+    snapshotFailed = Signal(str)  # why the firm's records could not be read
     busyChanged = Signal(str)  # what runs now, "" when idle
 
     def __init__(self, env_factory: EnvFactory, parent: QObject | None = None) -> None:
@@ -602,12 +296,18 @@ class JobRunner(QObject):
         self._thread.progress.connect(self._on_progress)
         self._thread.done.connect(self._on_done)
         self._jobs: dict[int, _Queued] = {}
+        self._awaited: dict[int, asyncio.Future[JobOutcome]] = {}
         self._stopped = False
         self._thread.start()
 
     @property
     def running(self) -> bool:
         return self._thread.isRunning()
+
+    @property
+    def stopped(self) -> bool:
+        """Shut down: no more jobs are taken."""
+        return self._stopped
 
     def submit(self, job: Job) -> Job:
         if self._stopped:
@@ -616,28 +316,25 @@ class JobRunner(QObject):
         self._thread.put(job)
         return job
 
-    async def run(self, job: Job) -> JobOutcome:
-        """Submit `job` and wait for its outcome without blocking the GUI thread.
+    def run(self, job: Job) -> Coroutine[Any, Any, JobOutcome]:
+        """Submit `job` now, in the order of the calls, and return what to await for its outcome.
 
-        For coroutines on the window's qasync loop: the Future is resolved by `jobFinished`,
-        which the runner emits in the GUI thread, so the coroutine goes on there. Cancelling the
-        coroutine cancels the job.
+        For coroutines on the window's qasync loop: the outcome arrives in the GUI thread, so
+        the coroutine goes on there. Cancelling the coroutine cancels the job.
         """
-        outcome: asyncio.Future[JobOutcome] = asyncio.get_running_loop().create_future()
+        outcome: asyncio.Future[JobOutcome] = asyncio.get_event_loop().create_future()
+        self.submit(job)
+        self._awaited[job.id] = outcome
+        return self._outcome(job, outcome)
 
-        def resolve(finished: JobOutcome) -> None:
-            if finished.job_id == job.id and not outcome.done():
-                outcome.set_result(finished)
-
-        self.jobFinished.connect(resolve)
+    async def _outcome(self, job: Job, outcome: asyncio.Future[JobOutcome]) -> JobOutcome:
         try:
-            self.submit(job)
             return await outcome
         except asyncio.CancelledError:
             job.cancel()
             raise
         finally:
-            self.jobFinished.disconnect(resolve)
+            self._awaited.pop(job.id, None)
 
     def refresh(self) -> SnapshotJob | None:
         """Queue a snapshot unless one is already waiting to start."""
@@ -657,12 +354,17 @@ class JobRunner(QObject):
         job.cancel()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Cancel every job, stop the worker and join it. Safe to call twice."""
+        """Cancel every job, stop the worker and join it. Safe to call twice.
+
+        Coroutines still awaiting a job are cancelled too: nothing runs on for a window that
+        is closing."""
         if self._stopped:
             return True
         self._stopped = True
         for queued in self._jobs.values():
             queued.job.cancel()
+        for outcome in self._awaited.values():
+            outcome.cancel()
         self._thread.put(None)
         finished = self._thread.wait(timeout_ms)
         if not finished:
@@ -685,8 +387,20 @@ class JobRunner(QObject):
     @Slot(object)
     def _on_done(self, outcome: JobOutcome) -> None:
         queued = self._jobs.pop(outcome.job_id, None)
+        awaited = self._awaited.pop(outcome.job_id, None)
+        if awaited is not None and not awaited.done() and not awaited.get_loop().is_closed():
+            awaited.set_result(outcome)
+            # asyncio runs callbacks in the order they were scheduled: the coroutine that
+            # awaited the job deals with its outcome before the runner says the job finished.
+            awaited.get_loop().call_soon(self._finished, outcome, queued)
+            return
+        self._finished(outcome, queued)
+
+    def _finished(self, outcome: JobOutcome, queued: _Queued | None) -> None:
         if outcome.kind == "snapshot" and outcome.ok:
             self.snapshotReady.emit(outcome.result)
+        elif outcome.kind == "snapshot" and outcome.error is not None and not outcome.cancelled:
+            self.snapshotFailed.emit(outcome.error)
         self.jobFinished.emit(outcome)
         if self._stopped:
             return
@@ -694,3 +408,28 @@ class JobRunner(QObject):
             self.refresh()
         busy = next((q.job.title for q in self._jobs.values() if q.started), "")
         self.busyChanged.emit(busy)
+
+
+# Coroutines started from slots; asyncio keeps only weak references to its tasks.
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def spawn(flow: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """Start `flow` on the GUI thread's loop (qasync's) from a slot, which returns at once.
+
+    What `flow` raises is logged with its traceback; a cancelled flow (the window closing) ends
+    quietly.
+    """
+    task = asyncio.get_event_loop().create_task(flow, name=getattr(flow, "__qualname__", None))
+    _tasks.add(task)
+    task.add_done_callback(_flow_done)
+    return task
+
+
+def _flow_done(task: asyncio.Task[None]) -> None:
+    _tasks.discard(task)
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("%s failed", task.get_name(), exc_info=error)

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from factor_desktop.importer import ImportRejected, ImportSummary, Problem, import_into, read_path
 from factor_desktop.settings import Settings, SettingsError, load_settings, save_settings
-from factor_desktop.ui.jobs import Job, JobEnv, Report, SyncJob, SyncProgress
+from factor_desktop.ui.job_types import SyncJob, SyncProgress
+from factor_desktop.ui.jobs import Job, JobEnv, Report
 
 if TYPE_CHECKING:
     from factor_desktop.sync.engine import SyncSummary

@@ -1,7 +1,7 @@
 """The window's menu bar: File, View, Sync and Help, with their shortcuts, and the About box.
 
-The actions are made here and their slots live in the main window; each action's shortcut is
-shown in its menu (Qt does that) and at the end of its tooltip (`tip`).
+The actions are made here and their slots live in the window's controllers; each action's
+shortcut is shown in its menu (Qt does that) and at the end of its tooltip (`tip`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ shown (or when it is shown after one).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from factor_desktop.domain.money import ZERO, percent_ratio, sum_money
 from factor_desktop.ui.colors import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
 from factor_desktop.ui.formatting import money_text, percent_text
-from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report
+from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report, spawn
 from factor_desktop.ui.widgets import fit_columns, muted_label
 
 if TYPE_CHECKING:
@@ -377,6 +377,7 @@ class ProjectsView(QWidget):
     def attach_runner(self, runner: JobRunner) -> None:
         self.runner = runner
         runner.snapshotReady.connect(self._snapshot_ready)
+        # Any job that writes makes the figures stale.
         runner.jobFinished.connect(self._job_finished)
 
     def load(self) -> ProjectFinancialsJob | None:
@@ -386,11 +387,10 @@ class ProjectsView(QWidget):
         if self.job is not None:
             self.stale = True
             return self.job
-        job = ProjectFinancialsJob()
-        try:
-            self.runner.submit(job)
-        except RuntimeError:  # the window is closing: its worker takes no more jobs
+        if self.runner.stopped:  # the window is closing: its worker takes no more jobs
             return None
+        job = ProjectFinancialsJob()
+        spawn(self._loaded(self.runner.run(job)))
         self.stale = False
         self.job = job
         return job
@@ -420,10 +420,11 @@ class ProjectsView(QWidget):
 
     @Slot(object)
     def _job_finished(self, outcome: JobOutcome) -> None:
-        if self.job is None or outcome.job_id != self.job.id:
-            if outcome.kind not in READ_ONLY_JOBS:
-                self.stale = True
-            return
+        if outcome.kind not in READ_ONLY_JOBS:
+            self.stale = True
+
+    async def _loaded(self, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
         self.job = None
         if outcome.error is not None:
             self.summary.setText(f"The project budgets could not be read: {outcome.error}")

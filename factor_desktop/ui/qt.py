@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import PySide6
 import qasync  # imported after PySide6, so qasync drives this binding
@@ -114,3 +116,27 @@ def close_event_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
     if isinstance(timer, QObject) and shiboken6.isValid(timer):
         shiboken6.delete(timer)
+
+
+@contextmanager
+def pumped_event_loop(app: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    """qasync's loop for code that pumps Qt's event loop itself (`processEvents`, a nested
+    loop) instead of `run_forever`: the screenshot command, the window's tests.
+
+    qasync runs its callbacks from Qt's timers, so whatever pumps Qt's events runs the window's
+    coroutines too; the loop only has to be the thread's running loop meanwhile. Inside one
+    already (the app's own, or an outer `pumped_event_loop`), that one is used.
+    """
+    running = asyncio.events._get_running_loop()
+    if running is not None:
+        yield running
+        return
+    loop = new_event_loop(app)
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+        close_event_loop(loop)

@@ -56,13 +56,13 @@ def _settle(app: QApplication, seconds: float = 0.3) -> None:
 
 
 def _idle(window: Any) -> bool:
-    return window.sync_job is None and not window.runner.pending()
+    return window.sync.job is None and not window.runner.pending()
 
 
 def _sync(app: QApplication, window: Any, preview: bool = False) -> None:
-    job = window.start_preview() if preview else window.start_sync()
+    job = window.sync.start_preview() if preview else window.sync.start_sync()
     if job is None:
-        raise SystemExit(f"The sync could not start: {window.sync_blocked_reason()}")
+        raise SystemExit(f"The sync could not start: {window.sync.blocked_reason()}")
     if not _wait(app, lambda: _idle(window), SYNC_TIMEOUT):
         raise SystemExit(f"The sync did not finish within {SYNC_TIMEOUT:g} s")
 
@@ -75,7 +75,7 @@ def _refused_drop(app: QApplication, window: Any) -> None:
     travel = accounts.get("travel")
     mileage = next((r for r in snapshot.expense_types if r.name == "Mileage"), None)
     if travel is not None and mileage is not None:
-        window.request_mapping("expense_type", mileage.id, travel.qbo_id, travel.entity)
+        window.mappings.request_mapping("expense_type", mileage.id, travel.qbo_id, travel.entity)
     _wait(app, lambda: _idle(window), START_TIMEOUT)
 
 
@@ -179,11 +179,18 @@ def _save(widget: Any, path: Path) -> Path:
 
 def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
     from factor_desktop.ui.application import make_application
-    from factor_desktop.ui.demo_window import open_demo_window
     from factor_desktop.ui.jobs import install_session_keyring
+    from factor_desktop.ui.qt import pumped_event_loop
 
     app = make_application()
     install_session_keyring()
+    with pumped_event_loop(app):
+        return _take_screenshots(app, out_dir, data_dir)
+
+
+def _take_screenshots(app: QApplication, out_dir: Path, data_dir: Path) -> list[Path]:
+    from factor_desktop.ui.demo_window import open_demo_window
+
     # The window's remembered sizes, column widths and closed guide are the user's: the
     # pictures start from none of them.
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(data_dir / "ui"))
@@ -214,7 +221,7 @@ def take_screenshots(out_dir: Path, data_dir: Path) -> list[Path]:
         saved.extend(_first_run_and_link_dialog(app, window, out_dir))
         _refused_drop(app, window)
         _sync(app, window, preview=True)
-        dialog = window.preview_dialog
+        dialog = window.sync.preview_dialog
         if dialog is None:
             raise SystemExit("The sync preview did not open")
         _settle(app)

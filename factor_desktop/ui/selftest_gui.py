@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from factor_desktop.secrets import TokenStore
 from factor_desktop.store.db import Store
 from factor_desktop.ui.application import make_application
+from factor_desktop.ui.qt import pumped_event_loop
 
 LOAD_TIMEOUT = 60.0
 
@@ -54,7 +55,10 @@ def render_tabs(store: Store, tokens: TokenStore, *, show: bool = False) -> str:
     from factor_desktop.ui.main_window import MainWindow
 
     app = make_application()
-    with tempfile.TemporaryDirectory(prefix="factor-desktop-selftest-ui-") as scratch:
+    with (
+        pumped_event_loop(app),
+        tempfile.TemporaryDirectory(prefix="factor-desktop-selftest-ui-") as scratch,
+    ):
         # The window's size and columns go to a scratch file, not the user's settings.
         ui_settings = QSettings(str(Path(scratch) / "ui.ini"), QSettings.Format.IniFormat)
         window = MainWindow(

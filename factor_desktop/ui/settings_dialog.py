@@ -7,7 +7,9 @@ runs, before the dialog hands them to the worker, which checks them again as it 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Awaitable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 from factor_desktop.domain.invoices import InvoiceNumberPolicy
 from factor_desktop.settings import InvoiceNumbering, Settings, SettingsError
 from factor_desktop.ui.colors import ERROR_COLOR, css
-from factor_desktop.ui.jobs import Job, JobOutcome, JobRunner
+from factor_desktop.ui.jobs import Job, JobOutcome, JobRunner, spawn
 from factor_desktop.ui.jobs_extra import LoadSettingsJob, SaveSettingsJob
 from factor_desktop.ui.widgets import fit_height, muted_label
 
@@ -57,6 +59,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 80)
         self._runner = runner
         self._job: Job | None = None
+        self._waiting: asyncio.Task[None] | None = None
         self._loaded: Settings | None = None
         self._closed = False
 
@@ -133,7 +136,6 @@ class SettingsDialog(QDialog):
         for spin in (self.next_number_spin, self.padding_spin):
             spin.valueChanged.connect(self._show_example)
 
-        runner.jobFinished.connect(self._on_finished)
         self._run(LoadSettingsJob())
 
     # -- values -------------------------------------------------------------------------------
@@ -232,13 +234,11 @@ class SettingsDialog(QDialog):
 
     def _run(self, job: Job) -> None:
         self._job = job
-        self._runner.submit(job)
+        self._waiting = spawn(self._finished(job, self._runner.run(job)))
 
-    @Slot(object)
-    def _on_finished(self, outcome: JobOutcome) -> None:
-        if self._job is None or outcome.job_id != self._job.id:
-            return
-        job, self._job = self._job, None
+    async def _finished(self, job: Job, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
+        self._job = self._waiting = None
         if outcome.cancelled:
             return
         if isinstance(job, LoadSettingsJob):
@@ -267,5 +267,8 @@ class SettingsDialog(QDialog):
             if self._job is not None:
                 self._job.cancel()
                 self._job = None
-            self._runner.jobFinished.disconnect(self._on_finished)
+            # A closed dialog hears nothing more of its job.
+            if self._waiting is not None:
+                self._waiting.cancel()
+                self._waiting = None
         super().done(result)

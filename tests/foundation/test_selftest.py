@@ -134,7 +134,7 @@ def test_help_runs_the_self_test_in_another_process_and_closing_stops_it(
     try:
         assert window.menu_actions.self_test.isEnabled()
         window.menu_actions.self_test.trigger()
-        dialog = window.self_test_dialog
+        dialog = window.dialogs.self_test_dialog
         assert dialog is not None and dialog.isVisible()
         assert dialog.process.arguments() == ["-m", "factor_desktop", "self-test"]
         qtbot.waitUntil(dialog.running, timeout=10_000)
@@ -145,9 +145,9 @@ def test_help_runs_the_self_test_in_another_process_and_closing_stops_it(
         process = dialog.process
         dialog.reject()
         assert process.state() == process.ProcessState.NotRunning
-        assert window.self_test_dialog is None
+        assert window.dialogs.self_test_dialog is None
         # The About box shows the app's icon (drawn from its SVG).
-        about = window.show_about()
+        about = window.dialogs.show_about()
         assert about.iconPixmap().width() == 64
         about.close()
     finally:

@@ -187,9 +187,18 @@ def test_the_settings_hold_the_opt_in_and_the_feed(tmp_path: Path) -> None:
         ctx.close()
 
 
+@pytest.fixture
+def window_loop(qapp: Any) -> Iterator[None]:
+    """The window's coroutines run while the test pumps Qt's events (see ui/qt.py)."""
+    from factor_desktop.ui.qt import pumped_event_loop
+
+    with pumped_event_loop(qapp):
+        yield
+
+
 @pytest.mark.gui
 def test_the_window_offers_a_newer_version_read_on_the_worker(
-    qtbot: QtBot, server: FeedServer, tmp_path: Path
+    qtbot: QtBot, server: FeedServer, tmp_path: Path, window_loop: None
 ) -> None:
     from PySide6.QtCore import QSettings  # noqa: TID251  (the window test needs its own file)
 
@@ -214,9 +223,9 @@ def test_the_window_offers_a_newer_version_read_on_the_worker(
     )
     qtbot.addWidget(window)
     try:
-        window.check_for_updates()  # what the app does at start when opted in
-        qtbot.waitUntil(lambda: window.update_box is not None, timeout=20_000)
-        box = window.update_box
+        window.updates.check_for_updates()  # what the app does at start when opted in
+        qtbot.waitUntil(lambda: window.updates.update_box is not None, timeout=20_000)
+        box = window.updates.update_box
         assert box is not None and box.text() == "Factor Desktop 9.1.0 is available."
         assert "Faster syncs." in box.informativeText()
         download = next(b for b in box.buttons() if b.text() == "Download…")

@@ -31,7 +31,12 @@ from factor_desktop.store.models import (
 )
 from factor_desktop.ui.jobs import JobRunner, default_env_factory
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.qt import close_event_loop, new_event_loop, qt_build_problem
+from factor_desktop.ui.qt import (
+    close_event_loop,
+    new_event_loop,
+    pumped_event_loop,
+    qt_build_problem,
+)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -50,6 +55,21 @@ def _window_settings_in_tmp(tmp_path: Path) -> None:
     QSettings.setPath(
         QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "qsettings")
     )
+
+
+@pytest.fixture(autouse=True)
+def _window_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The window's coroutines run on qasync's loop while pytest-qt pumps Qt's events; a test
+    that runs the loop itself (`qasync_loop`) gets one of its own instead."""
+    if "qasync_loop" in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("qapp")
+    with pumped_event_loop(app):
+        yield
+        # Coroutines cancelled when their window closed finish on the loop's next turns.
+        for _ in range(3):
+            app.processEvents()
 
 
 @pytest.fixture

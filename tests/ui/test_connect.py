@@ -96,7 +96,7 @@ def test_connect_through_the_browser(
     browser = FakeBrowser(follow=True)
     window = make_window(open_url=browser.open)
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_connect_dialog()
+    dialog = window.connection.open_connect_dialog()
     fill(dialog, sandbox)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     # The secret left its field the moment it was handed to the worker.
@@ -116,7 +116,7 @@ def test_connect_through_the_browser(
     assert "(100 days left)" in window.connection_tab.idle_expiry_label.text()
     assert not shows_secret(window, sandbox.client_secret)
     dialog.accept()
-    assert window.connect_dialog is None
+    assert window.connection.connect_dialog is None
 
 
 def test_paste_the_redirect_address_instead(
@@ -125,7 +125,7 @@ def test_paste_the_redirect_address_instead(
     browser = FakeBrowser(follow=False)
     window = make_window(open_url=browser.open)
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_connect_dialog()
+    dialog = window.connection.open_connect_dialog()
     fill(dialog, sandbox)
     dialog.start()
     qtbot.waitUntil(lambda: browser.redirect is not None, timeout=10_000)
@@ -145,7 +145,7 @@ def test_a_refused_connection_is_explained(
     browser = FakeBrowser(follow=True)
     window = make_window(open_url=browser.open)
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_connect_dialog()
+    dialog = window.connection.open_connect_dialog()
     fill(dialog, sandbox, secret="not-the-secret")
     dialog.start()
     qtbot.waitUntil(lambda: dialog.pages.currentIndex() == PAGE_RESULT, timeout=15_000)
@@ -164,14 +164,14 @@ def test_cancel_while_waiting_stops_the_job(
     opened: list[str] = []
     window = make_window(open_url=opened.append)  # a browser nobody signs in to
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_connect_dialog()
+    dialog = window.connection.open_connect_dialog()
     fill(dialog, sandbox)
     dialog.start()
     qtbot.waitUntil(lambda: bool(opened), timeout=10_000)
     with qtbot.waitSignal(window.runner.jobFinished, timeout=5_000) as blocker:
         qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].kind == "connect" and blocker.args[0].cancelled
-    assert window.connect_dialog is None
+    assert window.connection.connect_dialog is None
 
 
 def test_disconnect_clears_the_connection(
@@ -181,7 +181,7 @@ def test_disconnect_clears_the_connection(
     window = make_window()
     wait_for_snapshot(qtbot, window)
     assert window.connection_tab.state_label.text() == "Connected"
-    box = window.confirm_disconnect()
+    box = window.connection.confirm_disconnect()
     assert isinstance(box, QMessageBox)
     assert sandbox.company_name in box.text()
     disconnect = next(b for b in box.buttons() if b.text() == "Disconnect")

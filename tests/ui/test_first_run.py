@@ -16,7 +16,8 @@ from factor_desktop.app import AppContext
 from factor_desktop.store.models import SyncLogEntry, SyncRun
 from factor_desktop.ui.demo_window import DemoController, open_demo_window
 from factor_desktop.ui.first_run import DISMISSED_KEY, FirstRunGuide, setup_steps
-from factor_desktop.ui.jobs import JobOutcome, PreviewJob
+from factor_desktop.ui.job_types import PreviewJob
+from factor_desktop.ui.jobs import JobOutcome
 from factor_desktop.ui.jobs_extra import RefreshListsJob
 from factor_desktop.ui.link_jobs import SuggestLinksJob
 from factor_desktop.ui.main_window import MainWindow
@@ -58,11 +59,14 @@ def test_a_fresh_profile_opens_the_guide_with_every_step_to_do(
 
     # Connect opens the Connect dialog; Import opens File > Import…'s file chooser.
     guide.rows["connect"].button.click()
-    assert window.connect_dialog is not None and window.connect_dialog.isVisible()
-    window.connect_dialog.reject()
+    assert (
+        window.connection.connect_dialog is not None
+        and window.connection.connect_dialog.isVisible()
+    )
+    window.connection.connect_dialog.reject()
     guide.rows["import"].button.click()
-    assert window.import_dialog is not None and window.import_dialog.isVisible()
-    window.import_dialog.reject()
+    assert window.imports.import_dialog is not None and window.imports.import_dialog.isVisible()
+    window.imports.import_dialog.reject()
 
 
 def test_a_connected_firm_shows_what_is_left_and_the_buttons_do_it(
@@ -97,9 +101,9 @@ def test_a_connected_firm_shows_what_is_left_and_the_buttons_do_it(
     finished: list[JobOutcome] = []
     window.runner.jobFinished.connect(finished.append)
     guide.rows["lists"].button.click()
-    assert isinstance(window.sync_job, RefreshListsJob)
-    window.cancel_sync()
-    qtbot.waitUntil(lambda: window.sync_job is None, timeout=30_000)
+    assert isinstance(window.sync.job, RefreshListsJob)
+    window.sync.cancel_sync()
+    qtbot.waitUntil(lambda: window.sync.job is None, timeout=30_000)
     guide.rows["mappings"].button.click()
     assert window.tabs.currentIndex() == window.TAB_MAPPINGS
     links = guide.rows["mappings"].extra_button
@@ -112,9 +116,9 @@ def test_a_connected_firm_shows_what_is_left_and_the_buttons_do_it(
 
     # Preview starts the preview pass.
     guide.rows["preview"].button.click()
-    assert isinstance(window.sync_job, PreviewJob)
-    window.cancel_sync()
-    qtbot.waitUntil(lambda: window.sync_job is None, timeout=30_000)
+    assert isinstance(window.sync.job, PreviewJob)
+    window.sync.cancel_sync()
+    qtbot.waitUntil(lambda: window.sync.job is None, timeout=30_000)
     window.runner.jobFinished.disconnect(finished.append)
 
 
@@ -212,14 +216,14 @@ def test_the_demo_reaches_its_first_sync_through_the_guide_writing_last(
     assert not _done(guide)["mappings"] and "14 of 15 types mapped" in detail
     term = next(t for t in snapshot.tax_terms if t.tax_code is None)
     code = snapshot.candidates.tax_codes[0]
-    window.request_tax_mapping(term.id, code.qbo_id, "override")
+    window.mappings.request_tax_mapping(term.id, code.qbo_id, "override")
     wait_for_snapshot(qtbot, window)
     assert _done(guide)["mappings"], guide.rows["mappings"].detail.text()
 
     # Preview: a plan, and still nothing created in QuickBooks.
     guide.rows["preview"].button.click()
-    qtbot.waitUntil(lambda: window.preview_dialog is not None, timeout=60_000)
-    window.preview_dialog.reject()  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.sync.preview_dialog is not None, timeout=60_000)
+    window.sync.preview_dialog.reject()  # type: ignore[union-attr]
     wait_for_snapshot(qtbot, window)
     assert _done(guide)["preview"]
     assert _created_in_quickbooks(window) == 0
@@ -230,7 +234,7 @@ def test_the_demo_reaches_its_first_sync_through_the_guide_writing_last(
     # Now, and only now, the first write.
     assert guide.rows["sync"].button.isEnabled()
     guide.rows["sync"].button.click()
-    qtbot.waitUntil(lambda: window.sync_job is None, timeout=120_000)
+    qtbot.waitUntil(lambda: window.sync.job is None, timeout=120_000)
     wait_for_snapshot(qtbot, window)
     assert all(_done(guide).values()), guide.steps
     assert _created_in_quickbooks(window) > 0

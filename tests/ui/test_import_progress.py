@@ -38,7 +38,7 @@ def test_a_large_import_reports_its_progress(
     window.runner.jobProgress.connect(on_progress)
     finished: list[JobOutcome] = []
     window.runner.jobFinished.connect(finished.append)
-    job = window.import_file(big)
+    job = window.imports.import_file(big)
     assert job is not None
     qtbot.waitUntil(lambda: any(o.job_id == job.id for o in finished), timeout=60_000)
     assert seen[-1] == (rows, rows)

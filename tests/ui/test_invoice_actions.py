@@ -453,6 +453,6 @@ def test_link_opens_the_chooser_for_what_is_not_linked_and_retry_needs_a_connect
     assert tab.select_invoice(refused_id)
     assert actions.fix_button.text() == FIX_LABELS["retry"]
     qtbot.mouseClick(actions.fix_button, Qt.MouseButton.LeftButton)
-    blocked = window.sync_blocked_reason()
+    blocked = window.sync.blocked_reason()
     assert blocked is not None and window.statusBar().currentMessage() == blocked
     assert not any(job.kind == "retry_outbox" for job in window.runner.pending())

@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject, Slot
 from factor_desktop.app import AppContext
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.sync.connection import ConnectionService
+from factor_desktop.ui.job_types import FinishConnectJob
 from factor_desktop.ui.jobs import (
-    FinishConnectJob,
     Job,
     JobEnv,
     JobFailure,

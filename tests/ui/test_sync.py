@@ -25,9 +25,11 @@ from factor_desktop.store.models import Invoice, OutboxItem, SyncLogEntry, SyncR
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncSummary
 from factor_desktop.sync.push import retry_outbox
+from factor_desktop.ui.controllers.sync import last_sync_text
 from factor_desktop.ui.demo_window import DemoController, open_demo_window
-from factor_desktop.ui.jobs import JobOutcome, SyncJob, SyncProgress
-from factor_desktop.ui.main_window import MainWindow, last_sync_text
+from factor_desktop.ui.job_types import SyncJob, SyncProgress
+from factor_desktop.ui.jobs import JobOutcome
+from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.models import RowRole
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog, preview_headline
 from factor_desktop.views import SyncRunRow
@@ -91,7 +93,7 @@ def test_sync_now_preview_retry_and_cancel(
     assert window.sync_status.text() == "No sync yet"
     # Nothing goes to QuickBooks by itself before the administrator's first sync: the demo
     # firm's 15-minute auto-sync waits for it.
-    assert not window.auto_sync_timer.isActive()
+    assert not window.sync.auto_sync_timer.isActive()
     assert window.next_sync_status.text() == "Auto-sync starts after your first sync"
 
     # Progress comes from the worker thread (a direct connection runs where it is emitted).
@@ -109,8 +111,8 @@ def test_sync_now_preview_retry_and_cancel(
     window.preview_action.trigger()
     assert not window.sync_action.isEnabled() and window.cancel_action.isEnabled()
     assert window.sync_action.toolTip().startswith("A sync is running")
-    qtbot.waitUntil(lambda: window.preview_dialog is not None, timeout=60_000)
-    dialog = window.preview_dialog
+    qtbot.waitUntil(lambda: window.sync.preview_dialog is not None, timeout=60_000)
+    dialog = window.sync.preview_dialog
     assert dialog is not None
     assert dialog.model.rowCount() > 0
     assert dialog.headline.text().startswith("A sync now would make")
@@ -126,7 +128,7 @@ def test_sync_now_preview_retry_and_cancel(
     assert summary.kind == "sync" and summary.status == "partial"
     assert threading.get_ident() not in progress_threads and progress_threads
     assert steps[0].done == 0 and steps[-1].step == "Done"
-    assert window.sync_job is None and window.sync_progress.isHidden()
+    assert window.sync.job is None and window.sync_progress.isHidden()
     text = window.sync_status.text()
     assert re.fullmatch(r"Last sync \d\d:\d\d — \d+ created, .*\d+ blocked", text), text
     assert window.connection_tab.last_sync_label.text() == text.removeprefix("Last sync ")
@@ -162,19 +164,19 @@ def test_sync_now_preview_retry_and_cancel(
     ) as blocker:
         qtbot.mouseClick(log.retry_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0].result == problems
-    assert window.sync_job is not None, "the retry starts a sync"
+    assert window.sync.job is not None, "the retry starts a sync"
     _finish(qtbot, window, "sync")
     assert _count(store, SyncRun) == runs_before + 1
 
     # The auto-sync timer's turn runs a pass too; a cancel stops one between requests.
-    window.auto_sync()
-    job = window.sync_job
+    window.sync.auto_sync()
+    job = window.sync.job
     assert isinstance(job, SyncJob) and job.auto
-    window.cancel_sync()
+    window.sync.cancel_sync()
     assert job.cancelled and not window.cancel_action.isEnabled()
     outcome = _finish(qtbot, window, "sync")
     assert outcome.cancelled or outcome.result.status in ("cancelled", "ok", "partial")
-    assert window.sync_job is None and window.sync_action.isEnabled()
+    assert window.sync.job is None and window.sync_action.isEnabled()
     window.runner._thread.progress.disconnect(on_progress)
 
 
@@ -186,9 +188,9 @@ def test_sync_waits_for_a_connection(qtbot: Any, make_window: MakeWindow, firm: 
     wait_for_snapshot(qtbot, window)
     assert not window.sync_action.isEnabled() and not window.preview_action.isEnabled()
     assert window.sync_action.toolTip() == "Connect to QuickBooks first (Connection tab)."
-    assert not window.auto_sync_timer.isActive()
+    assert not window.sync.auto_sync_timer.isActive()
     assert window.next_sync_status.text() == "Auto-sync waits for a connection"
-    assert window.start_sync() is None
+    assert window.sync.start_sync() is None
     assert window.statusBar().currentMessage().startswith("Connect to QuickBooks first")
     # The last run (the firm fixture's partial one) is in the status bar.
     assert window.sync_status.text().startswith("Last sync ")
@@ -206,29 +208,29 @@ def test_auto_sync_interval_follows_the_setting(
     wait_for_snapshot(qtbot, window)
     assert window.sync_action.isEnabled()
     # Never synced: the background sync waits for the administrator's first sync.
-    assert not window.auto_sync_timer.isActive()
+    assert not window.sync.auto_sync_timer.isActive()
     assert "first sync" in window.connection_tab.auto_sync_label.text()
     with ctx.store.session() as s:
         now = datetime.now(UTC)
         s.add(SyncRun(kind="sync", status="ok", started_at=now, finished_at=now, counts={}))
     wait_for_snapshot(qtbot, window)
-    assert window.auto_sync_timer.isActive()
-    assert window.auto_sync_timer.interval() == 5 * 60_000
-    assert window.next_auto_sync is not None
+    assert window.sync.auto_sync_timer.isActive()
+    assert window.sync.auto_sync_timer.interval() == 5 * 60_000
+    assert window.sync.next_auto_sync is not None
     assert window.next_sync_status.text().startswith("Next sync ")
     assert "Every 5 min" in window.connection_tab.auto_sync_label.text()
 
     with ctx.store.session() as s:
         update_setting(s, "auto_sync_minutes", "30")
     wait_for_snapshot(qtbot, window)
-    assert window.auto_sync_timer.interval() == 30 * 60_000
+    assert window.sync.auto_sync_timer.interval() == 30 * 60_000
 
     with ctx.store.session() as s:
         update_setting(s, "auto_sync_minutes", "0")
     wait_for_snapshot(qtbot, window)
-    assert not window.auto_sync_timer.isActive()
+    assert not window.sync.auto_sync_timer.isActive()
     assert window.next_sync_status.text() == "Auto-sync off"
-    assert window.next_auto_sync is None
+    assert window.sync.next_auto_sync is None
 
 
 def test_last_sync_text() -> None:

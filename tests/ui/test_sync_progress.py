@@ -14,7 +14,7 @@ from sqlalchemy import update
 from factor_desktop.app import AppContext
 from factor_desktop.store.models import OutboxItem
 from factor_desktop.ui.application import GIL_SWITCH_INTERVAL_S, make_application
-from factor_desktop.ui.jobs import OutboxCounter, pending_outbox
+from factor_desktop.ui.job_types import OutboxCounter, pending_outbox
 from factor_desktop.ui.status_bar import ProgressArea
 
 pytestmark = pytest.mark.gui

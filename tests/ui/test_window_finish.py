@@ -98,14 +98,14 @@ def test_menus_shortcuts_and_help(qtbot: Any, make_window: MakeWindow, ctx: AppC
     with qtbot.waitSignal(window.snapshotApplied, timeout=10_000):
         qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
 
-    box = window.show_about()
+    box = window.dialogs.show_about()
     about = box.informativeText()
     assert f"Factor Desktop {__version__}" == box.text()
     assert f"Qt {qVersion()}" in about and "PySide6 " in about
     assert f"Data folder: {window.data_folder}" in about
     box.close()
 
-    assert window.open_documentation()
+    assert window.dialogs.open_documentation()
     assert opened and opened[-1].startswith("file://") and opened[-1].endswith("README.md")
 
 
@@ -321,7 +321,7 @@ def test_settings_are_checked_like_the_command_and_saved_on_the_worker(
 ) -> None:
     window = make_window()
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_settings()
+    dialog = window.dialogs.open_settings()
     qtbot.waitUntil(lambda: dialog.save_button.isEnabled(), timeout=10_000)
     assert dialog.auto_sync_spin.value() == 15
     assert dialog.example_label.text() == "INV-0001"
@@ -351,7 +351,7 @@ def test_settings_are_checked_like_the_command_and_saved_on_the_worker(
     assert saved.auto_sync_minutes == 30
     assert saved.auto_create_projects is False and saved.auto_create_customers is True
     assert (saved.invoice_numbering.prefix, saved.invoice_numbering.next_number) == ("AF-", 120)
-    qtbot.waitUntil(lambda: window.settings_dialog is None)
+    qtbot.waitUntil(lambda: window.dialogs.settings_dialog is None)
     assert window.statusBar().currentMessage() == "Settings saved."
 
 
@@ -382,10 +382,10 @@ def test_import_lists_every_problem_and_imports_nothing(
     )
     window = make_window()
     wait_for_snapshot(qtbot, window)
-    job = window.import_file(bad)
+    job = window.imports.import_file(bad)
     assert job is not None and not window.menu_actions.import_file.isEnabled()
-    qtbot.waitUntil(lambda: window.problems_dialog is not None, timeout=15_000)
-    dialog = window.problems_dialog
+    qtbot.waitUntil(lambda: window.imports.problems_dialog is not None, timeout=15_000)
+    dialog = window.imports.problems_dialog
     assert dialog is not None
     assert dialog.headline.text().startswith("Nothing was imported from firm.json")
     rows = [
@@ -403,7 +403,7 @@ def test_import_lists_every_problem_and_imports_nothing(
 
     good = tmp_path / "clients.csv"
     good.write_text("name,email\nHarbor Point Holdings,ap@harbor.example\n", encoding="utf-8")
-    window.import_file(good)
+    window.imports.import_file(good)
     outcome = _finished(qtbot, window, "import")
     assert outcome.ok and outcome.result.ok
     assert _count(ctx, Client) == 1
@@ -413,11 +413,11 @@ def test_import_lists_every_problem_and_imports_nothing(
 def test_the_import_menu_asks_for_a_file(qtbot: Any, make_window: MakeWindow) -> None:
     window = make_window()
     window.menu_actions.import_file.trigger()
-    dialog = window.import_dialog
+    dialog = window.imports.import_dialog
     assert dialog is not None and dialog.isVisible()
     assert "Factor records (*.json *.csv)" in dialog.nameFilters()
     dialog.reject()
-    qtbot.waitUntil(lambda: window.import_dialog is None)
+    qtbot.waitUntil(lambda: window.imports.import_dialog is None)
 
 
 # --- plain errors and the outage -------------------------------------------------------------
@@ -458,7 +458,7 @@ def test_an_outage_is_said_plainly_and_notified_when_minimised(
     sandbox.stop()  # QuickBooks goes away
     window.showMinimized()
     qtbot.waitUntil(window.isMinimized)
-    window.auto_sync()  # the timer's turn
+    window.sync.auto_sync()  # the timer's turn
     outcome = _finished(qtbot, window, "sync", timeout=60_000)
     wait_for_snapshot(qtbot, window)
     assert outcome.error is not None or outcome.result.status == "failed"
@@ -492,7 +492,7 @@ def test_no_browser_shows_the_link_to_copy(
 
     window = make_window(open_url=no_browser)
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_connect_dialog()
+    dialog = window.connection.open_connect_dialog()
     fill(dialog, sandbox)
     dialog.start()
     qtbot.waitUntil(lambda: dialog.link_box.isVisible(), timeout=10_000)
@@ -517,7 +517,7 @@ def test_the_administrator_can_choose_not_to_open_a_browser(
     tried: list[str] = []
     window = make_window(open_url=tried.append)
     wait_for_snapshot(qtbot, window)
-    dialog = window.open_connect_dialog()
+    dialog = window.connection.open_connect_dialog()
     fill(dialog, sandbox)
     dialog.no_browser_check.setChecked(True)
     dialog.start()
