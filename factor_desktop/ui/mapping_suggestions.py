@@ -45,6 +45,7 @@ from factor_desktop.services.suggest import (
     suggest,
 )
 from factor_desktop.ui.colors import MUTED_COLOR
+from factor_desktop.ui.formatting import plain_error
 from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report
 from factor_desktop.ui.widgets import Banner, muted_label
 
@@ -352,8 +353,9 @@ class MappingSuggestions(QObject):
 
     def _open(self, found: Suggestions) -> MappingSuggestionsDialog:
         if self.dialog is not None:
+            # Open already (window-modal, so in front of the window): its list is read again.
             self.dialog.show_suggestions(found)
-            self.dialog.raise_()
+            self.dialog.activateWindow()
             return self.dialog
         dialog = MappingSuggestionsDialog(found, self.parent_widget)
         dialog.acceptedSuggestions.connect(self.apply)
@@ -386,9 +388,9 @@ class MappingSuggestions(QObject):
             if outcome.ok and isinstance(outcome.result, Suggestions):
                 self._open(outcome.result)
             elif outcome.error and self.dialog is not None:
-                self.dialog.show_result("No suggestions", outcome.error, "error")
+                self.dialog.show_result("No suggestions", plain_error(outcome.error).text, "error")
             elif outcome.error:
-                self.applied.emit(False, outcome.error)
+                self.applied.emit(False, plain_error(outcome.error).text)
             return
         if self._apply_job is None or outcome.job_id != self._apply_job.id:
             return
@@ -400,7 +402,7 @@ class MappingSuggestions(QObject):
             return
         result = outcome.result
         if outcome.error is not None or not isinstance(result, MappingsApplied):
-            message = outcome.error or "The mappings were not saved."
+            message = plain_error(outcome.error).text if outcome.error else "Nothing was mapped."
             if dialog is not None:
                 dialog.show_result("Not mapped", message, "error")
             self.applied.emit(False, message)

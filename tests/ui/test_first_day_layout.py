@@ -1,21 +1,24 @@
-"""A firm administrator's first day in a 1024x700 window: nothing scrolls sideways or is cut off.
+"""A firm administrator's first day in a 1024x700 window: nothing scrolls sideways or is cut off,
+the import chooser starts in a sensible folder, and a database failure reads as plain words.
 
 The Connection tab wraps its values and shortens a long address in the middle (its tooltip has it
-whole); the suggested links name the client and what is proposed, both readable; the first-run
-guide follows its dock's width.
+whole); the suggested links name the client and what is proposed, both readable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QScrollArea
+from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtWidgets import QScrollArea, QWidget
 
 from factor_desktop.app import AppContext
 from factor_desktop.services.suggest import LinkSuggestion
+from factor_desktop.ui.formatting import plain_error
+from factor_desktop.ui.import_dialog import LAST_FOLDER_KEY, import_file_dialog
 from factor_desktop.ui.link_dialog import SuggestedLinksDialog
 from factor_desktop.ui.main_window import MainWindow
 
@@ -117,3 +120,64 @@ def test_the_suggested_links_show_the_name_and_the_proposal_side_by_side(qtbot: 
     assert all(table.item(row, name).checkState() is not None for row in range(3))
     dialog.set_ticked(0, False)
     assert [r.local_id for r in dialog.ticked_requests()] == [2, 3]
+
+
+def test_the_import_chooser_starts_in_documents_and_remembers_the_last_folder(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started_in = tmp_path / "where-the-program-started"
+    started_in.mkdir()
+    monkeypatch.chdir(started_in)
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    parent = QWidget()
+    qtbot.addWidget(parent)
+
+    def opens_in(remember: bool = True) -> Path:
+        dialog = import_file_dialog(parent, settings, remember=remember)
+        qtbot.addWidget(dialog)
+        return Path(dialog.directory().absolutePath())
+
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    first = opens_in()
+    assert first != started_in
+    assert first in {Path(documents), Path.home()}
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    chosen = exports / "firm.json"
+    chosen.write_text("{}", encoding="utf-8")
+    dialog = import_file_dialog(parent, settings)
+    qtbot.addWidget(dialog)
+    dialog.fileSelected.emit(str(chosen))
+    assert settings.value(LAST_FOLDER_KEY) == str(exports)
+    assert opens_in() == exports
+    # Tests and the self-test keep nothing.
+    other = tmp_path / "other" / "clients.csv"
+    other.parent.mkdir()
+    quiet = import_file_dialog(parent, settings, remember=False)
+    qtbot.addWidget(quiet)
+    quiet.fileSelected.emit(str(other))
+    assert opens_in() == exports
+    # A remembered folder that has gone: Documents (or home) again.
+    exports.joinpath("firm.json").unlink()
+    exports.rmdir()
+    assert opens_in() == first
+
+
+def test_a_database_failure_reads_as_plain_words() -> None:
+    raw = (
+        "Something went wrong (OperationalError: (sqlite3.OperationalError) disk I/O error\n"
+        "[SQL: SELECT clients.id FROM clients]). The details are in the log file."
+    )
+    problem = plain_error(raw)
+    assert problem.text.startswith("The firm's database could not be read or saved (disk I/O")
+    assert "OperationalError" not in problem.text and "SQL" not in problem.text
+    assert problem.details == raw and not problem.unreachable
+    short = plain_error(
+        "Something went wrong (OperationalError: database disk image is malformed). The "
+        "details are in the log file."
+    )
+    assert "(database disk image is malformed)" in short.text
+    # Other unexpected failures are left as they were.
+    other = "Something went wrong (KeyError: 'x'). The details are in the log file."
+    assert plain_error(other).text == other
