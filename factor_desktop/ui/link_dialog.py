@@ -456,7 +456,7 @@ class SuggestedLinksDialog(QDialog):
             why.setToolTip(suggestion.reason)
             self.table.setItem(row, self.COL_WHY, why)
         # No cell starts current: its focus frame would look like a box to fill in.
-        self.table.setCurrentItem(None)
+        self.table.setCurrentCell(-1, -1)
         header = self.table.horizontalHeader()
         for column, cap in ((self.COL_NAME, self.NAME_CAP), (self.COL_PROPOSAL, self.PROPOSAL_CAP)):
             self.table.resizeColumnToContents(column)

@@ -263,7 +263,7 @@ class MappingSuggestionsDialog(QDialog):
         self.already_label.setText(already_text(found.already_mapped))
         self.already_label.setVisible(bool(found.already_mapped))
         # No cell starts current: its focus frame would look like a box to fill in.
-        table.setCurrentItem(None)
+        table.setCurrentCell(-1, -1)
         self._fit_columns()
         self._update_buttons()
 

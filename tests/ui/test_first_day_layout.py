@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QScrollArea, QWidget
+from PySide6.QtWidgets import QScrollArea, QTableWidget, QTableWidgetItem, QWidget
 
 from factor_desktop.app import AppContext
 from factor_desktop.services.suggest import LinkSuggestion
@@ -25,6 +25,13 @@ from factor_desktop.ui.main_window import MainWindow
 from .conftest import mark_connected, wait_for_snapshot
 
 pytestmark = pytest.mark.gui
+
+
+def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    item = table.item(row, column)
+    assert item is not None, (row, column)
+    return item
+
 
 MakeWindow = Callable[..., MainWindow]
 
@@ -109,15 +116,15 @@ def test_the_suggested_links_show_the_name_and_the_proposal_side_by_side(qtbot: 
     # The proposal is in sight and wide enough to read "Link to 'Bayside Lutheran Church' (Id
     # 101)"; the long name is capped (and whole in its tooltip).
     assert header.sectionViewportPosition(proposal) + header.sectionSize(proposal) <= viewport
-    wanted = table.fontMetrics().horizontalAdvance(table.item(0, proposal).text())
+    wanted = table.fontMetrics().horizontalAdvance(_cell(table, 0, proposal).text())
     assert header.sectionSize(proposal) >= wanted
     assert header.sectionSize(name) < table.fontMetrics().horizontalAdvance(long_name)
-    assert table.item(1, name).toolTip() == long_name
-    assert table.item(0, proposal).toolTip() == table.item(0, proposal).text()
+    assert _cell(table, 1, name).toolTip() == long_name
+    assert _cell(table, 0, proposal).toolTip() == _cell(table, 0, proposal).text()
     # The tick is on the name: no column of its own, no empty cell beside it.
     assert table.columnCount() == 3
-    assert table.item(0, name).text() == "Bayside Lutheran Church"
-    assert all(table.item(row, name).checkState() is not None for row in range(3))
+    assert _cell(table, 0, name).text() == "Bayside Lutheran Church"
+    assert all(_cell(table, row, name).checkState() is not None for row in range(3))
     dialog.set_ticked(0, False)
     assert [r.local_id for r in dialog.ticked_requests()] == [2, 3]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
 from factor_desktop.demo import DemoSession
 from factor_desktop.sandbox import SandboxServer
@@ -30,6 +31,13 @@ from factor_desktop.ui.menus import menu_of
 from .conftest import wait_for_snapshot
 
 pytestmark = pytest.mark.gui
+
+
+def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    item = table.item(row, column)
+    assert item is not None, (row, column)
+    return item
+
 
 DEMO_PAIRS = {
     ("service_type", "Bidding & Negotiation"): "Bidding & Negotiation",
@@ -128,14 +136,14 @@ def test_accepting_the_ticked_suggestions_maps_exactly_those(qtbot: Any, demo: D
         table = dialog.table
         assert table.rowCount() == 15
         for row in range(13):
-            name = table.item(row, dialog.COL_TYPE)
+            name = _cell(table, row, dialog.COL_TYPE)
             assert name.checkState() == Qt.CheckState.Checked
-            assert table.item(row, dialog.COL_WHY).text().startswith("same name")
+            assert _cell(table, row, dialog.COL_WHY).text().startswith("same name")
         for row in (13, 14):
-            name = table.item(row, dialog.COL_TYPE)
+            name = _cell(table, row, dialog.COL_TYPE)
             assert not name.flags() & Qt.ItemFlag.ItemIsUserCheckable  # greyed, nothing to tick
-            assert table.item(row, dialog.COL_RECORD).text() == "No suggestion"
-            assert "no QuickBooks tax code" in table.item(row, dialog.COL_WHY).text()
+            assert _cell(table, row, dialog.COL_RECORD).text() == "No suggestion"
+            assert "no QuickBooks tax code" in _cell(table, row, dialog.COL_WHY).text()
         reasons = {s.local_name: s.reason for s in dialog.suggestions}
         assert reasons["Printing & Reproduction"] == "same name, '&' read as 'and'"
         assert "'Consultants' aside" in reasons["MEP Engineering"]
@@ -191,7 +199,7 @@ def test_the_menu_and_a_tab_button_open_the_same_dialog(qtbot: Any, demo: DemoSe
         button.click()
         qtbot.wait(200)
         qtbot.waitUntil(lambda: suggestions._suggest_job is None, timeout=10_000)
-        assert suggestions.dialog is first, "asked again, the open dialog is brought forward"
+        assert first is not None and suggestions.dialog is first, "asked again, brought forward"
         assert len(first.suggestions) == 13
         first.reject()
     finally:
