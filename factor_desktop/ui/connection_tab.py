@@ -195,6 +195,7 @@ class ConnectionTab(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setAutoRaise(False)
         sync_buttons = QHBoxLayout()
+        sync_buttons.setSpacing(6)
         sync_buttons.addWidget(self.sync_now_button)
         sync_buttons.addWidget(self.preview_button)
         sync_buttons.addStretch(1)

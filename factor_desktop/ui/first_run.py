@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -148,6 +148,16 @@ def _wrapping(label: QLabel) -> QLabel:
     return label
 
 
+class _GuideScroll(QScrollArea):
+    """The guide's scroll area, which asks for a comfortable width to start with; its lines wrap
+    to whatever width the dock is given after that."""
+
+    PREFERRED_WIDTH = 320
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.PREFERRED_WIDTH, super().sizeHint().height())
+
+
 class _StepRow(QFrame):
     def __init__(self, number: int, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -259,7 +269,7 @@ class FirstRunGuide(QDockWidget):
         self.close_button.setToolTip("Help > Getting Started shows it again.")
         self.close_button.clicked.connect(self.close)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignRight)
-        scroll = QScrollArea()
+        scroll = _GuideScroll()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
