@@ -181,6 +181,7 @@ def _mapping_suggestions(app: QApplication, window: Any, path: Path) -> Path:
     if not _wait(app, lambda: suggestions.dialog is not None, START_TIMEOUT):
         raise SystemExit("The suggested mappings did not open")
     dialog = suggestions.dialog
+    assert dialog is not None
     try:
         _settle(app)
         return _save(dialog, path)
