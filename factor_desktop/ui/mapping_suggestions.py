@@ -210,6 +210,7 @@ class MappingSuggestionsDialog(QDialog):
         layout.addWidget(self.already_label)
         layout.addWidget(self.buttons)
         self.resize(860, 480)
+        self.table.itemChanged.connect(self._update_buttons)
         self.accept_selected.clicked.connect(self._accept_ticked)
         self.accept_all.clicked.connect(self._accept_all)
         self.buttons.rejected.connect(self.reject)
@@ -304,9 +305,10 @@ class MappingSuggestionsDialog(QDialog):
     def show_result(self, title: str, message: str, kind: str = "info") -> None:
         self.result_banner.show_message(title, message, kind)
 
-    def _update_buttons(self) -> None:
+    @Slot()
+    def _update_buttons(self, *_args: object) -> None:
         some = bool(self.suggestions) and not self._busy
-        self.accept_selected.setEnabled(some)
+        self.accept_selected.setEnabled(some and bool(self.ticked()))
         self.accept_all.setEnabled(some)
 
     @Slot()

@@ -154,9 +154,13 @@ def test_accepting_the_ticked_suggestions_maps_exactly_those(qtbot: Any, demo: D
 
         # Untick all but three; only those are mapped.
         chosen = {"Mileage", "Printing & Reproduction", "NON"}
+        for row in range(len(dialog.suggestions)):
+            dialog.set_ticked(row, False)
+        assert not dialog.accept_selected.isEnabled(), "nothing ticked, nothing to accept"
         for row, suggestion in enumerate(dialog.suggestions):
             dialog.set_ticked(row, suggestion.local_name in chosen)
         assert {s.local_name for s in dialog.ticked()} == chosen
+        assert dialog.accept_selected.isEnabled()
         with qtbot.waitSignal(suggestions.applied, timeout=10_000) as applied:
             dialog.accept_selected.click()
             assert not dialog.accept_all.isEnabled(), "not twice while saving"
