@@ -188,3 +188,30 @@ def test_a_database_failure_reads_as_plain_words() -> None:
     # Other unexpected failures are left as they were.
     other = "Something went wrong (KeyError: 'x'). The details are in the log file."
     assert plain_error(other).text == other
+
+
+def test_the_guide_follows_its_docks_width(
+    qtbot: Any, make_window: MakeWindow, ctx: AppContext
+) -> None:
+    window = make_window()
+    window.resize(1024, 700)
+    wait_for_snapshot(qtbot, window)
+    guide = window.first_run
+    assert guide.isVisible()
+    # The window's own words: no command line to type.
+    assert "factor-desktop" not in guide.rows["import"].detail.text()
+    scroll = guide.widget()
+    assert isinstance(scroll, QScrollArea)
+    body = scroll.widget()
+    for width in (240, 300, 380):
+        window.resizeDocks([guide], [width], Qt.Orientation.Horizontal)
+        qtbot.waitUntil(lambda: abs(guide.width() - width) < 30)  # noqa: B023
+        qtbot.wait(50)
+        room = scroll.viewport().width()
+        assert body.width() <= room, width
+        for row in guide.rows.values():
+            for label in (row.title, row.detail):
+                right = label.mapTo(body, label.rect().topRight()).x()
+                assert right <= room, (width, label.text())
+                # Wrapped, each line is whole: the label is as tall as its text needs.
+                assert label.height() >= label.heightForWidth(label.width()), label.text()
