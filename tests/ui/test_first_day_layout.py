@@ -203,6 +203,7 @@ def test_the_guide_follows_its_docks_width(
     scroll = guide.widget()
     assert isinstance(scroll, QScrollArea)
     body = scroll.widget()
+    assert body is not None
     for width in (240, 300, 380):
         window.resizeDocks([guide], [width], Qt.Orientation.Horizontal)
         qtbot.waitUntil(lambda: abs(guide.width() - width) < 30)  # noqa: B023
