@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,12 +36,80 @@ from factor_desktop.views import ConnectionInfo
 IDLE_WARNING = timedelta(days=14)
 
 
-def _value_label(wrap: bool = False) -> QLabel:
+#: The narrowest a value wraps (or an address is shortened) to, so the tab never needs to
+#: scroll sideways, even in a 1024-pixel window beside the first-run guide.
+VALUE_MIN_WIDTH = 160
+
+
+def _value_label(wrap: bool = True) -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.PlainText)
     label.setWordWrap(wrap)
+    if wrap:
+        label.setMinimumWidth(VALUE_MIN_WIDTH)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     return label
+
+
+class ElidedLabel(QLabel):
+    """One line that, when it is wider than its room, is drawn with its middle left out ("Local
+    sandbox (http://127.0.0.1:8765/…configuration)"); `text()` and the tooltip keep it whole.
+    For addresses, which have no spaces to wrap at."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMinimumWidth(VALUE_MIN_WIDTH)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(VALUE_MIN_WIDTH, super().minimumSizeHint().height())
+
+    def elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.elided():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        try:
+            rect = self.contentsRect()
+            shown = self.fontMetrics().elidedText(
+                self.text(), Qt.TextElideMode.ElideMiddle, rect.width()
+            )
+            painter.setPen(self.palette().color(self.foregroundRole()))
+            painter.drawText(rect, int(self.alignment()), shown)
+        finally:
+            painter.end()
+
+
+class _Form(QGridLayout):
+    """Labels beside their values, like a form layout, but a grid: a wrapped value gets the
+    height its lines need at whatever width the tab has (a form layout keeps one line's)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setHorizontalSpacing(12)
+        self.setColumnStretch(1, 1)
+        self._rows = 0
+
+    def addRow(self, label: QLabel | QWidget | QHBoxLayout, value: QWidget | None = None) -> None:
+        row = self._rows
+        self._rows += 1
+        if value is None:
+            if isinstance(label, QHBoxLayout):
+                self.addLayout(label, row, 0, 1, 2)
+            else:
+                self.addWidget(label, row, 0, 1, 2)
+            return
+        assert isinstance(label, QWidget)
+        self.addWidget(label, row, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.addWidget(value, row, 1)
 
 
 def _set_color(label: QLabel, color: QColor | None) -> None:
@@ -82,14 +151,13 @@ class ConnectionTab(QWidget):
         self.company_label.setFont(font)
         self.state_label = _value_label()
         self.realm_label = _value_label()
-        self.environment_label = _value_label()
+        self.environment_label = ElidedLabel()
         self.connected_at_label = _value_label()
         company_box = QGroupBox("QuickBooks Online company")
-        company_form = QFormLayout(company_box)
-        company_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        company_form = _Form(company_box)
         labels: list[QLabel] = []
 
-        def row(form: QFormLayout, text: str, value: QLabel) -> None:
+        def row(form: _Form, text: str, value: QLabel) -> None:
             label = QLabel(text)
             labels.append(label)
             form.addRow(label, value)
@@ -107,8 +175,7 @@ class ConnectionTab(QWidget):
         self.hard_expiry_label = _value_label()
         self.secrets_label = _value_label()
         health_box = QGroupBox("Connection health")
-        health_form = QFormLayout(health_box)
-        health_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        health_form = _Form(health_box)
         row(health_form, "Refresh token issued:", self.token_age_label)
         row(health_form, "Last used:", self.last_used_label)
         row(health_form, "Idle expiry:", self.idle_expiry_label)
@@ -119,8 +186,7 @@ class ConnectionTab(QWidget):
         self.last_sync_label = _value_label()
         self.auto_sync_label = _value_label()
         self.sync_box = QGroupBox("Sync")
-        sync_form = QFormLayout(self.sync_box)
-        sync_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        sync_form = _Form(self.sync_box)
         row(sync_form, "Last sync:", self.last_sync_label)
         row(sync_form, "Automatic sync:", self.auto_sync_label)
         self.sync_now_button = QToolButton()
@@ -129,6 +195,7 @@ class ConnectionTab(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setAutoRaise(False)
         sync_buttons = QHBoxLayout()
+        sync_buttons.setSpacing(6)
         sync_buttons.addWidget(self.sync_now_button)
         sync_buttons.addWidget(self.preview_button)
         sync_buttons.addStretch(1)
@@ -147,7 +214,7 @@ class ConnectionTab(QWidget):
         )
 
         # What the preflight found.
-        self.warnings_label = _value_label(wrap=True)
+        self.warnings_label = _value_label()
         warnings_box = QGroupBox("QuickBooks settings check")
         warnings_layout = QVBoxLayout(warnings_box)
         warnings_layout.addWidget(self.warnings_label)

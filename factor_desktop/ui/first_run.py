@@ -4,7 +4,8 @@ connect → import the firm → refresh QuickBooks lists → accept or edit the 
 preview → first sync. Each step is worked out from the snapshot (`setup_steps`, no store reads
 here) and shows done or to do, with a button to the place where it is done: the Connect dialog,
 File > Import…, Sync > Refresh QuickBooks Lists (read only), the Mappings and Clients & Projects
-tabs, Preview and Sync Now. Nothing in the order writes to QuickBooks before the last step: the
+tabs (with Sync > Suggested Mappings… once there are types left to map and lists to match them
+with), Preview and Sync Now. Nothing in the order writes to QuickBooks before the last step: the
 lists are read, mappings and links are saved in the firm's file, and the preview runs on a copy.
 
 The guide opens by itself while a profile has never synced and the administrator has not closed it;
@@ -18,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -98,8 +99,7 @@ def setup_steps(snapshot: Snapshot) -> list[Step]:
             f"{len(snapshot.clients)} clients, {projects} projects, "
             f"{len(snapshot.service_types)} service types."
             if has_firm
-            else "Clients, projects, types and invoices from a JSON or CSV file (or try "
-            "`factor-desktop demo`).",
+            else "Clients, projects, types and invoices from a JSON or CSV file.",
             "Import…",
         ),
         Step(
@@ -137,6 +137,27 @@ def setup_steps(snapshot: Snapshot) -> list[Step]:
     ]
 
 
+#: The narrowest a line of the guide wraps to: its labels ask for no more, so the checklist
+#: always follows the dock's width instead of running past its right edge.
+WRAP_WIDTH = 150
+
+
+def _wrapping(label: QLabel) -> QLabel:
+    label.setWordWrap(True)
+    label.setMinimumWidth(WRAP_WIDTH)
+    return label
+
+
+class _GuideScroll(QScrollArea):
+    """The guide's scroll area, which asks for a comfortable width to start with; its lines wrap
+    to whatever width the dock is given after that."""
+
+    PREFERRED_WIDTH = 320
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.PREFERRED_WIDTH, super().sizeHint().height())
+
+
 class _StepRow(QFrame):
     def __init__(self, number: int, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,26 +166,33 @@ class _StepRow(QFrame):
         self.mark.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.title = QLabel(f"{number}. {title}")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        # Every line wraps to the dock's width: the dock can be narrower than the longest title.
+        _wrapping(self.title)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.detail = muted_label()
-        self.detail.setWordWrap(True)
+        self.detail = _wrapping(muted_label())
         self.button = QPushButton()
         self.extra_button: QPushButton | None = None
+        self.suggest_button: QPushButton | None = None
         self.buttons = QHBoxLayout()
         self.buttons.setContentsMargins(0, 0, 0, 0)
         self.buttons.setSpacing(6)
         self.buttons.addWidget(self.button)
         self.buttons.addStretch(1)
+        # A second line of buttons, so a narrow dock never cuts one off.
+        self.more_buttons = QHBoxLayout()
+        self.more_buttons.setContentsMargins(0, 0, 0, 0)
+        self.more_buttons.addStretch(1)
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 6, 4, 6)
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(2)
-        grid.addWidget(self.mark, 0, 0, 3, 1)
+        grid.addWidget(self.mark, 0, 0, 4, 1)
         grid.addWidget(self.title, 0, 1)
         grid.addWidget(self.detail, 1, 1)
         grid.addLayout(self.buttons, 2, 1)
+        grid.addLayout(self.more_buttons, 3, 1)
         grid.setColumnStretch(1, 1)
         self.done = False
 
@@ -194,15 +222,17 @@ class FirstRunGuide(QDockWidget):
             Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
         )
         self.steps: list[Step] = []
+        self._types_left = False
         self.rows: dict[str, _StepRow] = {}
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.setSpacing(4)
-        self.intro = muted_label(
-            "Six steps to the first sync. Nothing is written to QuickBooks before the last one."
+        self.intro = _wrapping(
+            muted_label(
+                "Six steps to the first sync. Nothing is written to QuickBooks before the last one."
+            )
         )
-        self.intro.setWordWrap(True)
         layout.addWidget(self.intro)
         titles = [
             ("connect", "Connect to QuickBooks"),
@@ -223,15 +253,23 @@ class FirstRunGuide(QDockWidget):
         links.clicked.connect(self.open_links)
         self.rows["mappings"].extra_button = links
         self.rows["mappings"].buttons.insertWidget(1, links)
-        self.note = muted_label()
-        self.note.setWordWrap(True)
+        suggested = QPushButton("Suggested mappings…")
+        suggested.setToolTip(
+            "Types whose names match a QuickBooks record, to accept all or some (Sync > "
+            "Suggested Mappings…)."
+        )
+        suggested.clicked.connect(self.open_suggested_mappings)
+        suggested.hide()
+        self.rows["mappings"].suggest_button = suggested
+        self.rows["mappings"].more_buttons.insertWidget(0, suggested)
+        self.note = _wrapping(muted_label())
         layout.addWidget(self.note)
         layout.addStretch(1)
         self.close_button = QPushButton("Close the guide")
         self.close_button.setToolTip("Help > Getting Started shows it again.")
         self.close_button.clicked.connect(self.close)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignRight)
-        scroll = QScrollArea()
+        scroll = _GuideScroll()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -283,6 +321,7 @@ class FirstRunGuide(QDockWidget):
     @Slot(object)
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.steps = setup_steps(snapshot)
+        self._types_left = any(mapped < total for _kind, mapped, total in snapshot.coverage)
         for step in self.steps:
             self.rows[step.key].show_step(step)
         self._enable_buttons()
@@ -312,6 +351,11 @@ class FirstRunGuide(QDockWidget):
         ready = connected and done.get("mappings", False) and done.get("preview", False)
         sync = self.rows["sync"].button
         sync.setEnabled(ready and window.sync_action.isEnabled())
+        # Suggestions need the lists read and a type left to map.
+        suggest = self.rows["mappings"].suggest_button
+        if suggest is not None:
+            suggest.setVisible(self._types_left and done.get("lists", False))
+            suggest.setEnabled(window.menu_actions.suggest_mappings.isEnabled())
         sync.setToolTip(
             "Send what the preview showed."
             if ready
@@ -350,6 +394,13 @@ class FirstRunGuide(QDockWidget):
             window.preview_action.trigger()
         elif key == "sync":
             window.sync_action.trigger()
+
+    @Slot()
+    def open_suggested_mappings(self) -> None:
+        """The Mappings tab, and Sync > Suggested Mappings… over it."""
+        window = self.window_
+        window.tabs.setCurrentIndex(window.TAB_MAPPINGS)
+        window.menu_actions.suggest_mappings.trigger()
 
     @Slot()
     def open_links(self) -> None:

@@ -206,6 +206,12 @@ _REFUSED = re.compile(
     re.IGNORECASE,
 )
 _BUSY = re.compile(r"already running", re.IGNORECASE)
+# An unexpected failure of the firm's database (SQLite's errors, as a job reports them when it
+# did not expect them): the class, then SQLite's own words.
+_STORE_FAULT = re.compile(
+    r"^Something went wrong \((?:sqlite3\.)?(?:OperationalError|DatabaseError|InternalError|"
+    r"DataError|ProgrammingError|NotSupportedError): (?:\(sqlite3\.\w+\) )?(?P<reason>[^\n)]*)"
+)
 
 
 @dataclass(frozen=True)
@@ -240,6 +246,16 @@ def plain_error(message: str | None) -> PlainError:
         return PlainError(
             "QuickBooks asked for fewer requests for a while; the next sync carries on where "
             "this one stopped.",
+            False,
+            details,
+        )
+    store = _STORE_FAULT.match(details)
+    if store is not None:
+        reason = store.group("reason").strip().rstrip(".")
+        return PlainError(
+            f"The firm's database could not be read or saved ({reason}). Check that the disk "
+            "holding the data folder is connected, has room and can be written, then try "
+            "again. The log file has the details.",
             False,
             details,
         )

@@ -1,4 +1,9 @@
-"""File > Import…: what an import did, or the list of problems that stopped it.
+"""File > Import…: the file chooser, and what an import did or the list of problems that stopped
+it.
+
+The chooser opens in the folder the last import came from (remembered in the window's settings,
+beside its geometry), else the user's Documents folder, else their home folder; never the folder
+the program happened to be started from.
 
 The import itself runs on the worker (`ImportJob`); an import is all or nothing, so when the
 file has problems nothing was changed and every problem is listed here with its file, line,
@@ -9,11 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -26,6 +32,40 @@ from factor_desktop.ui.colors import ERROR_COLOR
 from factor_desktop.ui.jobs_extra import ImportResult
 from factor_desktop.ui.models import RowTableModel
 from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
+
+#: Where the window's settings remember the folder of the last file imported.
+LAST_FOLDER_KEY = "import/lastFolder"
+NAME_FILTERS = ["Factor records (*.json *.csv)", "JSON (*.json)", "CSV (*.csv)", "All files (*)"]
+
+
+def import_start_folder(settings: QSettings) -> Path:
+    """The folder the last import came from if it is still there, else Documents, else home."""
+    remembered = settings.value(LAST_FOLDER_KEY, "")
+    if isinstance(remembered, str) and remembered and Path(remembered).is_dir():
+        return Path(remembered)
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    if documents and Path(documents).is_dir():
+        return Path(documents)
+    return Path.home()
+
+
+def import_file_dialog(
+    parent: QWidget, settings: QSettings, *, remember: bool = True
+) -> QFileDialog:
+    """The chooser for the file to import (JSON, or CSV named after its kind), opening where
+    `import_start_folder` says; with `remember`, the folder of the file chosen is kept for next
+    time. Not shown yet: the caller connects `fileSelected` and opens it."""
+    dialog = QFileDialog(parent, "Import Factor records", str(import_start_folder(settings)))
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    dialog.setNameFilters(NAME_FILTERS)
+
+    def chosen(path: str) -> None:
+        if path and remember:
+            settings.setValue(LAST_FOLDER_KEY, str(Path(path).parent))
+            settings.sync()
+
+    dialog.fileSelected.connect(chosen)
+    return dialog
 
 
 def import_summary_text(result: ImportResult) -> str:

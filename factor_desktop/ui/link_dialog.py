@@ -401,7 +401,14 @@ class SuggestedLinksDialog(QDialog):
 
     acceptedRequests = Signal(object)  # tuple[LinkRequest, ...]
 
-    HEADERS = ("Accept", "Client / project", "Proposal", "Why")
+    COL_NAME = 0
+    COL_PROPOSAL = 1
+    COL_WHY = 2
+    HEADERS = ("Client / project", "Proposal", "Why")
+    # The widest the name and the proposal start (logical pixels): both stay readable in a
+    # 1024-pixel window, the reason takes the rest, and every cell's tooltip has its full text.
+    NAME_CAP = 260
+    PROPOSAL_CAP = 340
 
     def __init__(self, suggestions: Sequence[LinkSuggestion], parent: QWidget | None = None):
         super().__init__(parent)
@@ -418,32 +425,42 @@ class SuggestedLinksDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         for row, suggestion in enumerate(self.suggestions):
             acceptable = request_for(suggestion) is not None
-            box = QTableWidgetItem()
-            box.setFlags(
-                Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
-                if acceptable
-                else Qt.ItemFlag.NoItemFlags
-            )
-            box.setCheckState(Qt.CheckState.Checked if acceptable else Qt.CheckState.Unchecked)
-            self.table.setItem(row, 0, box)
             name = suggestion.name
             if suggestion.entity == "project" and suggestion.client_name:
                 name = f"{suggestion.client_name} › {suggestion.name}"
-            self.table.setItem(row, 1, QTableWidgetItem(name))
+            # The tick is on the name itself; a "review" can't be accepted and has none.
+            box = QTableWidgetItem(name)
+            box.setToolTip(name)
+            box.setFlags(
+                Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
+                if acceptable
+                else Qt.ItemFlag.ItemIsEnabled
+            )
+            if acceptable:
+                box.setCheckState(Qt.CheckState.Checked)
+            self.table.setItem(row, self.COL_NAME, box)
             if suggestion.action == "link":
                 proposal = f"Link to {suggestion.qbo_name!r} (Id {suggestion.qbo_id})"
             elif suggestion.action == "create":
                 proposal = "Create in QuickBooks"
             else:
                 proposal = "Review by hand"
-            self.table.setItem(row, 2, QTableWidgetItem(proposal))
+            shown = QTableWidgetItem(proposal)
+            shown.setToolTip(proposal)
+            self.table.setItem(row, self.COL_PROPOSAL, shown)
             why = QTableWidgetItem(suggestion.reason)
             why.setToolTip(suggestion.reason)
-            self.table.setItem(row, 3, why)
-        self.table.resizeColumnsToContents()
+            self.table.setItem(row, self.COL_WHY, why)
+        # No cell starts current: its focus frame would look like a box to fill in.
+        self.table.setCurrentCell(-1, -1)
+        header = self.table.horizontalHeader()
+        for column, cap in ((self.COL_NAME, self.NAME_CAP), (self.COL_PROPOSAL, self.PROPOSAL_CAP)):
+            self.table.resizeColumnToContents(column)
+            header.resizeSection(column, min(header.sectionSize(column), cap))
         self.buttons = QDialogButtonBox()
         self.accept_selected = self.buttons.addButton(
             "Accept ticked", QDialogButtonBox.ButtonRole.AcceptRole
@@ -467,14 +484,14 @@ class SuggestedLinksDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
     def set_ticked(self, row: int, ticked: bool) -> None:
-        item = self.table.item(row, 0)
+        item = self.table.item(row, self.COL_NAME)
         if item is not None and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
             item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
 
     def ticked_requests(self) -> tuple[LinkRequest, ...]:
         found: list[LinkRequest] = []
         for row, suggestion in enumerate(self.suggestions):
-            item = self.table.item(row, 0)
+            item = self.table.item(row, self.COL_NAME)
             request = request_for(suggestion)
             if item is not None and item.checkState() == Qt.CheckState.Checked and request:
                 found.append(request)

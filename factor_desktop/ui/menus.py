@@ -58,6 +58,7 @@ class MenuActions:
     quit: QAction
     refresh: QAction
     refresh_lists: QAction
+    suggest_mappings: QAction
     self_test: QAction
     documentation: QAction
     about: QAction
@@ -99,6 +100,13 @@ def build_menus(
             "Read QuickBooks' customers, items, accounts, tax codes and terms. Changes nothing "
             "in QuickBooks.",
         ),
+        suggest_mappings=_action(
+            window,
+            "Suggested &Mappings…",
+            None,
+            "Service types, expense types and tax terms matched by name to the QuickBooks lists "
+            "read, to accept all or some. Changes nothing in QuickBooks.",
+        ),
         self_test=_action(window, "Run &Self-Test", None, SELF_TEST_TIP),
         documentation=_action(
             window,
@@ -108,6 +116,8 @@ def build_menus(
         ),
         about=_action(window, "&About Factor Desktop"),
     )
+    # Usable once the window's suggested mappings are installed behind it.
+    actions.suggest_mappings.setEnabled(False)
     actions.about.setMenuRole(QAction.MenuRole.AboutRole)
     actions.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
     actions.quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -128,6 +138,7 @@ def build_menus(
     sync_menu.addAction(cancel)
     sync_menu.addSeparator()
     sync_menu.addAction(actions.refresh_lists)
+    sync_menu.addAction(actions.suggest_mappings)
 
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(actions.self_test)

@@ -13,8 +13,9 @@ reason and fix shown; the Projects tab's budgets against actuals; the Expenses t
 receipt in its pane), and the
 receipt viewer on a PDF receipt and on an image receipt (`receipt-pdf.png`,
 `receipt-image.png`). Before the first sync it also saves the first-run guide
-(`first-run.png`) and the link chooser (`link-dialog.png`). Secrets are kept in memory for
-the run and never drawn: the connect dialog is not opened.
+(`first-run.png`), the link chooser (`link-dialog.png`) and the suggested mappings
+(`mapping-suggestions.png`: on the demo, the types it leaves unmapped and why). Secrets are
+kept in memory for the run and never drawn: the connect dialog is not opened.
 """
 
 from __future__ import annotations
@@ -171,6 +172,25 @@ def _first_run_and_link_dialog(app: QApplication, window: Any, out_dir: Path) ->
     return saved
 
 
+def _mapping_suggestions(app: QApplication, window: Any, path: Path) -> Path:
+    """The suggested mappings dialog as Sync > Suggested Mappings… opens it, saved to `path`."""
+    from factor_desktop.ui.mapping_suggestions import MappingSuggestions
+
+    suggestions = MappingSuggestions(window.runner, window)
+    suggestions.show_suggestions()
+    if not _wait(app, lambda: suggestions.dialog is not None, START_TIMEOUT):
+        raise SystemExit("The suggested mappings did not open")
+    dialog = suggestions.dialog
+    assert dialog is not None
+    try:
+        _settle(app)
+        return _save(dialog, path)
+    finally:
+        dialog.reject()
+        _settle(app, 0.1)
+        suggestions.deleteLater()
+
+
 def _save(widget: Any, path: Path) -> Path:
     if not widget.grab().save(str(path)):
         raise SystemExit(f"Could not write {path}")
@@ -219,6 +239,7 @@ def _take_screenshots(app: QApplication, out_dir: Path, data_dir: Path) -> list[
             )
         out_dir.mkdir(parents=True, exist_ok=True)
         saved.extend(_first_run_and_link_dialog(app, window, out_dir))
+        saved.append(_mapping_suggestions(app, window, out_dir / "mapping-suggestions.png"))
         _refused_drop(app, window)
         _sync(app, window, preview=True)
         dialog = window.sync.preview_dialog

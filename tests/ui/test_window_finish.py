@@ -73,6 +73,7 @@ def test_menus_shortcuts_and_help(qtbot: Any, make_window: MakeWindow, ctx: AppC
         "Preview Sync…",
         "Cancel Sync",
         "Refresh QuickBooks Lists",
+        "Suggested Mappings…",
     ]
     assert _texts(window, "Help") == [
         "Getting Started",
