@@ -70,8 +70,26 @@ def _mapping_text(snapshot: Snapshot) -> tuple[bool, str]:
         f"{mapped} of {total} types mapped; {setup.links_decided} of {setup.links_needed} "
         "clients and projects linked or marked to create."
     )
+    # A type can be mapped and still hold invoices back (an expense type billed on an invoice
+    # needs its product/service too): the step is done when no invoice waits for a mapping.
+    waiting = sum(1 for invoice in snapshot.invoices if invoice.fix == "map")
+    if waiting:
+        text += f" {_count(waiting, 'invoice waits', 'invoices wait')} for a mapping."
     has_records = total > 0 or setup.links_needed > 0
-    return has_records and types_done and links_done, text
+    return has_records and types_done and links_done and not waiting, text
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _sync_text(snapshot: Snapshot) -> str:
+    if not snapshot.setup.syncs:
+        return "The first write to QuickBooks, of what the preview showed."
+    last = snapshot.last_sync
+    if last is not None and last.status == "partial":
+        return "Done, but some records could not go through: the Sync Log lists them with the fix."
+    return "Done: the firm is in step with QuickBooks."
 
 
 def setup_steps(snapshot: Snapshot) -> list[Step]:
@@ -129,9 +147,7 @@ def setup_steps(snapshot: Snapshot) -> list[Step]:
             "sync",
             "Run the first sync",
             setup.syncs > 0,
-            "Done: the firm is in step with QuickBooks."
-            if setup.syncs
-            else "The first write to QuickBooks, of what the preview showed.",
+            _sync_text(snapshot),
             "Sync Now",
         ),
     ]
@@ -286,7 +302,7 @@ class FirstRunGuide(QDockWidget):
 
     @property
     def settings(self) -> QSettings:
-        return self.window_._ui_settings
+        return self.window_.ui_settings
 
     def was_dismissed(self) -> bool:
         value = self.settings.value(DISMISSED_KEY, False)

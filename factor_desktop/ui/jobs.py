@@ -31,7 +31,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from factor_desktop.paths import DataDir
 from factor_desktop.secrets import KeyringUnavailable, MemoryKeyring, SecretStoreError, TokenStore
 from factor_desktop.settings import SettingsError
-from factor_desktop.store.db import Store, StoreError
+from factor_desktop.store.db import Store, StoreError, describe_store_fault, is_store_fault
 from factor_desktop.views import Snapshot, load_snapshot
 
 if TYPE_CHECKING:
@@ -177,9 +177,13 @@ def execute(job: Job, env: JobEnv, report: Report) -> JobOutcome:
         return JobOutcome(job.id, job.kind, error=str(exc), failure=JobFailure.of(exc))
     except Exception as exc:
         log.exception("%s failed unexpectedly", job)
-        message = (
-            f"Something went wrong ({type(exc).__name__}: {exc}). The details are in the log file."
-        )
+        if is_store_fault(exc):
+            message = describe_store_fault(exc, env.store.path, "read or saved")
+        else:
+            message = (
+                f"Something went wrong ({type(exc).__name__}: {exc}). "
+                "The details are in the log file."
+            )
         return JobOutcome(job.id, job.kind, error=message, failure=JobFailure.of(exc, message))
     return JobOutcome(job.id, job.kind, result=result)
 

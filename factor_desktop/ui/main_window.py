@@ -47,6 +47,8 @@ from factor_desktop.ui.controllers.updates import UpdatesController
 from factor_desktop.ui.first_run import FirstRunGuide
 from factor_desktop.ui.first_run import install as install_first_run
 from factor_desktop.ui.jobs import EnvFactory, JobRunner, SnapshotJob, default_env_factory
+from factor_desktop.ui.mapping_suggestions import install as install_mapping_suggestions
+from factor_desktop.ui.mapping_suggestions import suggestions_button
 from factor_desktop.ui.menus import build_menus
 from factor_desktop.ui.projects_view import ProjectsView
 from factor_desktop.ui.status_bar import AppStatusBar
@@ -133,7 +135,7 @@ class MainWindow(QMainWindow):
         self._use_title(title)
         self.store_path = store.path
         self.open_url = open_url
-        self._ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
+        self.ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
         # A window on a stand-in screen (tests, the screenshot command) leaves alone the size
         # and columns the administrator's real window keeps.
         self.remembers_layout = (
@@ -230,6 +232,10 @@ class MainWindow(QMainWindow):
 
         # The first-run checklist (a dock), and Help > Getting Started to bring it back.
         self.first_run: FirstRunGuide = install_first_run(self)
+        # Sync > Suggested Mappings…, the guide's step 4 and the Mappings tab's button.
+        self.mapping_suggestions = install_mapping_suggestions(self)
+        self.mapping_suggestions.applied.connect(self.mappings_tab.show_result)
+        self.mappings_tab.header.addWidget(suggestions_button(self.mapping_suggestions))
 
         follow_palette()
         self._restored_tabs: set[int] = set()
@@ -322,7 +328,7 @@ class MainWindow(QMainWindow):
 
     def _restore_geometry(self) -> None:
         """The size and place it had, else 1280x800; never larger than the screen."""
-        saved = self._ui_settings.value("window/geometry")
+        saved = self.ui_settings.value("window/geometry")
         if isinstance(saved, QByteArray) and not saved.isEmpty():
             self.restoreGeometry(saved)
         else:
@@ -378,7 +384,7 @@ class MainWindow(QMainWindow):
                 continue  # the tab sizes its columns when its rows first arrive
             self._restored_tabs.add(index)
             for number, header in enumerate(self._headers(tab)):
-                saved = self._ui_settings.value(f"columns/{self.TAB_NAMES[index]}/{number}")
+                saved = self.ui_settings.value(f"columns/{self.TAB_NAMES[index]}/{number}")
                 if isinstance(saved, QByteArray) and not saved.isEmpty():
                     header.restoreState(saved)
 
@@ -386,7 +392,7 @@ class MainWindow(QMainWindow):
         """Remember the window's geometry and its columns' widths (the user's config file)."""
         if not self.remembers_layout:
             return
-        settings = self._ui_settings
+        settings = self.ui_settings
         settings.setValue("window/geometry", self.saveGeometry())
         for index in range(self.tabs.count()):
             if index not in self._restored_tabs:

@@ -706,7 +706,10 @@ class MappingsTab(QWidget):
         layout.setContentsMargins(12, 12, 12, 12)
         layout.setSpacing(8)
         layout.addWidget(self.message_bar)
-        layout.addWidget(self.coverage_label)
+        # The count of what is mapped, and room at its right for the suggestions' button.
+        self.header = QHBoxLayout()
+        self.header.addWidget(self.coverage_label, 1)
+        layout.addLayout(self.header)
         layout.addWidget(
             muted_label(
                 "Drag a QuickBooks record from a list on the right onto a Factor type to map it; "

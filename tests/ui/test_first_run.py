@@ -5,6 +5,7 @@ the last step, and closing it is remembered."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,31 @@ def test_a_profile_that_has_synced_does_not_open_the_guide(
     assert _done(guide)["sync"] and not _done(guide)["mappings"]
     guide.show_action.trigger()
     assert guide.isVisible()
+
+
+def test_invoices_held_for_a_mapping_and_a_partial_first_sync_are_not_called_done(
+    qtbot: Any, make_window: MakeWindow, ctx: AppContext, firm: Firm
+) -> None:
+    mark_connected(ctx)
+    window = make_window()
+    snapshot = wait_for_snapshot(qtbot, window)
+    assert snapshot.invoices and snapshot.last_sync is not None
+    held = replace(snapshot.invoices[0], fix="map", outbox_status="blocked")
+    steps = {
+        s.key: s
+        for s in setup_steps(
+            replace(
+                snapshot,
+                invoices=(held, *snapshot.invoices[1:]),
+                last_sync=replace(snapshot.last_sync, status="partial"),
+            )
+        )
+    }
+    assert not steps["mappings"].done
+    assert steps["mappings"].detail.endswith("1 invoice waits for a mapping.")
+    assert steps["sync"].done and "could not go through" in steps["sync"].detail
+    # Without them, the same steps read as done.
+    ok = replace(snapshot.last_sync, status="ok")
+    plain = {s.key: s for s in setup_steps(replace(snapshot, last_sync=ok))}
+    assert "waits for a mapping" not in plain["mappings"].detail
+    assert plain["sync"].detail == "Done: the firm is in step with QuickBooks."

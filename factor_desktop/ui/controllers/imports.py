@@ -10,7 +10,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from factor_desktop.ui.import_dialog import ImportProblemsDialog, import_summary_text
+from factor_desktop.ui.import_dialog import (
+    ImportProblemsDialog,
+    import_file_dialog,
+    import_summary_text,
+)
 from factor_desktop.ui.jobs import JobOutcome, JobProgress, spawn
 from factor_desktop.ui.jobs_extra import ImportJob, ImportProgress, ImportResult
 
@@ -34,11 +38,8 @@ class ImportsController(QObject):
         if self.import_dialog is not None and self.import_dialog.isVisible():
             self.import_dialog.raise_()
             return self.import_dialog
-        dialog = QFileDialog(self._window, "Import Factor records")
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setNameFilters(
-            ["Factor records (*.json *.csv)", "JSON (*.json)", "CSV (*.csv)", "All files (*)"]
-        )
+        window = self._window
+        dialog = import_file_dialog(window, window.ui_settings, remember=window.remembers_layout)
         dialog.fileSelected.connect(self._import_chosen)
         dialog.finished.connect(self._import_dialog_closed)
         self.import_dialog = dialog
