@@ -21,7 +21,7 @@ PACKAGING = ROOT / "packaging"
 sys.path.insert(0, str(PACKAGING))
 sys.path.insert(0, str(PACKAGING / "linux"))
 
-import icu  # noqa: E402
+import icu_data  # noqa: E402
 import lean  # noqa: E402
 import make_icons  # noqa: E402
 import metadata  # noqa: E402
@@ -435,7 +435,7 @@ def test_only_the_libraries_a_file_names_itself_are_its_dependencies() -> None:
     ],
 )
 def test_icu_data_rules(name: str, kept: bool) -> None:
-    assert icu.keep_item(name) is kept
+    assert icu_data.keep_item(name) is kept
 
 
 def _package(items: dict[str, bytes]) -> bytes:
@@ -454,26 +454,26 @@ def _package(items: dict[str, bytes]) -> bytes:
         b"\x03\0\0\0",
     )
     header += b"\0" * (32 - len(header))
-    return icu.write_package(header, [(f"icudt73l/{k}", v) for k, v in items.items()])
+    return icu_data.write_package(header, [(f"icudt73l/{k}", v) for k, v in items.items()])
 
 
 def test_the_icu_package_format_reads_back_what_it_wrote() -> None:
     items = {"zone/de.res": b"Z" * 5, "root.res": b"R" * 40, "lang/en.res": b"L", "a.cnv": b"A"}
     data = _package(items)
-    header, read = icu.read_package(data)
+    header, read = icu_data.read_package(data)
     assert len(header) == 32
     assert [name for name, _ in read] == sorted(f"icudt73l/{k}" for k in items)
     for name, item in read:  # each item 16-byte aligned, followed only by padding
         assert data.index(item) % 16 == 0
         assert item.rstrip(b"\0") == items[name.partition("/")[2]]
-    smaller, dropped = icu.filter_package(data)
+    smaller, dropped = icu_data.filter_package(data)
     assert dropped == 2
-    assert [name for name, _ in icu.read_package(smaller)[1]] == [
+    assert [name for name, _ in icu_data.read_package(smaller)[1]] == [
         "icudt73l/a.cnv",
         "icudt73l/root.res",
     ]
     with pytest.raises(ValueError, match="not a little-endian ICU"):
-        icu.read_package(b"\0" * 64)
+        icu_data.read_package(b"\0" * 64)
 
 
 @linux_qt
@@ -481,14 +481,14 @@ def test_the_icu_package_format_reads_back_what_it_wrote() -> None:
 def test_qt_reads_the_smaller_icu_data_as_it_read_the_whole(tmp_path: Path) -> None:
     """Qt with the cut-down library (first on the library path) collates, converts, changes
     case and names time zones in English as with the wheel's own."""
-    library, note = icu.shrink(ICU_DATA[0], tmp_path / "icu")
+    library, note = icu_data.shrink(ICU_DATA[0], tmp_path / "icu")
     assert library is not None, note
     assert library.stat().st_size < ICU_DATA[0].stat().st_size / 2
     symbol = f"icudt{ICU_DATA[0].name.rsplit('.', 1)[-1]}_dat"
-    whole = dict(icu.read_package(icu.exported_data(ICU_DATA[0].read_bytes(), symbol))[1])
-    cut = dict(icu.read_package(icu.exported_data(library.read_bytes(), symbol))[1])
+    whole = dict(icu_data.read_package(icu_data.exported_data(ICU_DATA[0].read_bytes(), symbol))[1])
+    cut = dict(icu_data.read_package(icu_data.exported_data(library.read_bytes(), symbol))[1])
     assert cut and all(whole[name] == item for name, item in cut.items())
-    assert set(cut) == {name for name in whole if icu.keep_item(name.partition("/")[2])}
+    assert set(cut) == {name for name in whole if icu_data.keep_item(name.partition("/")[2])}
     probe = """
 from functools import cmp_to_key
 from PySide6.QtCore import QCollator, QLocale, QStringDecoder, QTimeZone
