@@ -10,8 +10,11 @@ out of the analysis altogether. Plain Python, so the rules are tested on any mac
 
 from __future__ import annotations
 
+import posixpath
 import re
+import struct
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 _UNUSED_QT = [
     "Qt3DAnimation",
@@ -202,3 +205,49 @@ def prune_libraries(
         if not _prunable(e[0]) or e[0].replace("\\", "/").rsplit("/", 1)[-1] in reached
     ]
     return kept, dropped
+
+
+def drop_dangling_links(
+    links: list[tuple[str, str, str]], files: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """`links` without the symbolic links to files no longer in `files`.
+
+    PyInstaller lays links at the top to Qt's libraries (as data entries); a link to a library
+    left out would point at nothing.
+    """
+    present = {dest.replace("\\", "/") for dest, _source, _kind in files}
+
+    def target(dest: str, link: str) -> str:
+        folder = posixpath.dirname(dest.replace("\\", "/"))
+        return posixpath.normpath(posixpath.join(folder, link.replace("\\", "/")))
+
+    return [e for e in links if e[2] != "SYMLINK" or target(e[0], e[1]) in present]
+
+
+def elf_needed(path: str) -> list[str]:
+    """The libraries an ELF file names as its own dependencies (DT_NEEDED), in order.
+
+    Only the direct ones: `ldd` (what PyInstaller's `get_imports` runs on Linux) lists every
+    library loaded, including what the host's libraries bring (libdbus-1 brings systemd's
+    library and gcrypt, the X11 libraries bring libXau and libbsd), which would keep those in
+    although the host provides them. Files that are not 64-bit little-endian ELF name none.
+    """
+    data = Path(path).read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return []
+    (section_table,) = struct.unpack_from("<Q", data, 0x28)
+    entry_size, count = struct.unpack_from("<HH", data, 0x3A)
+    # Each section: name, type, flags, address, offset, size, link, info, align, entry size.
+    sections = [
+        struct.unpack_from("<IIQQQQIIQQ", data, section_table + i * entry_size)
+        for i in range(count)
+    ]
+    names = []
+    for section in (s for s in sections if s[1] == 6):  # SHT_DYNAMIC
+        strings = sections[section[6]][4]
+        for offset in range(section[4], section[4] + section[5], 16):
+            tag, value = struct.unpack_from("<qQ", data, offset)
+            if tag == 1:  # DT_NEEDED
+                start = strings + value
+                names.append(data[start : data.index(b"\0", start)].decode())
+    return names

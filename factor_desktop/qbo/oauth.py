@@ -1,8 +1,10 @@
 """OAuth 2.0 with Intuit, for a desktop app.
 
 The endpoints come from Intuit's OpenID discovery document (production, sandbox, or the URL of a
-local QBO sandbox). The token exchange, refresh and error parsing are done by Authlib; Intuit's
-revoke endpoint takes JSON rather than RFC 7009's form body, so that one call is made directly.
+local QBO sandbox). The token requests' bodies and the reading of their answers (tokens, RFC 6749
+error codes) are oauthlib's; the requests themselves are made here with `requests`, the app's
+credentials in HTTP Basic authentication. Intuit's revoke endpoint takes JSON rather than
+RFC 7009's form body, so that call is plain too.
 
 A loopback listener on 127.0.0.1 receives the browser's redirect (single use, `state` checked, a
 timeout; a request with another `state` is answered and ignored, so it cannot cancel the wait),
@@ -23,8 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
+from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 
 log = logging.getLogger(__name__)
 
@@ -187,19 +188,6 @@ class IntuitOAuth:
         self._timeout = timeout
         self._session = session
 
-    def _oauth_session(self, redirect_uri: str | None = None) -> OAuth2Session:
-        oauth = OAuth2Session(
-            self._client_id,
-            self._client_secret,
-            token_endpoint_auth_method="client_secret_basic",
-            scope=SCOPE_ACCOUNTING,
-            redirect_uri=redirect_uri,
-        )
-        if self._session is not None:
-            oauth.mount("http://", self._session.get_adapter("http://"))
-            oauth.mount("https://", self._session.get_adapter("https://"))
-        return oauth
-
     def authorization_url(self, redirect_uri: str, state: str) -> str:
         params = {
             "client_id": self._client_id,
@@ -211,29 +199,19 @@ class IntuitOAuth:
         return f"{self.endpoints.authorization}?{urlencode(params)}"
 
     def exchange_code(self, code: str, redirect_uri: str) -> TokenResponse:
-        with self._oauth_session(redirect_uri) as oauth:
-            token = self._call(
-                lambda: oauth.fetch_token(
-                    self.endpoints.token,
-                    grant_type="authorization_code",
-                    code=code,
-                    redirect_uri=redirect_uri,
-                    timeout=self._timeout,
-                    headers=self._headers(),
-                )
-            )
-        return self._token_response(token)
+        client = WebApplicationClient(self._client_id)
+        body = client.prepare_request_body(
+            code=code, redirect_uri=redirect_uri, include_client_id=False
+        )
+        return self._token_response(self._request_token(client, body))
 
     def refresh(self, refresh_token: str) -> TokenResponse:
-        with self._oauth_session() as oauth:
-            token = self._call(
-                lambda: oauth.refresh_token(
-                    self.endpoints.token,
-                    refresh_token=refresh_token,
-                    timeout=self._timeout,
-                    headers=self._headers(),
-                )
-            )
+        client = WebApplicationClient(self._client_id)
+        body = client.prepare_refresh_body(refresh_token=refresh_token, scope=SCOPE_ACCOUNTING)
+        token = self._request_token(client, body)
+        # Intuit answers every refresh with the refresh token to keep (the same or a new one);
+        # should an answer leave it out, the one just used is still the one to keep.
+        token.setdefault("refresh_token", refresh_token)
         return self._token_response(token)
 
     def revoke(self, token: str) -> None:
@@ -266,20 +244,31 @@ class IntuitOAuth:
     def _headers() -> dict[str, str]:
         return {"Accept": "application/json", "x-include-refresh-token-hard-expires-in": "true"}
 
-    @staticmethod
-    def _call(action: Any) -> dict[str, Any]:
+    def _request_token(self, client: WebApplicationClient, body: str) -> dict[str, Any]:
+        """POST `body` to the token endpoint; the answer's tokens, or an OAuthFlowError."""
+        http = self._session or requests.Session()
         try:
-            result: dict[str, Any] = action()
-            return result
-        except OAuthError as exc:
-            if exc.error == "invalid_grant":
-                raise InvalidGrantError(
-                    "QuickBooks no longer accepts this connection (invalid_grant). "
-                    "Reconnect to QuickBooks; nothing waiting to sync is lost."
-                ) from None
-            if exc.error == "invalid_client":
-                raise InvalidClientError(_INVALID_CLIENT) from None
-            raise OAuthFlowError(f"QuickBooks refused the sign-in: {exc.error}.") from None
+            response = http.post(
+                self.endpoints.token,
+                data=body,
+                auth=(self._client_id, self._client_secret),
+                headers={
+                    **self._headers(),
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
+                timeout=self._timeout,
+            )
+            if response.status_code >= 500:
+                response.raise_for_status()
+            try:
+                answer = response.json()
+            except ValueError:
+                answer = None
+            if not isinstance(answer, dict):
+                # Not an OAuth answer (a gateway's error page, say): its HTTP error if it has
+                # one, otherwise unreadable.
+                response.raise_for_status()
+                raise ValueError("the token endpoint's answer is not a JSON object")
         except requests.RequestException as exc:
             raise OAuthFlowError(
                 f"QuickBooks sign-in could not be reached ({type(exc).__name__}). "
@@ -289,6 +278,25 @@ class IntuitOAuth:
             raise OAuthFlowError(
                 "QuickBooks answered the sign-in with an unreadable reply."
             ) from None
+        finally:
+            if self._session is None:
+                http.close()
+        try:
+            token: dict[str, Any] = dict(client.parse_request_body_response(response.text))
+            return token
+        except OAuth2Error as exc:
+            if exc.error == "invalid_grant":
+                raise InvalidGrantError(
+                    "QuickBooks no longer accepts this connection (invalid_grant). "
+                    "Reconnect to QuickBooks; nothing waiting to sync is lost."
+                ) from None
+            if exc.error == "invalid_client":
+                raise InvalidClientError(_INVALID_CLIENT) from None
+            if exc.error == "missing_token":
+                raise OAuthFlowError(_NO_TOKENS) from None
+            raise OAuthFlowError(f"QuickBooks refused the sign-in: {exc.error}.") from None
+        except ValueError:  # a malformed field, such as an expires_in that is not a number
+            raise OAuthFlowError(_NO_TOKENS) from None
 
     @staticmethod
     def _token_response(token: dict[str, Any]) -> TokenResponse:
@@ -301,9 +309,10 @@ class IntuitOAuth:
                 hard_expires_in=_opt_int(token.get("x_refresh_token_hard_expires_in")),
             )
         except (KeyError, TypeError, ValueError):
-            raise OAuthFlowError("QuickBooks answered the sign-in without usable tokens.") from None
+            raise OAuthFlowError(_NO_TOKENS) from None
 
 
+_NO_TOKENS = "QuickBooks answered the sign-in without usable tokens."
 _INVALID_CLIENT = (
     "Intuit did not accept the app's Client ID and Client Secret (invalid_client). "
     "Check them in the Intuit developer portal and connect again."

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
 
 import pytest
 import requests
+import responses
 
 from factor_desktop.qbo.errors import QboAuthError
 from factor_desktop.qbo.oauth import (
     AuthorizationDeniedError,
+    Endpoints,
+    IntuitOAuth,
+    InvalidClientError,
     InvalidGrantError,
     LoopbackReceiver,
     OAuthFlowError,
@@ -95,6 +101,90 @@ def test_loopback_receiver_times_out_and_can_be_cancelled() -> None:
 def test_busy_port_is_explained() -> None:
     with LoopbackReceiver("s") as first, pytest.raises(OAuthFlowError, match="busy"):
         LoopbackReceiver("s", port=first.port)
+
+
+# --- the token requests, against a token endpoint that answers as told -----------------------
+
+TOKEN_URL = "https://oauth.example.test/oauth2/v1/tokens/bearer"
+
+
+def _intuit() -> IntuitOAuth:
+    endpoints = Endpoints("https://example.test/auth", TOKEN_URL, "https://example.test/revoke", "")
+    return IntuitOAuth(endpoints, "the-client", "the-secret")
+
+
+def test_the_code_exchange_sends_the_grant_with_basic_credentials() -> None:
+    with responses.RequestsMock() as mock:
+        mock.post(
+            TOKEN_URL,
+            json={
+                "token_type": "bearer",
+                "access_token": "a1",
+                "refresh_token": "r1",
+                "expires_in": 3600,
+                "x_refresh_token_expires_in": 8726400,
+                "x_refresh_token_hard_expires_in": 157680000,
+            },
+        )
+        tokens = _intuit().exchange_code("the-code", "http://localhost:8765/callback")
+        request = mock.calls[0].request
+    assert (tokens.access_token, tokens.refresh_token, tokens.expires_in) == ("a1", "r1", 3600)
+    assert (tokens.refresh_expires_in, tokens.hard_expires_in) == (8726400, 157680000)
+    assert parse_qs(str(request.body)) == {
+        "grant_type": ["authorization_code"],
+        "code": ["the-code"],
+        "redirect_uri": ["http://localhost:8765/callback"],
+    }
+    basic = base64.b64encode(b"the-client:the-secret").decode()
+    assert request.headers["Authorization"] == f"Basic {basic}"
+    assert request.headers["x-include-refresh-token-hard-expires-in"] == "true"
+
+
+def test_a_refresh_keeps_the_rotated_token_or_the_one_it_used() -> None:
+    with responses.RequestsMock() as mock:
+        mock.post(TOKEN_URL, json={"access_token": "a2", "refresh_token": "r2", "expires_in": 60})
+        mock.post(TOKEN_URL, json={"access_token": "a3", "token_type": "bearer"})
+        rotated = _intuit().refresh("r1")
+        kept = _intuit().refresh("r2")
+        form = parse_qs(str(mock.calls[0].request.body))
+    assert form["grant_type"] == ["refresh_token"] and form["refresh_token"] == ["r1"]
+    assert (rotated.access_token, rotated.refresh_token, rotated.expires_in) == ("a2", "r2", 60)
+    assert (kept.access_token, kept.refresh_token, kept.expires_in) == ("a3", "r2", 3600)
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "error", "text"),
+    [
+        (400, {"error": "invalid_grant"}, InvalidGrantError, "Reconnect to QuickBooks"),
+        (401, {"error": "invalid_client"}, InvalidClientError, "Client ID and Client Secret"),
+        (400, {"error": "invalid_request"}, OAuthFlowError, "refused the sign-in: invalid_request"),
+        (200, {"token_type": "bearer"}, OAuthFlowError, "without usable tokens"),
+        (200, {"access_token": "a", "expires_in": "soon"}, OAuthFlowError, "without usable"),
+        (200, "<html>maintenance</html>", OAuthFlowError, "unreadable reply"),
+        (200, "[1, 2]", OAuthFlowError, "unreadable reply"),
+        (502, "<html>bad gateway</html>", OAuthFlowError, r"could not be reached \(HTTPError\)"),
+        (429, "<html>slow down</html>", OAuthFlowError, r"could not be reached \(HTTPError\)"),
+    ],
+)
+def test_token_endpoint_refusals_are_plain_messages(
+    status: int, answer: object, error: type[Exception], text: str
+) -> None:
+    with responses.RequestsMock() as mock:
+        if isinstance(answer, dict):
+            mock.post(TOKEN_URL, status=status, json=answer)
+        else:
+            mock.post(TOKEN_URL, status=status, body=str(answer))
+        with pytest.raises(error, match=text) as info:
+            _intuit().refresh("the-refresh-token")
+    assert "the-refresh-token" not in str(info.value) and "the-secret" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_an_unreachable_token_endpoint_is_explained() -> None:
+    with responses.RequestsMock() as mock:
+        mock.post(TOKEN_URL, body=requests.ConnectionError("refused"))
+        with pytest.raises(OAuthFlowError, match=r"could not be reached \(ConnectionError\)"):
+            _intuit().exchange_code("c", "http://localhost:1/callback")
 
 
 # --- the token manager, with a fake Intuit token endpoint -----------------------------------

@@ -27,7 +27,6 @@ KNOWN_IMPORT_NAMES = {
     "pyside6-essentials": {"PySide6", "shiboken6"},
     "pyyaml": {"yaml"},
     "sqlalchemy": {"sqlalchemy"},
-    "authlib": {"authlib"},
     "werkzeug": {"werkzeug"},
 }
 # Imported only for type checking, never at run time.

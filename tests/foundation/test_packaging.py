@@ -3,6 +3,7 @@ and .deb layouts, the signing hooks' skip path, the installer scripts and the CI
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import struct
@@ -20,6 +21,7 @@ PACKAGING = ROOT / "packaging"
 sys.path.insert(0, str(PACKAGING))
 sys.path.insert(0, str(PACKAGING / "linux"))
 
+import icu_data  # noqa: E402
 import lean  # noqa: E402
 import make_icons  # noqa: E402
 import metadata  # noqa: E402
@@ -370,3 +372,158 @@ def test_libraries_nothing_kept_links_to_are_left_out() -> None:
     kept, dropped = lean.prune_libraries(toc, lambda path: links.get(path, []))
     assert dropped == ["libX11.so.6", "libgtk-3.so.0"]
     assert [e[0] for e in kept] == [e[0] for e in toc if e[0] not in dropped]
+
+
+def test_links_to_libraries_left_out_go_too() -> None:
+    files = [("PySide6/Qt/lib/libQt6Core.so.6", "/s/libQt6Core.so.6", "BINARY")]
+    links = [
+        ("libQt6Core.so.6", "PySide6/Qt/lib/libQt6Core.so.6", "SYMLINK"),
+        ("libQt6OpenGL.so.6", "PySide6/Qt/lib/libQt6OpenGL.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/libQt6Core.so", "libQt6Core.so.6", "SYMLINK"),
+        ("PySide6/Qt/lib/libQt6OpenGL.so", "libQt6OpenGL.so.6", "SYMLINK"),
+        ("resources/README.md", "/src/README.md", "DATA"),
+    ]
+    kept = lean.drop_dangling_links(links, files + links)
+    assert [e[0] for e in kept] == [
+        "libQt6Core.so.6",
+        "PySide6/Qt/lib/libQt6Core.so",
+        "resources/README.md",
+    ]
+
+
+_PYSIDE = importlib.util.find_spec("PySide6")
+QT_LIB = Path(_PYSIDE.origin or "").parent / "Qt" / "lib" if _PYSIDE else ROOT / "missing"
+ICU_DATA = sorted(QT_LIB.glob("libicudata.so.*"))
+linux_qt = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not ICU_DATA, reason="PySide6's Linux libraries"
+)
+
+
+@linux_qt
+def test_only_the_libraries_a_file_names_itself_are_its_dependencies() -> None:
+    needed = lean.elf_needed(str(QT_LIB / "libQt6DBus.so.6"))
+    assert "libdbus-1.so.3" in needed and "libQt6Core.so.6" in needed
+    # What the host's libdbus-1 loads in turn is not the bundle's business (ldd would list it).
+    assert not {"libsystemd.so.0", "libgcrypt.so.20", "libicudata.so.73"} & set(needed)
+    assert lean.elf_needed(str(ROOT / "README.md")) == []
+
+
+# --- Linux: Qt's ICU data, cut down ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [
+        ("root.res", True),
+        ("en_US.res", True),
+        ("de.res", True),
+        ("cnvalias.icu", True),
+        ("ibm-943_P15A-2003.cnv", True),
+        ("coll/ucadata.icu", True),
+        ("coll/de.res", True),
+        ("zone/root.res", True),
+        ("zone/en_GB.res", True),
+        ("zone/pool.res", True),
+        ("zone/de.res", False),
+        ("brkitr/cjdict.dict", False),
+        ("lang/fr.res", False),
+        ("region/en.res", False),
+        ("curr/ja.res", False),
+        ("unit/en.res", False),
+        ("rbnf/en.res", False),
+        ("translit/root.res", False),
+    ],
+)
+def test_icu_data_rules(name: str, kept: bool) -> None:
+    assert icu_data.keep_item(name) is kept
+
+
+def _package(items: dict[str, bytes]) -> bytes:
+    header = struct.pack(
+        "<H2sHHBBBB4s4s4s",
+        32,
+        b"\xda\x27",
+        20,
+        0,
+        0,
+        0,
+        2,
+        0,
+        b"CmnD",
+        b"\x01\0\0\0",
+        b"\x03\0\0\0",
+    )
+    header += b"\0" * (32 - len(header))
+    return icu_data.write_package(header, [(f"icudt73l/{k}", v) for k, v in items.items()])
+
+
+def test_the_icu_package_format_reads_back_what_it_wrote() -> None:
+    items = {"zone/de.res": b"Z" * 5, "root.res": b"R" * 40, "lang/en.res": b"L", "a.cnv": b"A"}
+    data = _package(items)
+    header, read = icu_data.read_package(data)
+    assert len(header) == 32
+    assert [name for name, _ in read] == sorted(f"icudt73l/{k}" for k in items)
+    for name, item in read:  # each item 16-byte aligned, followed only by padding
+        assert data.index(item) % 16 == 0
+        assert item.rstrip(b"\0") == items[name.partition("/")[2]]
+    smaller, dropped = icu_data.filter_package(data)
+    assert dropped == 2
+    assert [name for name, _ in icu_data.read_package(smaller)[1]] == [
+        "icudt73l/a.cnv",
+        "icudt73l/root.res",
+    ]
+    with pytest.raises(ValueError, match="not a little-endian ICU"):
+        icu_data.read_package(b"\0" * 64)
+
+
+@linux_qt
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler")
+def test_qt_reads_the_smaller_icu_data_as_it_read_the_whole(tmp_path: Path) -> None:
+    """Qt with the cut-down library (first on the library path) collates, converts, changes
+    case and names time zones in English as with the wheel's own."""
+    library, note = icu_data.shrink(ICU_DATA[0], tmp_path / "icu")
+    assert library is not None, note
+    assert library.stat().st_size < ICU_DATA[0].stat().st_size / 2
+    symbol = f"icudt{ICU_DATA[0].name.rsplit('.', 1)[-1]}_dat"
+    whole = dict(icu_data.read_package(icu_data.exported_data(ICU_DATA[0].read_bytes(), symbol))[1])
+    cut = dict(icu_data.read_package(icu_data.exported_data(library.read_bytes(), symbol))[1])
+    assert cut and all(whole[name] == item for name, item in cut.items())
+    assert set(cut) == {name for name in whole if icu_data.keep_item(name.partition("/")[2])}
+    probe = """
+from functools import cmp_to_key
+from PySide6.QtCore import QCollator, QLocale, QStringDecoder, QTimeZone
+with open("/proc/self/maps") as maps:
+    print(sorted({line.split()[-1] for line in maps if "libicudata" in line}))
+words = ["file10", "File2", "\u00e4pfel", "zebra", "\u00c4rger", "apple", "\u4e2d\u6587"]
+for name in ("en_US", "sv_SE", "de_DE", "zh_CN"):
+    collator = QCollator(QLocale(name))
+    collator.setNumericMode(True)
+    print(name, sorted(words, key=cmp_to_key(collator.compare)))
+for codec in ("Shift_JIS", "windows-1252", "ISO-8859-2", "GB18030", "Big5", "KOI8-R"):
+    print(codec, QStringDecoder(codec).isValid())
+print(len(QStringDecoder.availableCodecs()))
+print(QLocale("tr_TR").toUpper("istanbul"), QLocale("de_DE").toUpper("stra\u00dfe"))
+zone = QTimeZone(b"Europe/Berlin")
+for kind in QTimeZone.NameType.LongName, QTimeZone.NameType.ShortName:
+    print(zone.displayName(QTimeZone.TimeType.StandardTime, kind, QLocale("en_US")))
+"""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+
+    def run(extra: dict[str, str]) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    loaded_before, before = run({}).split("\n", 1)
+    loaded_after, after = run({"LD_LIBRARY_PATH": str(library.parent)}).split("\n", 1)
+    assert loaded_before == repr([str(ICU_DATA[0].resolve())])
+    assert loaded_after == repr([str(library.resolve())])
+    assert "sv_SE ['apple', 'File2', 'file10', 'zebra', '\u00e4pfel'" in before
+    assert "Shift_JIS True" in before and "Central European Standard Time" in before
+    assert after == before
