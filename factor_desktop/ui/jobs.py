@@ -35,7 +35,7 @@ from factor_desktop.store.db import Store, StoreError, describe_store_fault, is_
 from factor_desktop.views import Snapshot, load_snapshot
 
 if TYPE_CHECKING:
-    # The connection service and the OAuth client (authlib, cryptography) are imported by the
+    # The connection service and the OAuth client (oauthlib, requests) are imported by the
     # worker when a job first needs them, not before the window's first paint.
     from factor_desktop.sync.connection import ConnectionService
 
