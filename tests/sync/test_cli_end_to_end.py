@@ -57,10 +57,9 @@ def cli(data: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int
         return code, out
 
 
-def test_import_connect_map_preview_sync_fix_and_retry(
-    world: tuple[Path, SandboxServer], capsys: pytest.CaptureFixture[str]
+def import_demo_and_connect(
+    data: Path, qbo: SandboxServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data, qbo = world
     assert cli(data, capsys, "import", "demo")[0] == 0
     ctx = open_context(data)
     service = ConnectionService(ctx.store, ctx.tokens)
@@ -69,6 +68,13 @@ def test_import_connect_map_preview_sync_fix_and_retry(
     service.connect_with_loopback(pending, timeout=10)
     service.http.close()
     ctx.close()
+
+
+def test_import_connect_map_preview_sync_fix_and_retry(
+    world: tuple[Path, SandboxServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, qbo = world
+    import_demo_and_connect(data, qbo, capsys)
 
     # Mapping needs QuickBooks' lists: the first preview reads them (into a scratch copy only),
     # so read them for real with a sync that can push nothing yet.
@@ -138,6 +144,29 @@ def test_import_connect_map_preview_sync_fix_and_retry(
     assert invoice_entries and all(
         e["state"] in ("ok", "resolved", "superseded") for e in invoice_entries
     )
+
+
+def test_the_first_preview_after_reading_the_lists_plans_the_first_sync(
+    world: tuple[Path, SandboxServer], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The window guide's order: read the lists, map what matches, preview, sync. The preview is
+    the first pass that reads the firm's records in QuickBooks in full; it must plan what the sync
+    then does, and never take the invoices it would create for invoices deleted in QuickBooks."""
+    data, qbo = world
+    import_demo_and_connect(data, qbo, capsys)
+    assert cli(data, capsys, "map", "refresh", "--json")[0] == 0
+    code, suggested = cli(data, capsys, "map", "suggest", "--apply", "--json")
+    assert code == 0 and len(suggested["applied"]) == 13  # every demo type with a same name
+
+    code, preview = cli(data, capsys, "sync", "--preview", "--json")
+    assert code == 0 and preview["kind"] == "preview"
+    created = [p for p in preview["planned"] if p["action"] == "created"]
+    assert any(p["entity"] == "invoice" for p in created)
+    assert not [p for p in preview["planned"] if p["action"] == "deleted"]
+
+    code, first = cli(data, capsys, "sync", "--json")
+    assert first["counts"].get("created", 0) > 0
+    assert _record_counts(first["counts"]) == _record_counts(preview["counts"])
 
 
 class ConnectionServiceClient:
