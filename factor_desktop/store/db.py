@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -223,13 +224,16 @@ def describe_store_fault(
             f"Free some space on it (the database is {_size(path)}; a sync or an upgrade may "
             "need as much again) and try again. Nothing was half-written."
         )
-    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+    # SQLite says only "unable to open" when a write-ahead log cannot be made beside the file.
+    cannot_open = "unable to open" in text
+    unwritable = cannot_open and folder.is_dir() and not os.access(folder, os.W_OK)
+    if "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or unwritable:
         return (
             f"The firm database {path} (or its folder {folder}) cannot be written: it is "
             "read-only or belongs to another user. Make the folder writable for you, or choose "
             "another data folder with --data-dir."
         )
-    if "unable to open" in text:
+    if cannot_open:
         return (
             f"The firm database {path} could not be {doing}: its folder {folder} is missing "
             "or not writable."
