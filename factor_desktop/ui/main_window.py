@@ -72,7 +72,11 @@ from factor_desktop.ui.settings_dialog import SettingsDialog
 from factor_desktop.ui.snapshot import Snapshot, SyncRunRow
 from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog
-from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
+from factor_desktop.ui.tabs.clients import ClientsTab
+from factor_desktop.ui.tabs.expenses import ExpensesTab
+from factor_desktop.ui.tabs.invoices import InvoicesTab
+from factor_desktop.ui.tabs.mappings import MappingsTab
+from factor_desktop.ui.tabs.sync_log import SyncLogTab
 from factor_desktop.ui.update_check import UpdateCheckJob, offer_update
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from factor_desktop.domain.money import sum_money
 from factor_desktop.ui.formatting import total_money
-from factor_desktop.ui.models import RowRole, RowTableModel
+from factor_desktop.ui.models.base import RowRole, RowTableModel
 from factor_desktop.ui.widgets import (
     FIT_ROWS,
     RecordTableView,

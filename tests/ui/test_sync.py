@@ -28,7 +28,7 @@ from factor_desktop.sync.push import retry_outbox
 from factor_desktop.ui.demo_window import DemoController, open_demo_window
 from factor_desktop.ui.jobs import JobOutcome, SyncJob, SyncProgress
 from factor_desktop.ui.main_window import MainWindow, last_sync_text
-from factor_desktop.ui.models import RowRole
+from factor_desktop.ui.models.base import RowRole
 from factor_desktop.ui.snapshot import SyncRunRow
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog, preview_headline
 
