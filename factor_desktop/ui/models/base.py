@@ -31,6 +31,22 @@ LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
+# The roles a `RowTableModel` answers. A view asks for others too at every cell it paints
+# (decoration, background, check state...): those are turned away before any other work.
+ANSWERED_ROLES = frozenset(
+    int(role)
+    for role in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.ToolTipRole,
+        RowRole,
+        SortRole,
+        IdRole,
+    )
+)
+
 R = TypeVar("R")
 
 
@@ -156,7 +172,7 @@ class RowTableModel(QAbstractTableModel, Generic[R]):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.parent().isValid():
+        if role not in ANSWERED_ROLES or not index.isValid() or index.parent().isValid():
             return None
         if not (0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.HEADERS)):
             return None

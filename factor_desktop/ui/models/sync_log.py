@@ -119,9 +119,14 @@ class SyncLogFilter(RowSortProxy):
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()
-        if model is None:
+        if isinstance(model, RowTableModel):
+            # Straight from the model: asking each row's index for its data costs a trip
+            # through Qt per row, at every refresh of a log of thousands.
+            row = model.row_at(source_row) if 0 <= source_row < model.rowCount() else None
+        elif model is None:
             return False
-        row = model.index(source_row, 0, source_parent).data(RowRole)
+        else:
+            row = model.index(source_row, 0, source_parent).data(RowRole)
         if not isinstance(row, LogRow):
             return False
         if self._level == ATTENTION:
