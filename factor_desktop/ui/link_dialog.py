@@ -24,7 +24,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
     Slot,
@@ -55,7 +54,7 @@ from factor_desktop.ui.link_jobs import (
     LinkState,
     request_for,
 )
-from factor_desktop.ui.models.base import RowRole, change_filter
+from factor_desktop.ui.models.base import RowRole, RowSortProxy, change_filter
 from factor_desktop.ui.models.qbo_records import QBO_RECORD_MIME, QboRecordDragModel
 from factor_desktop.ui.snapshot import ClientRow, ProjectRow, QboCustomerRow
 from factor_desktop.ui.widgets import make_table, muted_label
@@ -124,9 +123,10 @@ def customers_mime(rows: Sequence[QboCustomerRow]) -> QMimeData:
     return data
 
 
-class CustomerFilter(QSortFilterProxyModel):
+class CustomerFilter(RowSortProxy):
     """Customers whose name, full name or Id holds every word typed; optionally only the active
-    ones, or only the sub-customers of one customer."""
+    ones, or only the sub-customers of one customer. Sorted by the model, each row's key
+    computed once (see `RowSortProxy`)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

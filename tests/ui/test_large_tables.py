@@ -13,9 +13,10 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from factor_desktop.domain.money import sum_money
 from factor_desktop.ui.formatting import total_money
+from factor_desktop.ui.link_dialog import CustomerFilter, CustomerModel, customer_table
 from factor_desktop.ui.models.base import RowRole, RowTableModel
 from factor_desktop.ui.models.sync_log import ATTENTION, SyncLogFilter, SyncLogTableModel
-from factor_desktop.ui.snapshot import LogRow
+from factor_desktop.ui.snapshot import LogRow, QboCustomerRow
 from factor_desktop.ui.widgets import (
     FIT_ROWS,
     RecordTableView,
@@ -234,3 +235,49 @@ def test_roles_a_table_does_not_answer_are_turned_away(qtbot: Any) -> None:
     assert model.shown == 0
     assert model.data(index, Qt.ItemDataRole.DisplayRole) == "Line 1"
     assert model.data(index, RowRole) == Line(1, "Line 1", "short")
+
+
+class CountingCustomerModel(CustomerModel):
+    """The chooser's customer list, counting the sort keys it computes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys = 0
+
+    def sort_key(self, row: QboCustomerRow, column: int) -> Any:
+        self.keys += 1
+        return super().sort_key(row, column)
+
+
+def test_the_customer_list_sorts_by_full_name_computing_each_key_once(qtbot: Any) -> None:
+    model = CountingCustomerModel()
+    proxy = CustomerFilter()
+    view = customer_table(model, proxy, "")
+    qtbot.addWidget(view)
+    customers = [
+        QboCustomerRow(
+            qbo_id=str(n),
+            name=f"Customer {(n * 7919) % 1000:03d}",
+            full_name=f"Customer {(n * 7919) % 1000:03d}",
+            parent_qbo_id=None,
+            balance=None,
+            active=True,
+            sync_token="0",
+        )
+        for n in range(1000)
+    ]
+
+    model.set_rows(customers)
+
+    # One key a row (a sorting proxy asked for two at every comparison: about 20,000).
+    assert model.keys == len(customers)
+    assert shown_rows(proxy) == sorted(customers, key=lambda row: row.full_name.casefold())
+    proxy.set_text("customer 007")  # the filter still filters the sorted rows
+    assert [row.name for row in shown_rows(proxy)] == ["Customer 007"]
+    proxy.set_text("")
+    view.sortByColumn(CustomerModel.COL_NAME, Qt.SortOrder.DescendingOrder)
+    assert shown_rows(proxy) == sorted(customers, key=lambda row: row.name, reverse=True)
+
+
+def shown_rows(proxy: CustomerFilter) -> list[QboCustomerRow]:
+    return [proxy.index(n, 0).data(RowRole) for n in range(proxy.rowCount())]
