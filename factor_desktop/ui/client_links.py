@@ -45,7 +45,7 @@ from factor_desktop.ui.link_jobs import (
     SetLinksJob,
     SuggestLinksJob,
 )
-from factor_desktop.ui.models import ClientProjectTreeModel
+from factor_desktop.ui.models.clients import ClientProjectTreeModel
 from factor_desktop.ui.widgets import Banner, fit_columns, muted_label
 from factor_desktop.views import ClientRow, ProjectRow, Snapshot
 

@@ -87,6 +87,10 @@ def _sync_text(snapshot: Snapshot) -> str:
     if not snapshot.setup.syncs:
         return "The first write to QuickBooks, of what the preview showed."
     last = snapshot.last_sync
+    if last is not None and last.status == "failed":
+        return (
+            "The last sync stopped before it finished; the Sync Log says why. Sync Now tries again."
+        )
     if last is not None and last.status == "partial":
         return "Done, but some records could not go through: the Sync Log lists them with the fix."
     return "Done: the firm is in step with QuickBooks."

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from factor_desktop.importer import Problem
 from factor_desktop.ui.colors import ERROR_COLOR
 from factor_desktop.ui.jobs_extra import ImportResult
-from factor_desktop.ui.models import RowTableModel
+from factor_desktop.ui.models.base import RowTableModel
 from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
 
 #: Where the window's settings remember the folder of the last file imported.

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report, spawn
-from factor_desktop.ui.models import invoice_attention
+from factor_desktop.ui.models.invoices import invoice_attention
 from factor_desktop.ui.widgets import Banner
 from factor_desktop.views import InvoiceRow
 

@@ -14,7 +14,7 @@ Nothing here reads the store or QuickBooks: rows come from the snapshot, changes
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -24,7 +24,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
     Slot,
@@ -55,11 +54,8 @@ from factor_desktop.ui.link_jobs import (
     LinkState,
     request_for,
 )
-from factor_desktop.ui.models import (
-    QBO_RECORD_MIME,
-    RowRole,
-    RowTableModel,
-)
+from factor_desktop.ui.models.base import RowRole, RowSortProxy, change_filter
+from factor_desktop.ui.models.qbo_records import QBO_RECORD_MIME, QboRecordDragModel
 from factor_desktop.ui.widgets import make_table, muted_label
 from factor_desktop.views import ClientRow, ProjectRow, QboCustomerRow
 
@@ -80,7 +76,7 @@ def item_label(item: Item) -> str:
 # --- the customers ----------------------------------------------------------------------------
 
 
-class CustomerModel(RowTableModel[QboCustomerRow]):
+class CustomerModel(QboRecordDragModel[QboCustomerRow]):
     """QuickBooks customers and sub-customers; each drags as a Customer record."""
 
     COL_NAME = 0
@@ -115,19 +111,8 @@ class CustomerModel(RowTableModel[QboCustomerRow]):
     def row_id(self, row: QboCustomerRow) -> int:
         return int(row.qbo_id) if row.qbo_id.isdigit() else 0
 
-    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        return flags | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else flags
-
-    def mimeTypes(self) -> list[str]:
-        return [QBO_RECORD_MIME]
-
-    def supportedDragActions(self) -> Qt.DropAction:
-        return Qt.DropAction.CopyAction
-
-    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
-        rows = sorted({i.row() for i in indexes if i.isValid() and 0 <= i.row() < len(self._rows)})
-        return customers_mime([self._rows[r] for r in rows])
+    def records_mime(self, rows: Sequence[QboCustomerRow]) -> QMimeData:
+        return customers_mime(rows)
 
 
 def customers_mime(rows: Sequence[QboCustomerRow]) -> QMimeData:
@@ -138,9 +123,10 @@ def customers_mime(rows: Sequence[QboCustomerRow]) -> QMimeData:
     return data
 
 
-class CustomerFilter(QSortFilterProxyModel):
+class CustomerFilter(RowSortProxy):
     """Customers whose name, full name or Id holds every word typed; optionally only the active
-    ones, or only the sub-customers of one customer."""
+    ones, or only the sub-customers of one customer. Sorted by the model, each row's key
+    computed once (see `RowSortProxy`)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -150,23 +136,13 @@ class CustomerFilter(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         words = tuple(text.casefold().split())
-        self._change(lambda: setattr(self, "_words", words))
+        change_filter(self, lambda: setattr(self, "_words", words))
 
     def set_active_only(self, active_only: bool) -> None:
-        self._change(lambda: setattr(self, "_active_only", active_only))
+        change_filter(self, lambda: setattr(self, "_active_only", active_only))
 
     def set_parent_id(self, parent_id: str | None) -> None:
-        self._change(lambda: setattr(self, "_parent_id", parent_id))
-
-    def _change(self, apply: Callable[[], None]) -> None:
-        # Qt 6.10 replaced invalidating the filter with a begin/end pair around the change.
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            apply()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            apply()
-            self.invalidateFilter()
+        change_filter(self, lambda: setattr(self, "_parent_id", parent_id))
 
     def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
         model = self.sourceModel()

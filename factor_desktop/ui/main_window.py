@@ -52,7 +52,11 @@ from factor_desktop.ui.mapping_suggestions import suggestions_button
 from factor_desktop.ui.menus import build_menus
 from factor_desktop.ui.projects_view import ProjectsView
 from factor_desktop.ui.status_bar import AppStatusBar
-from factor_desktop.ui.tabs import ClientsTab, ExpensesTab, InvoicesTab, MappingsTab, SyncLogTab
+from factor_desktop.ui.tabs.clients import ClientsTab
+from factor_desktop.ui.tabs.expenses import ExpensesTab
+from factor_desktop.ui.tabs.invoices import InvoicesTab
+from factor_desktop.ui.tabs.mappings import MappingsTab
+from factor_desktop.ui.tabs.sync_log import SyncLogTab
 from factor_desktop.views import Snapshot
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR
 from factor_desktop.ui.formatting import money_text, plain_error
-from factor_desktop.ui.models import DIRECTIONS, ERROR_COLOR, WARNING_COLOR, RowTableModel
+from factor_desktop.ui.models.base import RowTableModel
+from factor_desktop.ui.models.sync_log import DIRECTIONS
 from factor_desktop.ui.widgets import fit_columns, make_table, muted_label
 
 if TYPE_CHECKING:

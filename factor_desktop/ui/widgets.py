@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.ui.colors import banner_colors, shade
-from factor_desktop.ui.models import RowSortProxy, RowTableModel, SortRole
+from factor_desktop.ui.models.base import RowSortProxy, RowTableModel, SortRole
 
 
 class Banner(QFrame):

@@ -30,7 +30,7 @@ from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR
 from factor_desktop.ui.invoice_actions import FIX_LABELS, qbo_record_url
 from factor_desktop.ui.jobs import JobOutcome
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import InvoiceTableModel
+from factor_desktop.ui.models.invoices import InvoiceTableModel
 from factor_desktop.views import InvoiceRow, blocking_fix
 
 from .conftest import Firm, mark_connected, wait_for_snapshot

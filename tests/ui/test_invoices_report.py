@@ -23,7 +23,7 @@ from factor_desktop.store.models import Invoice, SyncLogEntry
 from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import InvoiceTableModel
+from factor_desktop.ui.models.invoices import InvoiceTableModel
 from factor_desktop.views import FIX_HINTS, ExpenseRow, InvoiceRow
 
 from .conftest import wait_for_snapshot

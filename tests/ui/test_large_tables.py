@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -12,7 +13,9 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from factor_desktop.domain.money import sum_money
 from factor_desktop.ui.formatting import total_money
-from factor_desktop.ui.models import RowRole, RowTableModel
+from factor_desktop.ui.link_dialog import CustomerFilter, CustomerModel, customer_table
+from factor_desktop.ui.models.base import RowRole, RowTableModel
+from factor_desktop.ui.models.sync_log import ATTENTION, SyncLogFilter, SyncLogTableModel
 from factor_desktop.ui.widgets import (
     FIT_ROWS,
     RecordTableView,
@@ -20,6 +23,7 @@ from factor_desktop.ui.widgets import (
     grow_columns,
     make_table,
 )
+from factor_desktop.views import LogRow, QboCustomerRow
 
 pytestmark = pytest.mark.gui
 
@@ -160,3 +164,120 @@ def test_sorting_ten_thousand_rows_computes_each_key_once(qtbot: Any) -> None:
     # No column: the order they were given in.
     view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
     assert shown(view) == fresh
+
+
+class CountingLogModel(SyncLogTableModel):
+    """The Sync Log's model, counting the cells asked of it through Qt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        self.asked += 1
+        return super().data(index, role)
+
+
+def log_rows(count: int) -> list[LogRow]:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        LogRow(
+            id=n,
+            at=start + timedelta(seconds=n),
+            direction="push",
+            entity_kind="invoice",
+            label=f"INV-{n:05d}",
+            qbo_id=None,
+            action="create",
+            level="error" if n % 100 == 0 else "info",
+            reason="Refused" if n % 100 == 0 else None,
+            run_id=(n // 100) % 2,
+            state="failed" if n % 100 == 0 else "ok",
+        )
+        for n in range(count)
+    ]
+
+
+def test_the_sync_log_filters_two_thousand_entries_without_asking_qt_for_each(
+    qtbot: Any,
+) -> None:
+    model = CountingLogModel()
+    proxy = SyncLogFilter()
+    proxy.setSourceModel(model)
+    proxy.set_level(ATTENTION)
+    rows = log_rows(2_000)
+
+    model.set_rows(rows)
+    proxy.set_run(0)
+
+    shown = [proxy.index(n, 0).data(RowRole) for n in range(proxy.rowCount())]
+    assert shown == [row for row in rows if row.state == "failed" and row.run_id == 0]
+    assert len(shown) == 10
+    # Only the rows read back above went through `data()`: the filter reads the model's rows.
+    assert model.asked == len(shown)
+    proxy.set_level(None)
+    proxy.set_run(None)
+    assert proxy.rowCount() == 2_000
+    assert model.asked == len(shown)
+
+
+def test_roles_a_table_does_not_answer_are_turned_away(qtbot: Any) -> None:
+    model = CountingModel()
+    model.set_rows(lines(3))
+    index = model.index(1, 0)
+    for role in (
+        Qt.ItemDataRole.DecorationRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.CheckStateRole,
+        Qt.ItemDataRole.SizeHintRole,
+    ):
+        assert model.data(index, role) is None
+    assert model.shown == 0
+    assert model.data(index, Qt.ItemDataRole.DisplayRole) == "Line 1"
+    assert model.data(index, RowRole) == Line(1, "Line 1", "short")
+
+
+class CountingCustomerModel(CustomerModel):
+    """The chooser's customer list, counting the sort keys it computes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys = 0
+
+    def sort_key(self, row: QboCustomerRow, column: int) -> Any:
+        self.keys += 1
+        return super().sort_key(row, column)
+
+
+def test_the_customer_list_sorts_by_full_name_computing_each_key_once(qtbot: Any) -> None:
+    model = CountingCustomerModel()
+    proxy = CustomerFilter()
+    view = customer_table(model, proxy, "")
+    qtbot.addWidget(view)
+    customers = [
+        QboCustomerRow(
+            qbo_id=str(n),
+            name=f"Customer {(n * 7919) % 1000:03d}",
+            full_name=f"Customer {(n * 7919) % 1000:03d}",
+            parent_qbo_id=None,
+            balance=None,
+            active=True,
+            sync_token="0",
+        )
+        for n in range(1000)
+    ]
+
+    model.set_rows(customers)
+
+    # One key a row (a sorting proxy asked for two at every comparison: about 20,000).
+    assert model.keys == len(customers)
+    assert shown_rows(proxy) == sorted(customers, key=lambda row: row.full_name.casefold())
+    proxy.set_text("customer 007")  # the filter still filters the sorted rows
+    assert [row.name for row in shown_rows(proxy)] == ["Customer 007"]
+    proxy.set_text("")
+    view.sortByColumn(CustomerModel.COL_NAME, Qt.SortOrder.DescendingOrder)
+    assert shown_rows(proxy) == sorted(customers, key=lambda row: row.name, reverse=True)
+
+
+def shown_rows(proxy: CustomerFilter) -> list[QboCustomerRow]:
+    return [proxy.index(n, 0).data(RowRole) for n in range(proxy.rowCount())]

@@ -28,7 +28,7 @@ from factor_desktop.ui.link_dialog import (
 )
 from factor_desktop.ui.link_jobs import SetLinksJob
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import qbo_records_mime
+from factor_desktop.ui.models.qbo_records import qbo_records_mime
 from factor_desktop.views import QboCandidate, load_snapshot
 
 from .conftest import Firm, wait_for_snapshot
@@ -398,7 +398,7 @@ def test_the_sync_logs_advice_opens_the_chooser_for_that_record(
     qtbot: Any, make_window: MakeWindow, ctx: AppContext, firm: Firm, customers: None
 ) -> None:
     from factor_desktop.store.models import SyncLogEntry
-    from factor_desktop.ui.models import RowRole
+    from factor_desktop.ui.models.base import RowRole
     from factor_desktop.views import LogRow
 
     reason = (

@@ -15,15 +15,17 @@ from sqlalchemy import select
 
 from factor_desktop.app import AppContext
 from factor_desktop.store.models import Mapping, QboRecord
+from factor_desktop.ui.colors import WARNING_COLOR
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import (
-    QBO_RECORD_MIME,
-    WARNING_COLOR,
+from factor_desktop.ui.models.base import RowRole
+from factor_desktop.ui.models.mappings import (
     ExpenseTypeMappingModel,
-    QboCandidateModel,
-    RowRole,
     ServiceTypeMappingModel,
     TaxTermMappingModel,
+)
+from factor_desktop.ui.models.qbo_records import (
+    QBO_RECORD_MIME,
+    QboCandidateModel,
     dropped_qbo_records,
 )
 from factor_desktop.views import Snapshot, load_snapshot

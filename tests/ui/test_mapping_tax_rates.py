@@ -13,7 +13,8 @@ from factor_desktop.app import AppContext
 from factor_desktop.services.mappings import chosen_tax_rule, mapped_qbo_id
 from factor_desktop.store.models import QboRecord
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import RowRole, TaxTermMappingModel
+from factor_desktop.ui.models.base import RowRole
+from factor_desktop.ui.models.mappings import TaxTermMappingModel
 from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog
 
 from .conftest import Firm, wait_for_snapshot

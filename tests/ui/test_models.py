@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QtMsgType, qInst
 from PySide6.QtTest import QAbstractItemModelTester
 
 from factor_desktop.app import AppContext
+from factor_desktop.ui.colors import ERROR_COLOR
 from factor_desktop.ui.formatting import (
     date_text,
     environment_label,
@@ -20,19 +21,16 @@ from factor_desktop.ui.formatting import (
     money_text,
     percent_text,
 )
-from factor_desktop.ui.models import (
-    ERROR_COLOR,
-    ClientProjectTreeModel,
-    ExpenseTableModel,
+from factor_desktop.ui.models.base import IdRole, RowRole, SortRole
+from factor_desktop.ui.models.clients import ClientProjectTreeModel
+from factor_desktop.ui.models.expenses import ExpenseTableModel
+from factor_desktop.ui.models.invoices import InvoiceTableModel
+from factor_desktop.ui.models.mappings import (
     ExpenseTypeMappingModel,
-    IdRole,
-    InvoiceTableModel,
-    RowRole,
     ServiceTypeMappingModel,
-    SortRole,
-    SyncLogTableModel,
     TaxTermMappingModel,
 )
+from factor_desktop.ui.models.sync_log import SyncLogTableModel
 from factor_desktop.views import LogRow, Snapshot, load_snapshot
 
 from .conftest import Firm

@@ -27,8 +27,9 @@ from factor_desktop.sync.connection import ConnectionService
 from factor_desktop.sync.engine import SyncEngine
 from factor_desktop.ui.jobs import JobRunner, default_env_factory
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.receipts import ReceiptDialog, ReceiptViewer
-from factor_desktop.ui.tabs import ExpensesTab
+from factor_desktop.ui.receipts.dialog import ReceiptDialog
+from factor_desktop.ui.receipts.viewer import ReceiptViewer
+from factor_desktop.ui.tabs.expenses import ExpensesTab
 from factor_desktop.views import ExpenseRow, load_snapshot
 
 pytestmark = [pytest.mark.gui, pytest.mark.integration]
@@ -294,7 +295,7 @@ def test_a_receipt_not_downloaded_says_why_and_downloads_on_the_worker(
     """The cached file is gone: the pane says so, and "Download now" fetches it from the
     sandbox on the worker thread (the store is connected again for this test)."""
     import factor_desktop.receipts
-    import factor_desktop.ui.receipts as ui_receipts
+    import factor_desktop.ui.receipts.jobs as receipt_jobs
 
     copy = tmp_path / "demo"
     shutil.copytree(demo_data, copy)  # with the sandbox's company: the same realm
@@ -314,7 +315,7 @@ def test_a_receipt_not_downloaded_says_why_and_downloads_on_the_worker(
         calls.append(threading.current_thread().name)
         return real_download(*args, **kwargs)
 
-    monkeypatch.setattr(ui_receipts, "download_receipt", on_which_thread)
+    monkeypatch.setattr(receipt_jobs, "download_receipt", on_which_thread)
     try:
         tab = expenses_tab(qtbot, ctx, runner)
         row = next(r for r in with_receipts(tab) if r.receipt_files[0].kind == "pdf")

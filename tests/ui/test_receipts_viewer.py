@@ -18,7 +18,8 @@ from factor_desktop.app import AppContext
 from factor_desktop.receipts import MAX_SIDE, RasterPage, ReceiptError, ReceiptInfo
 from factor_desktop.sandbox.receipts import receipt_pdf
 from factor_desktop.ui.jobs import JobRunner
-from factor_desktop.ui.receipts import PageCache, ReceiptPage, ReceiptViewer, load_receipt_page
+from factor_desktop.ui.receipts.pages import PageCache, ReceiptPage, load_receipt_page
+from factor_desktop.ui.receipts.viewer import ReceiptViewer
 
 pytestmark = [pytest.mark.gui]
 
@@ -156,7 +157,7 @@ def test_paging_runs_through_pages_then_receipts_and_back(
         threads.append(threading.current_thread().name)
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr("factor_desktop.ui.receipts.render_pdf_page", render)
+    monkeypatch.setattr("factor_desktop.ui.receipts.pages.render_pdf_page", render)
     folder = ctx.data.attachments
     pdf = receipt_pdf("Invoice AMP-1", ["Design"], "Due: $5.00", more_pages=[("Hours", ["2 h"])])
     receipts = (

@@ -30,7 +30,7 @@ from factor_desktop.ui.demo_window import DemoController, open_demo_window
 from factor_desktop.ui.job_types import SyncJob, SyncProgress
 from factor_desktop.ui.jobs import JobOutcome
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import RowRole
+from factor_desktop.ui.models.base import RowRole
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog, preview_headline
 from factor_desktop.views import SyncRunRow
 

@@ -15,7 +15,8 @@ from factor_desktop.app import AppContext
 from factor_desktop.secrets import MemoryKeyring
 from factor_desktop.settings import load_settings
 from factor_desktop.ui.main_window import MainWindow
-from factor_desktop.ui.models import InvoiceTableModel, RowRole
+from factor_desktop.ui.models.base import RowRole
+from factor_desktop.ui.models.invoices import InvoiceTableModel
 
 from .conftest import Firm, mark_connected, wait_for_snapshot
 
