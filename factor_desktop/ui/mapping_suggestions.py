@@ -17,7 +17,7 @@ saved in the firm's file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,7 +46,7 @@ from factor_desktop.services.suggest import (
 )
 from factor_desktop.ui.colors import MUTED_COLOR
 from factor_desktop.ui.formatting import plain_error
-from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report
+from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report, spawn
 from factor_desktop.ui.widgets import Banner, muted_label
 
 if TYPE_CHECKING:
@@ -343,14 +343,13 @@ class MappingSuggestions(QObject):
         self.dialog: MappingSuggestionsDialog | None = None
         self._suggest_job: SuggestMappingsJob | None = None
         self._apply_job: ApplyMappingSuggestionsJob | None = None
-        runner.jobFinished.connect(self._job_finished)
 
     @Slot()
     def show_suggestions(self) -> SuggestMappingsJob:
         """Ask the worker for the proposals; they open (or refresh) the dialog."""
         job = SuggestMappingsJob()
         self._suggest_job = job
-        self.runner.submit(job)
+        spawn(self._suggested(job, self.runner.run(job)))
         return job
 
     def _open(self, found: Suggestions) -> MappingSuggestionsDialog:
@@ -374,7 +373,7 @@ class MappingSuggestions(QObject):
         self._apply_job = job
         if self.dialog is not None:
             self.dialog.set_busy(True)
-        self.runner.submit(job)
+        spawn(self._applied(job, self.runner.run(job)))
         return job
 
     @Slot(int)
@@ -383,19 +382,21 @@ class MappingSuggestions(QObject):
         if dialog is not None:
             dialog.deleteLater()
 
-    @Slot(object)
-    def _job_finished(self, outcome: JobOutcome) -> None:
-        if self._suggest_job is not None and outcome.job_id == self._suggest_job.id:
+    async def _suggested(self, job: SuggestMappingsJob, pending: Awaitable[JobOutcome]) -> None:
+        outcome = await pending
+        if self._suggest_job is job:
             self._suggest_job = None
-            if outcome.ok and isinstance(outcome.result, Suggestions):
-                self._open(outcome.result)
-            elif outcome.error and self.dialog is not None:
-                self.dialog.show_result("No suggestions", plain_error(outcome.error).text, "error")
-            elif outcome.error:
-                self.applied.emit(False, plain_error(outcome.error).text)
-            return
-        if self._apply_job is None or outcome.job_id != self._apply_job.id:
-            return
+        if outcome.ok and isinstance(outcome.result, Suggestions):
+            self._open(outcome.result)
+        elif outcome.error and self.dialog is not None:
+            self.dialog.show_result("No suggestions", plain_error(outcome.error).text, "error")
+        elif outcome.error:
+            self.applied.emit(False, plain_error(outcome.error).text)
+
+    async def _applied(
+        self, job: ApplyMappingSuggestionsJob, pending: Awaitable[JobOutcome]
+    ) -> None:
+        outcome = await pending
         self._apply_job = None
         dialog = self.dialog
         if dialog is not None:

@@ -12,7 +12,8 @@ as…". Everything slow happens in jobs on the window's worker thread, never her
 - `SaveReceiptJob` and `ViewerCopyJob` copy the file, for "Save as…" and for the system viewer
   (which gets a copy under the receipt's own name; the cache names files by their hash).
 
-Results come back through the runner's `jobFinished` signal to slots of the viewer, which only
-acts on the jobs it submitted. `pages` draws a page, `jobs` holds the jobs, `page_view` shows a
-page with its zoom, `viewer` pages through receipts, and `dialog` is the larger view.
+The viewer awaits each job it starts (`await runner.run(job)` in a coroutine on the window's
+loop); a page that arrives after another was asked for is dropped. `pages` draws a page, `jobs`
+holds the jobs, `page_view` shows a page with its zoom, `viewer` pages through receipts, and
+`dialog` is the larger view.
 """

@@ -4,7 +4,7 @@ the larger dialog; paging through pages and receipts, "Open with system viewer" 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QUrl, Signal, Slot
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.receipts import ReceiptInfo, describe_size
-from factor_desktop.ui.jobs import Job, JobOutcome, JobRunner
+from factor_desktop.ui.jobs import Job, JobOutcome, JobRunner, spawn
 from factor_desktop.ui.receipts.jobs import (
     DownloadReceiptJob,
     RenderReceiptJob,
@@ -181,10 +181,7 @@ class ReceiptViewer(ReceiptPageView):
         """Do the viewer's work on this runner's worker thread."""
         if self.runner is runner:
             return
-        if self.runner is not None:
-            self.runner.jobFinished.disconnect(self._on_job_finished)
         self.runner = runner
-        runner.jobFinished.connect(self._on_job_finished)
         if self.receipts and self.page is None:
             self._load()
 
@@ -279,7 +276,7 @@ class ReceiptViewer(ReceiptPageView):
         if self.runner is not None:
             job = RenderReceiptJob(receipt, self.page_index)
             self._job = job
-            self.runner.submit(job)
+            spawn(self._rendered(job, self.runner.run(job)))
         self._update()
 
     def _cancel_job(self) -> None:
@@ -287,14 +284,9 @@ class ReceiptViewer(ReceiptPageView):
             self._job.cancel()
             self._job = None
 
-    @Slot(object)
-    def _on_job_finished(self, outcome: JobOutcome) -> None:
-        side = self._side_jobs.pop(outcome.job_id, None)
-        if side is not None:
-            self._side_job_finished(side, outcome)
-            return
-        job = self._job
-        if job is None or outcome.job_id != job.id or not isinstance(job, RenderReceiptJob):
+    async def _rendered(self, job: RenderReceiptJob, pending: Awaitable[JobOutcome]) -> None:
+        outcome = await pending
+        if self._job is not job:  # another page was asked for since
             return
         self._job = None
         if outcome.cancelled:
@@ -405,8 +397,13 @@ class ReceiptViewer(ReceiptPageView):
         if self.runner is None:
             return None
         self._side_jobs[job.id] = job
-        self.runner.submit(job)
+        spawn(self._side_done(job, self.runner.run(job)))
         return job
+
+    async def _side_done(self, job: Job, pending: Awaitable[JobOutcome]) -> None:
+        outcome = await pending
+        self._side_jobs.pop(job.id, None)
+        self._side_job_finished(job, outcome)
 
     @Slot()
     def download(self) -> Job | None:
