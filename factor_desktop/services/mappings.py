@@ -22,7 +22,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factor_desktop.domain.kinds import MappingKind
+from factor_desktop.domain.kinds import TAX_RULE_TEXT, MappingKind
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mapping_records import (
     _EXCLUSIVE_KINDS,
@@ -54,7 +54,6 @@ from factor_desktop.services.mapping_records import (
 )
 from factor_desktop.services.tax_rules import (
     DEFAULT_TAX_RULE,
-    TAX_RULE_TEXT,
     TAX_RULES,
     TaxRateMismatch,
     TaxRule,

@@ -25,7 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from factor_desktop.services.mappings import ENTITY_LABEL
+from factor_desktop.domain.kinds import ENTITY_LABEL
 from factor_desktop.ui.colors import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
 from factor_desktop.ui.formatting import (
     NOT_LINKED,

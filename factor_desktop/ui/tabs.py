@@ -6,7 +6,7 @@ models' `set_rows()`; nothing here reads the store.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QEvent,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.services.mappings import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
+from factor_desktop.domain.kinds import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
 from factor_desktop.ui.client_links import ClientLinks
 from factor_desktop.ui.formatting import (
     datetime_text,
@@ -65,7 +65,10 @@ from factor_desktop.ui.models import (
 from factor_desktop.ui.receipts import PageCache, ReceiptDialog, ReceiptViewer
 from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog, rates_differ
 from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
-from factor_desktop.views import ExpenseRow, InvoiceRow, LogRow, Snapshot, SyncRunRow
+from factor_desktop.views import ExpenseRow, InvoiceRow, LogRow, SyncRunRow
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
