@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         self.store_fault: str | None = None
         self.store_fault_box: QMessageBox | None = None
         self._opening: OpenStoreJob | None = None
+        # Snapshots are read once the store is open (a window on an opener asks when it is).
+        self._store_ready = opener is None
         self.open_url = open_url
         self.ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
         # A window on a stand-in screen (tests, the screenshot command) leaves alone the size
@@ -300,7 +302,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def refresh(self) -> None:
-        self.runner.refresh()
+        if self._store_ready:
+            self.runner.refresh()
 
     # -- opening the store (a window built on an opener) ------------------------------------
 
@@ -322,6 +325,7 @@ class MainWindow(QMainWindow):
             self._store_failed(outcome.error or "The firm database could not be opened.")
             return
         self._show_notices(opened.notices)
+        self._store_ready = True
         self.refresh_timer.start()
         self.refresh()
         if opened.check_for_updates:  # opted in; the feed is read on the worker
