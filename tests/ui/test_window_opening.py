@@ -4,6 +4,8 @@ worker opens the store; a store that cannot be opened is said in the window and 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,53 @@ def test_a_window_needs_a_store_or_an_opener(qtbot: Any) -> None:
     with pytest.raises(TypeError, match="a store and its tokens, or an opener"):
         MainWindow()
     assert OpenStoreJob.title == OPENING
+
+
+# `factor-desktop gui` on a damaged database, in a process of its own (closing the last window
+# quits the application): the administrator reads the box and presses Quit.
+GUI_ON_A_DAMAGED_STORE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from factor_desktop.cli.main import main
+
+seen = []
+
+
+def press_quit():
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
+    visible = [box for box in boxes if box.isVisible()]
+    if not visible:
+        QTimer.singleShot(50, press_quit)
+        return
+    seen.append(visible[0].informativeText())
+    next(b for b in visible[0].buttons() if b.text() == "Quit").click()
+
+
+QTimer.singleShot(0, press_quit)
+status = main(["--data-dir", sys.argv[1], "gui"])
+print("SEEN", seen)
+sys.exit(status)
+"""
+
+
+def test_the_gui_command_on_a_damaged_store_says_so_and_exits_1(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    database = DataDir.resolve(data).database("default")
+    database.parent.mkdir(parents=True)
+    damaged = os.urandom(8192)
+    database.write_bytes(damaged)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    done = subprocess.run(
+        [sys.executable, "-c", GUI_ON_A_DAMAGED_STORE, str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "SEEN ['The firm database" in done.stdout and "it is damaged" in done.stdout
+    assert f"factor-desktop: The firm database {database} could not be opened" in done.stderr
+    assert database.read_bytes() == damaged
