@@ -77,15 +77,22 @@ class _PaintWatch(QObject):
                 QTimer.singleShot(0, app.quit)
 
 
+# A window the window system does not paint at once (opened minimised, say) goes on with its
+# start after this long all the same.
+FIRST_FRAME_WAIT_MS = 2_000
+
+
 class _FirstFrame(QObject):
     """Calls back once the window's first frame has been painted, when the event loop is next
-    free."""
+    free (or after FIRST_FRAME_WAIT_MS)."""
 
     def __init__(self, window: QWidget, callback: Callable[[], object]) -> None:
         super().__init__(window)
         self._window = window
         self._callback = callback
         self._seen = False
+        self._called = False
+        QTimer.singleShot(FIRST_FRAME_WAIT_MS, self, self._painted)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
@@ -99,6 +106,9 @@ class _FirstFrame(QObject):
         return False
 
     def _painted(self) -> None:
+        if self._called:
+            return
+        self._called = True
         app = QCoreApplication.instance()
         if app is not None:
             app.removeEventFilter(self)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox
 import factor_desktop.app
 from factor_desktop.app import AppContext
 from factor_desktop.paths import DataDir
+from factor_desktop.ui import startup
 from factor_desktop.ui.jobs import SnapshotJob
 from factor_desktop.ui.main_window import MainWindow
 from factor_desktop.ui.opening import OpenStoreJob, ProfileOpener
@@ -72,6 +73,16 @@ def test_the_store_is_opened_after_the_first_frame(
     assert opener is not None and opener.context is not None
     window.shutdown()
     assert opener.context is None  # closed once the worker had stopped
+
+
+def test_a_window_not_painted_at_once_opens_its_store_all_the_same(
+    qtbot: Any, opened_windows: list[MainWindow], data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(startup, "FIRST_FRAME_WAIT_MS", 200)
+    window = window_on(qtbot, opened_windows, data)  # never shown (as if opened minimised)
+    snapshot = wait_for_snapshot(qtbot, window)
+    assert snapshot.connection.state == "disconnected"
+    assert DataDir.resolve(data).database("default").exists()
 
 
 def test_what_opening_had_to_do_reaches_the_connection_tab(
