@@ -27,14 +27,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
-
-from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from factor_desktop.store.attachments import attachment_path
-from factor_desktop.store.db import Store
-from factor_desktop.store.models import Attachment, Expense, SyncLogEntry
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from factor_desktop.store.db import Store
+    from factor_desktop.store.models import Attachment
+
+# The queries import SQLAlchemy and the store's models where they run: the window shows receipts
+# (ReceiptInfo, the viewer) from its first frame, before the store is opened.
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +113,10 @@ class ReceiptInfo:
 
 def _failures(session: Session, attachment_ids: Iterable[int]) -> dict[int, str]:
     """The latest unresolved download failure of each receipt, from the sync log."""
+    from sqlalchemy import select
+
+    from factor_desktop.store.models import SyncLogEntry
+
     ids = list(attachment_ids)
     if not ids:
         return {}
@@ -167,6 +175,10 @@ def receipts_by_expense(
 ) -> dict[int, tuple[ReceiptInfo, ...]]:
     """Each expense's receipts: those tied to it, and those of the QuickBooks transaction it
     comes from (a Bill's receipt belongs to every project line of that Bill)."""
+    from sqlalchemy import or_, select
+
+    from factor_desktop.store.models import Attachment, Expense
+
     query = select(Expense.id, Expense.qbo_txn_type, Expense.qbo_id)
     if expense_ids is not None:
         query = query.where(Expense.id.in_(list(expense_ids)))
@@ -205,6 +217,8 @@ def receipts_of(
     session: Session, attachments_dir: Path, expense_id: int
 ) -> tuple[ReceiptInfo, ...]:
     """One expense's receipts; a ReceiptError when there is no such expense."""
+    from factor_desktop.store.models import Expense
+
     if session.get(Expense, expense_id) is None:
         raise ReceiptError(
             f"There is no expense {expense_id}. `factor-desktop report expenses --json` lists "
@@ -214,6 +228,8 @@ def receipts_of(
 
 
 def receipt_info(session: Session, attachments_dir: Path, attachment_id: int) -> ReceiptInfo:
+    from factor_desktop.store.models import Attachment
+
     attachment = session.get(Attachment, attachment_id)
     if attachment is None:
         raise ReceiptError(
@@ -254,6 +270,10 @@ def download_receipt(
     No database session is held open during the download. QuickBooks errors pass through as
     they are (their message is written for the administrator).
     """
+    from sqlalchemy import update
+
+    from factor_desktop.store.models import Attachment, SyncLogEntry
+
     with store.session() as session:
         info = receipt_info(session, attachments_dir, attachment_id)
         if info.path is not None:

@@ -34,7 +34,6 @@ from factor_desktop.logs import register_secret
 
 SERVICE_PREFIX = "Factor Desktop"
 ACCESS_TOKEN_MARGIN = timedelta(minutes=5)
-REFRESH_IDLE_LIMIT = timedelta(days=100)
 
 
 class KeyringUnavailable(RuntimeError):

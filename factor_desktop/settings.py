@@ -13,12 +13,15 @@ import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from factor_desktop.domain.invoices import InvoiceNumberPolicy
-from factor_desktop.store.models import Setting
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The settings' types are plain data, which the window uses before it opens the store: the
+# store's model (SQLAlchemy) is imported where a setting is read or saved.
 
 ENVIRONMENTS = ("production", "sandbox")
 SECRET_STORAGE = ("keyring", "session")
@@ -141,6 +144,8 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
 
 
 def load_settings(session: Session) -> Settings:
+    from factor_desktop.store.models import Setting
+
     stored = {row.key: row.value for row in session.query(Setting)}
     try:
         return Settings.from_json(stored)
@@ -149,6 +154,8 @@ def load_settings(session: Session) -> Settings:
 
 
 def save_settings(session: Session, settings: Settings) -> None:
+    from factor_desktop.store.models import Setting
+
     settings.check()
     for key, value in settings.to_json().items():
         row = session.get(Setting, key)
@@ -197,6 +204,8 @@ def store_identity(session: Session, path: Path) -> str:
     still there with the same identity: the copy gets a new one, so a copy of a data folder
     never uses, rotates or revokes the original's QuickBooks connection).
     """
+    from factor_desktop.store.models import Setting
+
     here = str(path.resolve())
     row = session.get(Setting, STORE_IDENTITY_KEY)
     value = row.value if row is not None else None

@@ -46,7 +46,8 @@ def _iso(value: datetime | None) -> str | None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from factor_desktop.app import open_context
-    from factor_desktop.secrets import REFRESH_IDLE_LIMIT, KeyringUnavailable, SecretStoreError
+    from factor_desktop.domain.tokens import REFRESH_IDLE_LIMIT
+    from factor_desktop.secrets import KeyringUnavailable, SecretStoreError
     from factor_desktop.store.db import current_revision
     from factor_desktop.store.models import Connection, SyncRun
 
@@ -539,17 +540,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args([*(argv or sys.argv[1:]), "gui"])
     if args.command not in ("sandbox", "self-test"):  # the self-test logs in its own folder
         _configure_logging(args)
-    from factor_desktop.secrets import KeyringUnavailable
-    from factor_desktop.settings import SettingsError
-    from factor_desktop.store.db import StoreError
-
     handler: Handler = args.handler
     try:
         return handler(args)
     except CliError as exc:
         print(f"factor-desktop: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (StoreError, SettingsError, KeyringUnavailable) as exc:
+    except _plain_errors() as exc:
         print(f"factor-desktop: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
@@ -560,6 +557,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"factor-desktop: {_plain_failure(args, exc)}", file=sys.stderr)
         return EXIT_FAILURE
+
+
+def _plain_errors() -> tuple[type[Exception], ...]:
+    """Failures whose message is written for the administrator. Imported only when something
+    failed: the store (SQLAlchemy) and the keyring are not what the window's start should wait
+    for."""
+    from factor_desktop.secrets import KeyringUnavailable
+    from factor_desktop.settings import SettingsError
+    from factor_desktop.store.db import StoreError
+
+    return (StoreError, SettingsError, KeyringUnavailable)
 
 
 def _plain_failure(args: argparse.Namespace, exc: Exception) -> str:

@@ -23,11 +23,13 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from factor_desktop.qbo.fault_shapes import FaultDetail, _fault_in, _parsed_fault, redact
+
+if TYPE_CHECKING:
+    # Only the responses' type: the window shows these errors long before it sends a request.
+    import requests
 
 __all__ = [
     "DEFAULT_THROTTLE_WAIT_SECONDS",

@@ -11,12 +11,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from factor_desktop.logs import REDACTED
 from factor_desktop.logs import redact as redact_known_secrets
+
+if TYPE_CHECKING:
+    import requests
 
 _XML_FAULT_MAX_BYTES = 256 * 1024
 

@@ -9,30 +9,26 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factor_desktop.domain.kinds import MappingKind
+from factor_desktop.domain.kinds import (
+    ENTITY_LABEL,
+    ENTITY_PLURAL,
+    LOCAL_LABEL,
+    QBO_ENTITY_FOR_KIND,
+    MappingKind,
+)
 from factor_desktop.services._fields import get_record
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.store.models import ExpenseType, Mapping, QboRecord, ServiceType, TaxTerm
 
-QBO_ENTITY_FOR_KIND: dict[str, str] = {
-    MappingKind.SERVICE_TYPE: "Item",
-    MappingKind.EXPENSE_TYPE: "Account",
-    MappingKind.EXPENSE_TYPE_ITEM: "Item",
-    MappingKind.TAX_TERM: "TaxCode",
-}
-
 # The Factor records each kind maps, and how an administrator calls them.
 LocalType = ServiceType | ExpenseType | TaxTerm
 LOCAL_FOR_KIND: dict[str, tuple[type[LocalType], str]] = {
-    MappingKind.SERVICE_TYPE: (ServiceType, "service type"),
-    MappingKind.EXPENSE_TYPE: (ExpenseType, "expense type"),
-    MappingKind.EXPENSE_TYPE_ITEM: (ExpenseType, "expense type"),
-    MappingKind.TAX_TERM: (TaxTerm, "tax term"),
+    MappingKind.SERVICE_TYPE: (ServiceType, LOCAL_LABEL[MappingKind.SERVICE_TYPE]),
+    MappingKind.EXPENSE_TYPE: (ExpenseType, LOCAL_LABEL[MappingKind.EXPENSE_TYPE]),
+    MappingKind.EXPENSE_TYPE_ITEM: (ExpenseType, LOCAL_LABEL[MappingKind.EXPENSE_TYPE_ITEM]),
+    MappingKind.TAX_TERM: (TaxTerm, LOCAL_LABEL[MappingKind.TAX_TERM]),
 }
 
-# What a QuickBooks record of each entity is called in a message.
-ENTITY_LABEL = {"Item": "product/service", "Account": "account", "TaxCode": "tax code"}
-ENTITY_PLURAL = {"Item": "products/services", "Account": "accounts", "TaxCode": "tax codes"}
 
 # Account types an expense can be booked to. Other accounts (bank, income, equity, ...) cannot
 # stand for a kind of project cost.

@@ -22,16 +22,19 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factor_desktop.domain.kinds import MappingKind
+from factor_desktop.domain.kinds import (
+    ENTITY_LABEL,
+    ENTITY_PLURAL,
+    QBO_ENTITY_FOR_KIND,
+    TAX_RULE_TEXT,
+    MappingKind,
+)
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.services.mapping_records import (
     _EXCLUSIVE_KINDS,
     COVERAGE_KINDS,
-    ENTITY_LABEL,
-    ENTITY_PLURAL,
     EXPENSE_ACCOUNT_TYPES,
     LOCAL_FOR_KIND,
-    QBO_ENTITY_FOR_KIND,
     LocalType,
     _a,
     _all_local,
@@ -54,7 +57,6 @@ from factor_desktop.services.mapping_records import (
 )
 from factor_desktop.services.tax_rules import (
     DEFAULT_TAX_RULE,
-    TAX_RULE_TEXT,
     TAX_RULES,
     TaxRateMismatch,
     TaxRule,

@@ -35,10 +35,6 @@ TaxRule = Literal["override", "accept"]
 TAX_RULES: tuple[TaxRule, ...] = get_args(TaxRule)
 #: The default and recommended rule: send Factor's tax amount.
 DEFAULT_TAX_RULE: TaxRule = "override"
-TAX_RULE_TEXT: dict[str, str] = {
-    "override": "Factor's tax amount is sent to QuickBooks",
-    "accept": "QuickBooks' tax figure is accepted",
-}
 # The settings row that keeps the rules, and the cache rows the rates come from.
 _TAX_RULES_KEY = "tax_rules"
 _PREFERENCES = "Preferences"

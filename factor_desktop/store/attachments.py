@@ -5,8 +5,11 @@ from __future__ import annotations
 import mimetypes
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from factor_desktop.store.models import Attachment
+if TYPE_CHECKING:
+    # Only named: where a file lives is worked out without SQLAlchemy.
+    from factor_desktop.store.models import Attachment
 
 __all__ = ["attachment_path"]
 

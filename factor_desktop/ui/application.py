@@ -1,4 +1,4 @@
-"""Starting the desktop app: the QApplication, the chosen profile's store, and the main window.
+"""Starting the desktop app: the QApplication, the main window, and the chosen profile's store.
 
 The window runs on qasync's event loop: Qt's own loop, which also runs asyncio coroutines, so a
 slot can `await runner.run(job)` and carry on in the GUI thread when the worker has finished.
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_UNUSABLE_QT = 1
+# The firm's store could not be opened (said in the window, and on stderr when it closes).
+EXIT_STORE_FAULT = 1
 # How long a thread may keep Python's GIL while another waits for it (Python's default is
 # 5 ms). Every paint and every model read of the window calls Python code, and each call waits
 # for the GIL while the worker runs a pass or reads a snapshot: a millisecond keeps those waits
@@ -112,28 +114,36 @@ def run_window(build: Callable[[], MainWindow]) -> int:
 
 
 def run_gui(data_dir: Path | None, profile: str) -> int:
-    """Open the main window on `profile` and run until it is closed."""
+    """Open the main window on `profile` and run until it is closed.
+
+    The window is painted first, saying it is opening the firm's records; then its worker opens
+    the store (see `opening.py`). A store that cannot be opened is said in the window, and the
+    run ends with EXIT_STORE_FAULT (and the reason on stderr) when the window is closed.
+    """
     mark("run_gui")
-    from factor_desktop.app import open_context
-    from factor_desktop.ui.jobs import install_session_keyring
+    from factor_desktop.paths import DataDir, ProfileNameError
     from factor_desktop.ui.main_window import MainWindow
+    from factor_desktop.ui.opening import ProfileOpener
 
     mark("window_imports")
+    try:
+        database = DataDir.resolve(data_dir).database(profile)
+    except ProfileNameError as exc:
+        from factor_desktop.store.db import StoreError
+
+        raise StoreError(str(exc)) from None
+    built: list[MainWindow] = []
 
     def build() -> MainWindow:
-        ctx = open_context(data_dir, profile)
-        mark("store_open")
-        settings = ctx.settings()
-        if settings.secret_storage == "session":
-            # Chosen earlier, explicitly: secrets live in memory and the connection is renewed.
-            install_session_keyring()
         title = "Factor Desktop" if profile == "default" else f"Factor Desktop — {profile}"
-        window = MainWindow(ctx.store, ctx.tokens, title=title)
+        window = MainWindow(opener=ProfileOpener(data_dir, profile, database), title=title)
         mark("window_built")
-        window.add_shutdown_hook(ctx.close)
-        if settings.check_for_updates:  # opted in; the feed is read on the worker
-            window.updates.check_for_updates()
-        log.info("Main window open on profile %s (%s)", profile, ctx.store.path)
+        built.append(window)
         return window
 
-    return run_window(build)
+    status = run_window(build)
+    fault = built[0].store_fault if built else None
+    if fault is not None:
+        print(f"factor-desktop: {fault}", file=sys.stderr)
+        return EXIT_STORE_FAULT
+    return status

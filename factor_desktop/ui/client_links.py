@@ -8,7 +8,7 @@ Every change is a `SetLinksJob` on the window's worker; the chooser and the sugg
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.services.suggest import LinkSuggestion
 from factor_desktop.ui.jobs import JobOutcome, JobRunner, spawn
 from factor_desktop.ui.link_dialog import (
     CustomerFilter,
@@ -47,7 +46,11 @@ from factor_desktop.ui.link_jobs import (
 )
 from factor_desktop.ui.models.clients import ClientProjectTreeModel
 from factor_desktop.ui.widgets import Banner, fit_columns, muted_label
-from factor_desktop.views import ClientRow, ProjectRow, Snapshot
+from factor_desktop.views import ClientRow, ProjectRow
+
+if TYPE_CHECKING:
+    from factor_desktop.services.suggest import LinkSuggestion
+    from factor_desktop.views import Snapshot
 
 
 class ClientLinks(QWidget):

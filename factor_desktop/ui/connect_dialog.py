@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -38,7 +39,9 @@ from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
 from factor_desktop.ui.job_types import AuthorizeUrl, AwaitingPaste, ConnectJob, FinishConnectJob
 from factor_desktop.ui.jobs import Job, JobOutcome, JobProgress, JobRunner, spawn
 from factor_desktop.ui.widgets import fit_height, muted_label
-from factor_desktop.views import ConnectionInfo
+
+if TYPE_CHECKING:
+    from factor_desktop.views import ConnectionInfo
 
 log = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QPainter, QPaintEvent
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.secrets import REFRESH_IDLE_LIMIT
+from factor_desktop.domain.tokens import REFRESH_IDLE_LIMIT
 from factor_desktop.ui.colors import ERROR_COLOR, WARNING_COLOR, css
 from factor_desktop.ui.formatting import (
     PlainError,
@@ -30,7 +31,9 @@ from factor_desktop.ui.formatting import (
     time_left_text,
 )
 from factor_desktop.ui.widgets import Banner, muted_label
-from factor_desktop.views import ConnectionInfo
+
+if TYPE_CHECKING:
+    from factor_desktop.views import ConnectionInfo
 
 # Warn this many days before the refresh token's idle expiry.
 IDLE_WARNING = timedelta(days=14)

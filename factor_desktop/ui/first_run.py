@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
 from factor_desktop.ui.colors import MUTED_COLOR, css
 from factor_desktop.ui.menus import menu_of
 from factor_desktop.ui.widgets import muted_label
-from factor_desktop.views import Snapshot
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
+    from factor_desktop.views import Snapshot
 
 #: Where the window's settings remember that the guide was closed.
 DISMISSED_KEY = "firstRun/dismissed"

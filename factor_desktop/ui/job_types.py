@@ -12,24 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from factor_desktop.domain.kinds import ENTITY_LABEL, QBO_ENTITY_FOR_KIND, TAX_RULE_TEXT
 from factor_desktop.services.errors import ServiceError
-from factor_desktop.services.mappings import (
-    ENTITY_LABEL,
-    QBO_ENTITY_FOR_KIND,
-    TAX_RULE_TEXT,
-    cached,
-    clear_mapping,
-    describe,
-    describe_local,
-    set_mapping,
-)
-from factor_desktop.settings import update_setting
-from factor_desktop.store.db import Store
 from factor_desktop.ui.jobs import Job, JobEnv, Report, install_session_keyring
 
 if TYPE_CHECKING:
-    # The sync and the OAuth client (authlib, cryptography) are imported by the worker when
-    # a job first needs them, not before the window's first paint.
+    # The store and the services (SQLAlchemy), the sync and the OAuth client (authlib,
+    # cryptography) are imported by the worker when a job first needs them, not before the
+    # window's first paint.
+    from factor_desktop.store.db import Store
     from factor_desktop.sync.connection import ConnectionReport
     from factor_desktop.sync.engine import SyncSummary
 
@@ -119,6 +110,8 @@ class SessionSecretsJob(Job):
     title = "Keeping secrets for this session only…"
 
     def run(self, env: JobEnv, report: Report) -> None:
+        from factor_desktop.settings import update_setting
+
         with env.store.session() as session:
             update_setting(session, "secret_storage", "session")
         install_session_keyring()
@@ -284,6 +277,8 @@ class SetMappingJob(Job):
         self.tax_rule = tax_rule
 
     def run(self, env: JobEnv, report: Report) -> MappingChanged:
+        from factor_desktop.services.mappings import cached, describe, describe_local, set_mapping
+
         with env.store.session() as session:
             mapping = set_mapping(
                 session,
@@ -315,6 +310,8 @@ class ClearMappingJob(Job):
         self.local_id = local_id
 
     def run(self, env: JobEnv, report: Report) -> MappingChanged:
+        from factor_desktop.services.mappings import clear_mapping, describe_local
+
         with env.store.session() as session:
             cleared = clear_mapping(session, self.mapping_kind, self.local_id)
             label = describe_local(session, self.mapping_kind, self.local_id)

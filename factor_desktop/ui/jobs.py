@@ -25,19 +25,18 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import keyring
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from factor_desktop.paths import DataDir
-from factor_desktop.secrets import KeyringUnavailable, MemoryKeyring, SecretStoreError, TokenStore
-from factor_desktop.settings import SettingsError
-from factor_desktop.store.db import Store, StoreError, describe_store_fault, is_store_fault
-from factor_desktop.views import Snapshot, load_snapshot
 
 if TYPE_CHECKING:
-    # The connection service and the OAuth client (oauthlib, requests) are imported by the
-    # worker when a job first needs them, not before the window's first paint.
+    # The store (SQLAlchemy), the secrets (keyring), the read model's queries, the connection
+    # service and the OAuth client (oauthlib, requests) are imported by the worker when a job
+    # first needs them, not before the window's first paint.
+    from factor_desktop.secrets import MemoryKeyring, TokenStore
+    from factor_desktop.store.db import Store
     from factor_desktop.sync.connection import ConnectionService
+    from factor_desktop.views.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +45,9 @@ log = logging.getLogger(__name__)
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Failures whose message is written for the administrator: shown as they are."""
     from factor_desktop.qbo.oauth import OAuthFlowError
+    from factor_desktop.secrets import KeyringUnavailable, SecretStoreError
+    from factor_desktop.settings import SettingsError
+    from factor_desktop.store.db import StoreError
     from factor_desktop.sync.connection import ConnectError
 
     return (
@@ -63,6 +65,11 @@ _job_ids = itertools.count(1)
 
 class JobCancelled(Exception):
     """Raised inside a job when it notices its cancel event."""
+
+
+class EnvUnavailable(Exception):
+    """The worker's environment cannot be made (the firm's store could not be opened). Every
+    job then fails with this message, which is written for the administrator and logged."""
 
 
 @dataclass
@@ -177,6 +184,8 @@ def execute(job: Job, env: JobEnv, report: Report) -> JobOutcome:
         return JobOutcome(job.id, job.kind, error=str(exc), failure=JobFailure.of(exc))
     except Exception as exc:
         log.exception("%s failed unexpectedly", job)
+        from factor_desktop.store.db import describe_store_fault, is_store_fault
+
         if is_store_fault(exc):
             message = describe_store_fault(exc, env.store.path, "read or saved")
         else:
@@ -196,11 +205,17 @@ class SnapshotJob(Job):
     title = "Reading the firm's records…"
 
     def run(self, env: JobEnv, report: Report) -> Snapshot:
+        from factor_desktop.views.snapshot import load_snapshot
+
         return load_snapshot(env.store, env.tokens)
 
 
 def install_session_keyring() -> MemoryKeyring:
     """Secrets live in this process's memory from now on, and are gone when it ends."""
+    import keyring
+
+    from factor_desktop.secrets import MemoryKeyring
+
     current = keyring.get_keyring()
     if type(current) is MemoryKeyring:
         return current
@@ -247,6 +262,12 @@ class _WorkerThread(QThread):
                 if env is None:
                     try:
                         env = self._env_factory()
+                    except EnvUnavailable as exc:
+                        failure = JobFailure.of(exc)
+                        self.done.emit(
+                            JobOutcome(job.id, job.kind, error=str(exc), failure=failure)
+                        )
+                        continue
                     except Exception as exc:
                         log.exception("The worker could not be set up")
                         self.done.emit(JobOutcome(job.id, job.kind, error=str(exc)))

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from factor_desktop.importer import ImportRejected, ImportSummary, Problem, import_into, read_path
 from factor_desktop.settings import Settings, SettingsError, load_settings, save_settings
 from factor_desktop.ui.job_types import SyncJob, SyncProgress
 from factor_desktop.ui.jobs import Job, JobEnv, Report
 
 if TYPE_CHECKING:
+    # The importer and the sync are imported by the worker when a job first needs them.
+    from factor_desktop.importer import ImportSummary, Problem
     from factor_desktop.sync.engine import SyncSummary
 
 
@@ -80,6 +81,8 @@ class ImportJob(Job):
         self.path = path
 
     def run(self, env: JobEnv, report: Report) -> ImportResult:
+        from factor_desktop.importer import ImportRejected, import_into, read_path
+
         def progress(done: int, total: int) -> None:
             report(ImportProgress(done, total))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QEvent,
@@ -44,7 +44,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.services.suggest import LinkSuggestion
 from factor_desktop.ui.colors import MUTED_COLOR
 from factor_desktop.ui.formatting import money_text
 from factor_desktop.ui.link_jobs import (
@@ -58,6 +57,9 @@ from factor_desktop.ui.models.base import RowRole, RowSortProxy, change_filter
 from factor_desktop.ui.models.qbo_records import QBO_RECORD_MIME, QboRecordDragModel
 from factor_desktop.ui.widgets import make_table, muted_label
 from factor_desktop.views import ClientRow, ProjectRow, QboCustomerRow
+
+if TYPE_CHECKING:
+    from factor_desktop.services.suggest import LinkSuggestion
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 Item = ClientRow | ProjectRow

@@ -10,26 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from factor_desktop.services._fields import get_record
 from factor_desktop.services.errors import ServiceError
-from factor_desktop.services.links import (
-    cancel_create_request,
-    create_requested,
-    link_client,
-    link_project,
-    request_create_client,
-    request_create_project,
-    unlink_client,
-    unlink_project,
-)
-from factor_desktop.services.suggest import LinkSuggestion, suggest
-from factor_desktop.store.models import Client, Project, QboRecord
 from factor_desktop.ui.jobs import Job, JobEnv, Report
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from factor_desktop.services.suggest import LinkSuggestion
+    from factor_desktop.store.models import Client, Project, QboRecord
+
+# The services and the store's models (SQLAlchemy) are imported where the jobs use them, on the
+# worker: the window builds the Clients & Projects tab before it opens the store.
 
 Kind = Literal["client", "project"]
 
@@ -80,23 +73,34 @@ class LinksChanged:
 
 
 def _record(session: Session, kind: Kind, local_id: int) -> Client | Project:
+    from factor_desktop.services._fields import get_record
+    from factor_desktop.store.models import Client, Project
+
     if kind == "client":
         return get_record(session, Client, local_id, "client")
     return get_record(session, Project, local_id, "project")
 
 
 def _label(record: Client | Project) -> str:
+    from factor_desktop.store.models import Client
+
     if isinstance(record, Client):
         return f"the client {record.name!r}"
     return f"the project {record.number} {record.name!r}"
 
 
 def _state(session: Session, kind: Kind, local_id: int) -> LinkState:
+    from factor_desktop.services.links import create_requested
+
     record = _record(session, kind, local_id)
     return LinkState(record.qbo_id, (kind, local_id) in create_requested(session))
 
 
 def _customer(session: Session, qbo_id: str) -> QboRecord | None:
+    from sqlalchemy import select
+
+    from factor_desktop.store.models import QboRecord
+
     return session.scalar(
         select(QboRecord).where(QboRecord.entity == "Customer", QboRecord.qbo_id == qbo_id)
     )
@@ -109,6 +113,16 @@ def _customer_text(session: Session, qbo_id: str) -> str:
 
 
 def _apply(session: Session, request: LinkRequest) -> None:
+    from factor_desktop.services.links import (
+        cancel_create_request,
+        link_client,
+        link_project,
+        request_create_client,
+        request_create_project,
+        unlink_client,
+        unlink_project,
+    )
+
     kind, local_id, target = request.kind, request.local_id, request.target
     before = _state(session, kind, local_id)
     if before.qbo_id is not None and before.qbo_id != target.qbo_id:
@@ -152,6 +166,8 @@ class SetLinksJob(Job):
         self.undoing = undoing
 
     def run(self, env: JobEnv, report: Report) -> LinksChanged:
+        from factor_desktop.store.models import Project
+
         with env.store.session() as session:
             touched: list[tuple[Kind, int]] = []
             for request in self.requests:
@@ -196,6 +212,8 @@ class SuggestLinksJob(Job):
     refreshes_snapshot = False
 
     def run(self, env: JobEnv, report: Report) -> tuple[LinkSuggestion, ...]:
+        from factor_desktop.services.suggest import suggest
+
         with env.store.session() as session:
             return suggest(session).links
 

@@ -4,13 +4,18 @@ The window builds the tabs, the toolbar, the menus and the status bar, and hands
 its controller (`ui/controllers/`): syncing, the connection, mappings, imports, invoices'
 fixes and the update check. It keeps what belongs to the window itself: its title, size and
 columns, the snapshot it shows (handed to every tab and controller), and closing.
+
+A window is built on an open store (`MainWindow(store, tokens)`), or, as `factor-desktop gui`
+starts, on a `ProfileOpener` (`MainWindow(opener=...)`): it is painted first, saying that it is
+opening the firm's records, and then its worker opens the store (see `opening.py`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
@@ -26,6 +31,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHeaderView,
     QMainWindow,
+    QMessageBox,
     QSystemTrayIcon,
     QTabWidget,
     QToolBar,
@@ -33,8 +39,6 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.paths import DataDir
-from factor_desktop.secrets import TokenStore
-from factor_desktop.store.db import Store
 from factor_desktop.ui.colors import follow_palette
 from factor_desktop.ui.connection_tab import ConnectionTab
 from factor_desktop.ui.controllers.connection import ConnectionController
@@ -46,18 +50,32 @@ from factor_desktop.ui.controllers.sync import SyncController
 from factor_desktop.ui.controllers.updates import UpdatesController
 from factor_desktop.ui.first_run import FirstRunGuide
 from factor_desktop.ui.first_run import install as install_first_run
-from factor_desktop.ui.jobs import EnvFactory, JobRunner, SnapshotJob, default_env_factory
+from factor_desktop.ui.jobs import (
+    EnvFactory,
+    JobOutcome,
+    JobRunner,
+    SnapshotJob,
+    default_env_factory,
+    spawn,
+)
 from factor_desktop.ui.mapping_suggestions import install as install_mapping_suggestions
 from factor_desktop.ui.mapping_suggestions import suggestions_button
 from factor_desktop.ui.menus import build_menus
+from factor_desktop.ui.opening import OpenStoreJob, ProfileOpener, StoreOpened
 from factor_desktop.ui.projects_view import ProjectsView
+from factor_desktop.ui.startup import when_painted
 from factor_desktop.ui.status_bar import AppStatusBar
 from factor_desktop.ui.tabs.clients import ClientsTab
 from factor_desktop.ui.tabs.expenses import ExpensesTab
 from factor_desktop.ui.tabs.invoices import InvoicesTab
 from factor_desktop.ui.tabs.mappings import MappingsTab
 from factor_desktop.ui.tabs.sync_log import SyncLogTab
-from factor_desktop.views import Snapshot
+
+if TYPE_CHECKING:
+    # Only named: the window is painted before the store (SQLAlchemy) and the keyring are loaded.
+    from factor_desktop.secrets import TokenStore
+    from factor_desktop.store.db import Store
+    from factor_desktop.views import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +140,10 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        store: Store,
-        tokens: TokenStore,
+        store: Store | None = None,
+        tokens: TokenStore | None = None,
         *,
+        opener: ProfileOpener | None = None,
         title: str = "Factor Desktop",
         status_note: str | None = None,
         open_url: Callable[[str], object] = open_in_browser,
@@ -135,9 +154,21 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        if opener is not None:
+            self.store_path = opener.path
+        elif store is not None and tokens is not None:
+            self.store_path = store.path
+        else:
+            raise TypeError("a window needs a store and its tokens, or an opener")
         self._title = title
         self._use_title(title)
-        self.store_path = store.path
+        self.opener = opener
+        # Why the firm's store could not be opened (a window built on an opener), or None.
+        self.store_fault: str | None = None
+        self.store_fault_box: QMessageBox | None = None
+        self._opening: OpenStoreJob | None = None
+        # Snapshots are read once the store is open (a window on an opener asks when it is).
+        self._store_ready = opener is None
         self.open_url = open_url
         self.ui_settings = ui_settings if ui_settings is not None else default_ui_settings()
         # A window on a stand-in screen (tests, the screenshot command) leaves alone the size
@@ -155,10 +186,8 @@ class MainWindow(QMainWindow):
         self.last_notification: tuple[str, str] | None = None
 
         self.connection_tab = ConnectionTab()
-        if store.notices:
-            self.connection_tab.store_banner.show_message(
-                "The firm database was repaired when it was opened", "\n".join(store.notices)
-            )
+        if store is not None:
+            self._show_notices(store.notices)
         self.clients_tab = ClientsTab()
         self.mappings_tab = MappingsTab()
         self.invoices_tab = InvoicesTab()
@@ -188,7 +217,7 @@ class MainWindow(QMainWindow):
         self.note_status = self.status.note
         self.data_status = self.status.data
         self.status.set_field(self.note_status, status_note or "")
-        self.status.set_field(self.data_status, f"Data: {store.path}", str(store.path))
+        self.status.set_field(self.data_status, f"Data: {self.store_path}", str(self.store_path))
         self.sync_progress.hide()
         self.cancel_button.hide()
 
@@ -213,7 +242,14 @@ class MainWindow(QMainWindow):
         self.refresh_lists_action = self.menu_actions.refresh_lists
         self.connection_tab.use_sync_actions(self.sync_action, self.preview_action)
 
-        self.runner = JobRunner(env_factory or default_env_factory(store, tokens), self)
+        if opener is not None:
+            factory: EnvFactory = opener
+        elif env_factory is not None:
+            factory = env_factory
+        else:
+            assert store is not None and tokens is not None
+            factory = default_env_factory(store, tokens)
+        self.runner = JobRunner(factory, self)
         self.runner.snapshotReady.connect(self._on_snapshot)
         self.runner.busyChanged.connect(self._on_busy)
         self.expenses_tab.attach_runner(self.runner)
@@ -249,8 +285,14 @@ class MainWindow(QMainWindow):
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setInterval(refresh_interval_ms)
         self.refresh_timer.timeout.connect(self.refresh)
-        self.refresh_timer.start()
-        self.refresh()
+        if opener is None:
+            self.refresh_timer.start()
+            self.refresh()
+        else:
+            self.add_shutdown_hook(opener.close)
+            self.status.set_busy(OpenStoreJob.title)
+            # The worker's imports would hold Python's GIL and delay the first frame.
+            when_painted(self, self.open_store)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -264,7 +306,59 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def refresh(self) -> None:
-        self.runner.refresh()
+        if self._store_ready:
+            self.runner.refresh()
+
+    # -- opening the store (a window built on an opener) ------------------------------------
+
+    @Slot()
+    def open_store(self) -> OpenStoreJob | None:
+        """Have the worker open the firm's store; once, on a window built on an opener."""
+        if self.opener is None or self._opening is not None or self.closed:
+            return None
+        self._opening = OpenStoreJob(self.opener)
+        spawn(self._store_opened(self.runner.run(self._opening)))
+        return self._opening
+
+    async def _store_opened(self, running: Awaitable[JobOutcome]) -> None:
+        outcome = await running
+        if outcome.cancelled or self.closed:
+            return
+        opened = outcome.result
+        if not isinstance(opened, StoreOpened):
+            self._store_failed(outcome.error or "The firm database could not be opened.")
+            return
+        self._show_notices(opened.notices)
+        self._store_ready = True
+        self.refresh_timer.start()
+        self.refresh()
+        if opened.check_for_updates:  # opted in; the feed is read on the worker
+            self.updates.check_for_updates()
+
+    def _show_notices(self, notices: list[str] | tuple[str, ...]) -> None:
+        if notices:
+            self.connection_tab.store_banner.show_message(
+                "The firm database was repaired when it was opened", "\n".join(notices)
+            )
+
+    def _store_failed(self, message: str) -> None:
+        """Say why the store could not be opened: on the Connection tab, and in a box whose
+        Quit closes the window. Nothing else runs on the store."""
+        self.store_fault = message
+        title = "The firm database could not be opened"
+        self.status.set_busy("")
+        self.state_status.setText(title)
+        self.connection_tab.store_banner.show_message(title, message, kind="error")
+        self.tabs.setCurrentIndex(self.TAB_CONNECTION)
+        self.sync.update_actions()
+        box = QMessageBox(QMessageBox.Icon.Critical, "Factor Desktop", f"{title}.", parent=self)
+        box.setInformativeText(message)
+        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Close", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(quit_button)
+        quit_button.clicked.connect(self.close)
+        self.store_fault_box = box
+        box.open()
 
     def set_status_note(self, text: str) -> None:
         self.status.set_field(self.note_status, text)
@@ -433,6 +527,7 @@ class MainWindow(QMainWindow):
             self.imports.problems_dialog,
             self.imports.import_dialog,
             self.dialogs.self_test_dialog,
+            self.store_fault_box,
         ):
             if dialog is not None:
                 dialog.reject()

@@ -34,22 +34,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.domain.kinds import MappingKind
+from factor_desktop.domain.kinds import ENTITY_LABEL, LOCAL_LABEL, TAX_RULE_TEXT, MappingKind
 from factor_desktop.services.errors import ServiceError
-from factor_desktop.services.mappings import ENTITY_LABEL, LOCAL_FOR_KIND, TAX_RULE_TEXT
-from factor_desktop.services.suggest import (
-    MappingSuggestion,
-    Suggestions,
-    Unmatched,
-    apply_suggestions,
-    suggest,
-)
 from factor_desktop.ui.colors import MUTED_COLOR
 from factor_desktop.ui.formatting import plain_error
 from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report, spawn
 from factor_desktop.ui.widgets import Banner, muted_label
 
 if TYPE_CHECKING:
+    # The proposals are made and applied on the worker (SQLAlchemy), when they are asked for.
+    from factor_desktop.services.suggest import MappingSuggestion, Suggestions, Unmatched
     from factor_desktop.ui.main_window import MainWindow
 
 # The widest the Factor type and QuickBooks record columns start (logical pixels): the reason
@@ -69,6 +63,8 @@ class SuggestMappingsJob(Job):
     refreshes_snapshot = False
 
     def run(self, env: JobEnv, report: Report) -> Suggestions:
+        from factor_desktop.services.suggest import suggest
+
         with env.store.session() as session:
             return suggest(session)
 
@@ -102,6 +98,8 @@ class ApplyMappingSuggestionsJob(Job):
         self.suggestions = tuple(suggestions)
 
     def run(self, env: JobEnv, report: Report) -> MappingsApplied:
+        from factor_desktop.services.suggest import apply_suggestions
+
         with env.store.session() as session:
             done, refused = apply_suggestions(session, self.suggestions)
         return MappingsApplied(tuple(done), tuple(refused))
@@ -112,7 +110,7 @@ class ApplyMappingSuggestionsJob(Job):
 
 def kind_text(kind: str) -> str:
     """ "Service type", "Expense type (product/service)", ... for the Kind column."""
-    label = LOCAL_FOR_KIND[kind][1]
+    label = LOCAL_LABEL[kind]
     if kind == MappingKind.EXPENSE_TYPE_ITEM:
         label += " (product/service)"
     return label[:1].upper() + label[1:]
@@ -139,7 +137,7 @@ def reason_text(suggestion: MappingSuggestion) -> str:
 
 def already_text(already: dict[str, int]) -> str:
     parts = [
-        f"{count} {LOCAL_FOR_KIND[kind][1]}{'s' if count != 1 else ''}"
+        f"{count} {LOCAL_LABEL[kind]}{'s' if count != 1 else ''}"
         + (" (product/service)" if kind == MappingKind.EXPENSE_TYPE_ITEM else "")
         for kind, count in already.items()
     ]
@@ -383,6 +381,8 @@ class MappingSuggestions(QObject):
             dialog.deleteLater()
 
     async def _suggested(self, job: SuggestMappingsJob, pending: Awaitable[JobOutcome]) -> None:
+        from factor_desktop.services.suggest import Suggestions  # loaded by the job already
+
         outcome = await pending
         if self._suggest_job is job:
             self._suggest_job = None

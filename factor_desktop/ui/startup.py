@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
@@ -74,6 +75,53 @@ class _PaintWatch(QObject):
                 app.removeEventFilter(self)
             if os.environ.get(VARIABLE) == "quit" and app is not None:
                 QTimer.singleShot(0, app.quit)
+
+
+# A window the window system does not paint at once (opened minimised, say) goes on with its
+# start after this long all the same.
+FIRST_FRAME_WAIT_MS = 2_000
+
+
+class _FirstFrame(QObject):
+    """Calls back once the window's first frame has been painted, when the event loop is next
+    free (or after FIRST_FRAME_WAIT_MS)."""
+
+    def __init__(self, window: QWidget, callback: Callable[[], object]) -> None:
+        super().__init__(window)
+        self._window = window
+        self._callback = callback
+        self._seen = False
+        self._called = False
+        QTimer.singleShot(FIRST_FRAME_WAIT_MS, self, self._painted)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            not self._seen
+            and event.type() == QEvent.Type.Paint
+            and isinstance(watched, QWidget)
+            and (watched is self._window or self._window.isAncestorOf(watched))
+        ):
+            self._seen = True
+            QTimer.singleShot(0, self._painted)
+        return False
+
+    def _painted(self) -> None:
+        if self._called:
+            return
+        self._called = True
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self._callback()
+
+
+def when_painted(window: QWidget, callback: Callable[[], object]) -> None:
+    """Call `callback` once `window` has been painted for the first time (e.g. to start work
+    whose imports would hold Python's GIL and delay that frame)."""
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.installEventFilter(_FirstFrame(window, callback))
 
 
 def watch_first_paint(window: QWidget, snapshot_signal: object) -> None:

@@ -12,29 +12,37 @@ two read the same figures and the same reasons from one place:
 
 from __future__ import annotations
 
-from factor_desktop.views.connection import ConnectionInfo
-from factor_desktop.views.invoices import FIX_HINTS, blocking_fix
-from factor_desktop.views.log import LOG_LIMIT, RUN_LIMIT
-from factor_desktop.views.mappings import MAPPING_ENTITIES
-from factor_desktop.views.projects import BudgetLineFigures, ProjectFinancials, project_financials
-from factor_desktop.views.rows import (
-    Candidates,
-    ClientRow,
-    ExpenseRow,
-    ExpenseTypeRow,
-    InvoiceLineRow,
-    InvoiceRow,
-    LogRow,
-    MappedRecord,
-    ProjectRow,
-    QboCandidate,
-    QboCustomerRow,
-    ServiceTypeRow,
-    SetupProgress,
-    SyncRunRow,
-    TaxTermRow,
-)
-from factor_desktop.views.snapshot import Snapshot, load_snapshot
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from factor_desktop.views.connection import ConnectionInfo
+    from factor_desktop.views.invoices import FIX_HINTS, blocking_fix
+    from factor_desktop.views.log import LOG_LIMIT, RUN_LIMIT
+    from factor_desktop.views.mappings import MAPPING_ENTITIES
+    from factor_desktop.views.projects import (
+        BudgetLineFigures,
+        ProjectFinancials,
+        project_financials,
+    )
+    from factor_desktop.views.rows import (
+        Candidates,
+        ClientRow,
+        ExpenseRow,
+        ExpenseTypeRow,
+        InvoiceLineRow,
+        InvoiceRow,
+        LogRow,
+        MappedRecord,
+        ProjectRow,
+        QboCandidate,
+        QboCustomerRow,
+        ServiceTypeRow,
+        SetupProgress,
+        SyncRunRow,
+        TaxTermRow,
+    )
+    from factor_desktop.views.snapshot import Snapshot, load_snapshot
 
 __all__ = [
     "FIX_HINTS",
@@ -64,3 +72,19 @@ __all__ = [
     "load_snapshot",
     "project_financials",
 ]
+
+
+# Where the names above come from, lightest first: a name is looked up in these modules when it
+# is first used, so that the window's row types come without the queries (and SQLAlchemy)
+# behind them.
+_MODULES = ("rows", "connection", "invoices", "log", "mappings", "projects", "snapshot")
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        for module_name in _MODULES:
+            module = vars(importlib.import_module(f"{__name__}.{module_name}"))
+            if name in module:
+                globals()[name] = module[name]
+                return module[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import keyring
 
+from factor_desktop.domain.tokens import REFRESH_IDLE_LIMIT
 from factor_desktop.secrets import (
-    REFRESH_IDLE_LIMIT,
     KeyringUnavailable,
     MemoryKeyring,
     SecretStoreError,

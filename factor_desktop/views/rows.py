@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from factor_desktop.receipts import ReceiptInfo
+if TYPE_CHECKING:
+    # Only named: the rows are plain data, and the window imports them before the store.
+    from factor_desktop.receipts import ReceiptInfo
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from factor_desktop.ui.connect_dialog import ConnectDialog
 from factor_desktop.ui.formatting import PlainError, connection_state_label, plain_error
 from factor_desktop.ui.job_types import DisconnectJob, SessionSecretsJob
 from factor_desktop.ui.jobs import JobOutcome, spawn
-from factor_desktop.views import Snapshot
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
+    from factor_desktop.views import Snapshot
 
 
 def state_text(snapshot: Snapshot) -> str:

@@ -9,11 +9,13 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from factor_desktop.ui.menus import about_box, documentation_path
-from factor_desktop.ui.selftest_gui import SelfTestDialog
-from factor_desktop.ui.settings_dialog import SettingsDialog
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
+    from factor_desktop.ui.selftest_gui import SelfTestDialog
+    from factor_desktop.ui.settings_dialog import SettingsDialog
+
+# The dialogs are imported when they are first opened, not before the window's first paint.
 
 
 class DialogsController(QObject):
@@ -34,6 +36,8 @@ class DialogsController(QObject):
         if self.settings_dialog is not None and self.settings_dialog.isVisible():
             self.settings_dialog.raise_()
             return self.settings_dialog
+        from factor_desktop.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self._window.runner, self._window)
         dialog.saved.connect(self._settings_saved)
         dialog.finished.connect(self._settings_closed)
@@ -81,6 +85,8 @@ class DialogsController(QObject):
         if self.self_test_dialog is not None and self.self_test_dialog.running():
             self.self_test_dialog.raise_()
             return self.self_test_dialog
+        from factor_desktop.ui.selftest_gui import SelfTestDialog
+
         dialog = SelfTestDialog(self._window)
         dialog.finished.connect(self._self_test_closed)
         self.self_test_dialog = dialog

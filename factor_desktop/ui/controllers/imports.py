@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QFileDialog
 
-from factor_desktop.ui.import_dialog import (
-    ImportProblemsDialog,
-    import_file_dialog,
-    import_summary_text,
-)
 from factor_desktop.ui.jobs import JobOutcome, JobProgress, spawn
 from factor_desktop.ui.jobs_extra import ImportJob, ImportProgress, ImportResult
 
 if TYPE_CHECKING:
+    from factor_desktop.ui.import_dialog import ImportProblemsDialog
     from factor_desktop.ui.main_window import MainWindow
+
+# The import's dialogs (and the importer's types they show) are imported when they are first
+# opened, not before the window's first paint.
 
 
 class ImportsController(QObject):
@@ -38,6 +37,8 @@ class ImportsController(QObject):
         if self.import_dialog is not None and self.import_dialog.isVisible():
             self.import_dialog.raise_()
             return self.import_dialog
+        from factor_desktop.ui.import_dialog import import_file_dialog
+
         window = self._window
         dialog = import_file_dialog(window, window.ui_settings, remember=window.remembers_layout)
         dialog.fileSelected.connect(self._import_chosen)
@@ -91,12 +92,16 @@ class ImportsController(QObject):
         if outcome.error is not None or not isinstance(result, ImportResult):
             result = ImportResult(str(job.path), None, (), outcome.error or "No result.")
         if result.ok:
+            from factor_desktop.ui.import_dialog import import_summary_text
+
             window.statusBar().showMessage(import_summary_text(result), 20_000)
             return
         window.statusBar().showMessage(f"Nothing was imported from {job.path.name}.", 20_000)
         self.show_import_problems(result)
 
     def show_import_problems(self, result: ImportResult) -> ImportProblemsDialog:
+        from factor_desktop.ui.import_dialog import ImportProblemsDialog
+
         if self.problems_dialog is not None:
             self.problems_dialog.close()
         dialog = ImportProblemsDialog(result, self._window)

@@ -74,6 +74,8 @@ class SyncController(QObject):
         if self.job is not None:
             return "A sync is running; wait for it or cancel it."
         snapshot = self._window.snapshot
+        if self._window.store_fault is not None:
+            return "The firm database could not be opened (Connection tab)."
         if snapshot is None:
             return "Reading the connection…"
         state = snapshot.connection.state

@@ -10,10 +10,13 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
 from factor_desktop.ui.jobs import JobOutcome, spawn
-from factor_desktop.ui.update_check import UpdateCheckJob, offer_update
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
+    from factor_desktop.ui.update_check import UpdateCheckJob
+
+# The check (and requests, which reads the feed) is imported when it is asked for, after the
+# window's first paint.
 
 
 class UpdatesController(QObject):
@@ -23,6 +26,8 @@ class UpdatesController(QObject):
         self.update_box: QMessageBox | None = None
 
     def check_for_updates(self) -> UpdateCheckJob:
+        from factor_desktop.ui.update_check import UpdateCheckJob
+
         job = UpdateCheckJob()
         spawn(self._checked(self._window.runner.run(job)))
         return job
@@ -35,6 +40,8 @@ class UpdatesController(QObject):
             return
         if outcome.cancelled:
             return
+        from factor_desktop.ui.update_check import offer_update
+
         box = offer_update(window, outcome.result, window.open_url)
         if box is not None and not window.closed:
             box.finished.connect(box.deleteLater)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QMimeData, QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor
 
-from factor_desktop.services.mappings import ENTITY_LABEL
+from factor_desktop.domain.kinds import ENTITY_LABEL
 from factor_desktop.ui.colors import MUTED_COLOR
 from factor_desktop.ui.formatting import percent_text
 from factor_desktop.ui.models.base import AnyIndex, R, RowTableModel

@@ -4,14 +4,16 @@ and counted nouns for the summaries.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from factor_desktop.ui.models.base import RowTableModel
 from factor_desktop.ui.widgets import fit_columns, make_table
-from factor_desktop.views import Snapshot
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 def plural(count: int, word: str, plural: str | None = None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
 
 from factor_desktop.ui.client_links import ClientLinks
@@ -10,7 +12,9 @@ from factor_desktop.ui.link_dialog import kind_of
 from factor_desktop.ui.models.clients import ClientProjectTreeModel
 from factor_desktop.ui.tabs.base import Tab, plural
 from factor_desktop.ui.widgets import fit_columns
-from factor_desktop.views import Snapshot
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 class ClientsTab(Tab):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, Qt, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QSplitter, QWidget
@@ -14,7 +16,10 @@ from factor_desktop.ui.receipts.dialog import ReceiptDialog
 from factor_desktop.ui.receipts.pages import PageCache
 from factor_desktop.ui.receipts.viewer import ReceiptViewer
 from factor_desktop.ui.tabs.base import TableTab, plural
-from factor_desktop.views import ExpenseRow, Snapshot
+from factor_desktop.views import ExpenseRow
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 class ExpensesTab(TableTab):

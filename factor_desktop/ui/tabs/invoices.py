@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Slot
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
@@ -11,7 +13,10 @@ from factor_desktop.ui.jobs import JobRunner
 from factor_desktop.ui.models.base import RowRole
 from factor_desktop.ui.models.invoices import InvoiceTableModel
 from factor_desktop.ui.tabs.base import TableTab, plural
-from factor_desktop.views import InvoiceRow, Snapshot
+from factor_desktop.views import InvoiceRow
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 class InvoicesTab(TableTab):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from factor_desktop.services.mappings import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
+from factor_desktop.domain.kinds import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
 from factor_desktop.ui.models.mappings import (
     ExpenseTypeMappingModel,
     MappingTableModel,
@@ -27,7 +27,9 @@ from factor_desktop.ui.models.mappings import (
 from factor_desktop.ui.models.qbo_records import QboCandidateModel
 from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog, rates_differ
 from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
-from factor_desktop.views import Snapshot
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 class MappingSection(QGroupBox):

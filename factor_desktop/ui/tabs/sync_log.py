@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,7 +20,10 @@ from factor_desktop.ui.models.base import RowRole
 from factor_desktop.ui.models.sync_log import ATTENTION, SyncLogFilter, SyncLogTableModel
 from factor_desktop.ui.tabs.base import Tab, plural
 from factor_desktop.ui.widgets import fit_columns, grow_columns, make_table
-from factor_desktop.views import LogRow, Snapshot, SyncRunRow
+from factor_desktop.views import LogRow, SyncRunRow
+
+if TYPE_CHECKING:
+    from factor_desktop.views import Snapshot
 
 
 class SyncLogTab(Tab):
