@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from factor_desktop.domain.kinds import ENTITY_LABEL, QBO_ENTITY_FOR_KIND, TAX_RULE_TEXT
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.ui.jobs import Job, JobEnv, Report, install_session_keyring
+from factor_desktop.ui.memory import freeze_long_lived
 
 if TYPE_CHECKING:
     # The store and the services (SQLAlchemy), the sync and the OAuth client (authlib,
@@ -206,6 +207,7 @@ class SyncJob(Job):
     def run(self, env: JobEnv, report: Report) -> SyncSummary:
         from factor_desktop.sync.engine import SyncEngine
 
+        freeze_long_lived("sync loaded")  # the sync's modules are here for good now
         engine = SyncEngine(env.store, env.connection, env.attachments_dir)
         # A preview works on a copy: the firm's outbox does not move.
         queued = 0 if self.preview else pending_outbox(env.store)

@@ -60,6 +60,7 @@ from factor_desktop.ui.jobs import (
 )
 from factor_desktop.ui.mapping_suggestions import install as install_mapping_suggestions
 from factor_desktop.ui.mapping_suggestions import suggestions_button
+from factor_desktop.ui.memory import freeze_long_lived
 from factor_desktop.ui.menus import build_menus
 from factor_desktop.ui.opening import OpenStoreJob, ProfileOpener, StoreOpened
 from factor_desktop.ui.projects_view import ProjectsView
@@ -367,6 +368,8 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         first = self._snapshot is None
         self._snapshot = snapshot
+        if first:
+            freeze_long_lived("window open")
         self.connection.show_snapshot(snapshot, first)
         for tab in (
             self.clients_tab,
