@@ -59,6 +59,7 @@ _PINNED = "factor.pinned_records"
 _BUDGETS = "factor.budget_index"
 _UNFLUSHED = "factor.unflushed_keys"
 _UNFLUSHED_BUDGETS = "factor.unflushed_budgets"
+_CACHES = "factor.import_caches"
 
 Ref = Any  # an id of a stored record, or a record not yet flushed
 _Key = tuple[Any, str]  # (scope value, folded value)
@@ -78,8 +79,19 @@ def start_import_indexes(session: Session) -> None:
 
 
 def stop_import_indexes(session: Session) -> None:
-    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _UNFLUSHED, _UNFLUSHED_BUDGETS):
+    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _UNFLUSHED, _UNFLUSHED_BUDGETS, _CACHES):
         session.info.pop(key, None)
+
+
+def import_cache(session: Session, name: str, build: Callable[[], R]) -> R | None:
+    """A value an import's session keeps until the import ends, built on first use; None
+    outside an import, where the caller reads the store instead."""
+    if session.info.get(_INDEXES) is None:
+        return None
+    caches: dict[str, Any] = session.info.setdefault(_CACHES, {})
+    if name not in caches:
+        caches[name] = build()
+    return cast(R, caches[name])
 
 
 def flush_imported(session: Session) -> None:

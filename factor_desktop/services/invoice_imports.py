@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from factor_desktop.domain.invoices import QBO_DOC_NUMBER_MAX_LENGTH
 from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.services._fields import UNSET, Unset, get_record, optional_text, text
+from factor_desktop.services._natural_keys import import_cache
 from factor_desktop.services.errors import Change, Saved, ServiceError
 from factor_desktop.services.invoice_lines import LineInput, _build_lines, _custom_fields
 from factor_desktop.services.invoices import (
@@ -108,6 +109,17 @@ def _changes(record: InvoiceRecord) -> DraftChanges:
     )
 
 
+def _taken_numbers(session: Session) -> dict[str, str] | None:
+    """During an import: every invoice number in the store by its text ignoring case, read
+    once and kept up to date as the import issues invoices, so checking a number costs a
+    lookup rather than a read of every number (which made a large import quadratic)."""
+    return import_cache(
+        session,
+        "invoice_numbers",
+        lambda: {number.casefold(): number for number in used_invoice_numbers(session)},
+    )
+
+
 def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invoice]:
     """Create or update an invoice from an import.
 
@@ -131,9 +143,13 @@ def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invo
                 field="number",
             )
         return Saved(existing, Change.UNCHANGED)
-    clash = next(
-        (n for n in used_invoice_numbers(session) if n.casefold() == number.casefold()), None
-    )
+    taken = _taken_numbers(session)
+    if taken is not None:
+        clash = taken.get(number.casefold())
+    else:
+        clash = next(
+            (n for n in used_invoice_numbers(session) if n.casefold() == number.casefold()), None
+        )
     if clash is not None:
         raise ServiceError(
             f"Invoice number {number} is taken by invoice {clash}, which differs only in "
@@ -155,6 +171,8 @@ def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invo
     totals = invoice_totals(invoice)
     _check_ready(invoice, totals)
     _issue(session, invoice, number, totals, datetime.now(UTC), qbo_id)
+    if taken is not None:
+        taken[number.casefold()] = number
     return Saved(invoice, Change.CREATED)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from factor_desktop.importer import ImportRejected, Problem, import_path
+from factor_desktop.importer import ImportRejected, Problem, import_path, jsonstream
 from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import (
@@ -248,3 +248,36 @@ def test_unknown_fields_bad_json_and_duplicate_keys_are_reported(
     (problem,) = _rejected(store, twice)
     assert (problem.line, problem.where) == (3, "clients[0].name")
     assert "more than once" in problem.reason
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100])
+def test_a_file_read_in_small_pieces_reads_the_same_and_names_the_same_lines(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A large file is read a piece at a time: values, lines and columns cut at any point
+    (inside a string, an accented letter, a number) come out whole and in the right place."""
+    monkeypatch.setattr(jsonstream, "CHUNK", chunk)
+    data = small_firm()
+    data["projects"][2]["client"] = "Nobody Ltd"
+    path = write_json(tmp_path / "bad.json", data)
+    problems = _rejected(store, path)
+    assert [(p.where, p.line) for p in problems] == [
+        ("projects[2].client", line_of(path, '"client": "Nobody Ltd"'))
+    ]
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n  "clients": [\n    {"name": "A",}\n  ]\n}\n', encoding="utf-8")
+    (problem,) = _rejected(store, broken)
+    assert (
+        problem.line == 3 and "not valid JSON" in problem.reason and "(column 18)" in problem.reason
+    )
+
+    summary = import_path(store, write_json(tmp_path / "firm.json", small_firm()))
+    counts = summary.to_json()["counts"]
+    assert counts["clients"]["created"] == 4 and counts["invoices"]["created"] == 2
+    with store.session() as session:
+        assert "Café Lumière Hospitality" in set(session.scalars(select(Client.name)))
+        budget = session.scalars(
+            select(ProjectBudget).where(ProjectBudget.expense_category == "Structural")
+        ).one()
+        assert budget.amount == D("12000.10")
