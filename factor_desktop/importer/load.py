@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, object_session
 
 from factor_desktop import services as sv
+from factor_desktop.importer.claims import Claims
 from factor_desktop.importer.fields import RowFields
 from factor_desktop.importer.problems import ImportRejected, Problem
 from factor_desktop.importer.schema import KINDS
@@ -102,8 +103,8 @@ class _Import:
         self.problems: list[Problem] = bundle.problems
         self.summary = ImportSummary(bundle.source)
         # Natural keys seen in this import, with where each was (to refuse duplicates), and
-        # those that failed. Only these short texts are kept of rows already imported.
-        self.seen: dict[str, dict[str, str]] = {}
+        # those that failed.
+        self.seen = Claims()
         self.failed: dict[str, set[str]] = {}
         self.broken = False
 
@@ -111,12 +112,10 @@ class _Import:
 
     def claim(self, f: RowFields, kind: str, key: str, name: str, label: str) -> bool:
         """Note the row's natural key; a second row with the same key is a problem."""
-        seen = self.seen.setdefault(kind, {})
-        first = seen.get(key.casefold())
+        first = self.seen.claim(kind, key.casefold(), f.row.place)
         if first is not None:
             f.fail(name, f"{label} appears more than once in this import (also at {first}).")
             return False
-        seen[key.casefold()] = f.row.place
         return True
 
     def save(
@@ -566,9 +565,11 @@ def import_bundle(
     saved are let go as they are inserted, so memory stays bounded however long the file is.
     """
     start_import_indexes(session)
+    importing = _Import(session, bundle)
     try:
-        return _Import(session, bundle).run(progress)
+        return importing.run(progress)
     finally:
+        importing.seen.close()
         stop_import_indexes(session)
         bundle.close()
 
