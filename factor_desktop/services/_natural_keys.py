@@ -59,7 +59,6 @@ _SCRATCH = "factor.natural_key_scratch"
 _DEFER_FLUSH = "factor.defer_flush"
 _PINNED = "factor.pinned_records"
 _BUDGETS = "factor.budget_index"
-_UNFLUSHED_BUDGETS = "factor.unflushed_budgets"
 _CACHES = "factor.import_caches"
 
 Ref = Any  # an id of a stored record, or a record not yet flushed
@@ -122,6 +121,49 @@ class _Index:
                 self.add(key, value, record.id)
 
 
+BudgetKey = tuple[int, int | None, str | None]  # (project, service type, expense category)
+
+
+class BudgetIndex:
+    """An import's index of the budgets by project and service type or expense category, kept
+    like `_Index`: stored ones in the scratch database, ones saved since the last flush here."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        db.execute("CREATE TABLE budgets (project INTEGER, service INTEGER, category TEXT, ref)")
+        db.execute("CREATE INDEX budgets_key ON budgets (project, service, category)")
+        self.pending: dict[BudgetKey, Any] = {}
+
+    def add_stored(self, rows: Iterable[tuple[int, int | None, str | None, int]]) -> None:
+        self.db.executemany("INSERT INTO budgets VALUES (?, ?, ?, ?)", rows)
+
+    def get(self, key: BudgetKey) -> Ref | None:
+        if key in self.pending:
+            return self.pending[key]
+        found = self.db.execute(
+            "SELECT ref FROM budgets WHERE project = ? AND service IS ? AND category IS ?", key
+        ).fetchone()
+        return None if found is None else int(found[0])
+
+    def note(self, key: BudgetKey, budget: Any) -> None:
+        self.pending[key] = budget
+
+    def settle(self) -> None:
+        pending, self.pending = self.pending, {}
+        self.add_stored((*key, budget.id) for key, budget in pending.items())
+
+
+def budget_index(session: Session, read: Callable[[], Iterable[Any]]) -> BudgetIndex | None:
+    """The import's budget index (built from `read` on first use); None outside an import."""
+    if session.info.get(_INDEXES) is None:
+        return None
+    index: BudgetIndex | None = session.info.get(_BUDGETS)
+    if index is None:
+        index = session.info[_BUDGETS] = BudgetIndex(session.info[_SCRATCH])
+        index.add_stored((p, s, c, i) for i, p, s, c in read())
+    return index
+
+
 def start_import_indexes(session: Session) -> None:
     """Keep natural-key indexes in this session and defer flushes (for an import's session)."""
     session.info[_INDEXES] = {}
@@ -134,7 +176,7 @@ def stop_import_indexes(session: Session) -> None:
     scratch = session.info.pop(_SCRATCH, None)
     if scratch is not None:
         scratch.close()
-    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _UNFLUSHED_BUDGETS, _CACHES):
+    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _CACHES):
         session.info.pop(key, None)
 
 
@@ -160,11 +202,9 @@ def flush_imported(session: Session) -> None:
         return
     for index in indexes.values():
         index.settle()
-    budgets: dict[Any, Ref] = session.info.get(_BUDGETS) or {}
-    for key in session.info.pop(_UNFLUSHED_BUDGETS, []):
-        ref = budgets.get(key)
-        if ref is not None and not isinstance(ref, int):
-            budgets[key] = ref.id
+    budgets: BudgetIndex | None = session.info.get(_BUDGETS)
+    if budgets is not None:
+        budgets.settle()
     # Everything is in the database now. Records still needed (the short lists the import
     # pinned) stay usable detached: their loaded values are read, never lazily loaded.
     session.expunge_all()
