@@ -281,6 +281,8 @@ class _Scanner:
             else:
                 value, raw, _line = text.value(self.decoder)
                 self.check(value, raw, key, line, 1)
+                # A key given twice counts once, with its last value (as json.loads reads it).
+                found.members = [m for m in found.members if m[0] != key]
                 found.members.append((key, line, value, raw))
                 found.sections.pop(key, None)
             after = text.peek()

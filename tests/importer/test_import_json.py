@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from factor_desktop.importer import ImportRejected, Problem, import_path, jsonstream
+from bench.bench_import import firm
+from factor_desktop.importer import ImportRejected, Problem, import_path, jsonstream, read_path
+from factor_desktop.importer.schema import KINDS
 from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import (
@@ -281,3 +284,28 @@ def test_a_file_read_in_small_pieces_reads_the_same_and_names_the_same_lines(
             select(ProjectBudget).where(ProjectBudget.expense_category == "Structural")
         ).one()
         assert budget.amount == D("12000.10")
+
+
+def test_reading_a_file_holds_one_record_at_a_time_however_long_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory that reading a file takes stays the same when the file is eight times longer
+    (the piece of the file being read, and one record), and is well under the file's size."""
+    monkeypatch.setattr(jsonstream, "CHUNK", 1 << 16)  # pieces smaller than either file
+
+    def peak_reading(rows: int) -> tuple[int, int, int]:
+        path = write_json(tmp_path / f"firm-{rows}.json", firm(rows, rows // 10))
+        tracemalloc.start()
+        try:
+            bundle = read_path(path)
+            count = sum(1 for kind in KINDS for _row in bundle.rows(kind.name))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert bundle.problems == []
+        return count, peak, path.stat().st_size
+
+    small_rows, small_peak, _ = peak_reading(2_000)
+    rows, peak, size = peak_reading(16_000)
+    assert (small_rows, rows) == (2_000 + 3 + 200, 16_000 + 3 + 1_600)
+    assert peak < small_peak * 1.25 and peak < size / 4
