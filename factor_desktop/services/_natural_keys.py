@@ -180,14 +180,15 @@ def stop_import_indexes(session: Session) -> None:
         session.info.pop(key, None)
 
 
-def import_cache(session: Session, name: str, build: Callable[[], R]) -> R | None:
-    """A value an import's session keeps until the import ends, built on first use; None
-    outside an import, where the caller reads the store instead."""
+def import_cache(session: Session, name: str, build: Callable[[sqlite3.Connection], R]) -> R | None:
+    """A value an import's session keeps until the import ends, built on first use (given the
+    import's scratch database to keep large data in); None outside an import, where the caller
+    reads the store instead."""
     if session.info.get(_INDEXES) is None:
         return None
     caches: dict[str, Any] = session.info.setdefault(_CACHES, {})
     if name not in caches:
-        caches[name] = build()
+        caches[name] = build(session.info[_SCRATCH])
     return cast(R, caches[name])
 
 

@@ -4,6 +4,8 @@ date; importing the same file again changes nothing."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -109,14 +111,37 @@ def _changes(record: InvoiceRecord) -> DraftChanges:
     )
 
 
-def _taken_numbers(session: Session) -> dict[str, str] | None:
-    """During an import: every invoice number in the store by its text ignoring case, read
-    once and kept up to date as the import issues invoices, so checking a number costs a
-    lookup rather than a read of every number (which made a large import quadratic)."""
+class _TakenNumbers:
+    """Every invoice number in the store by its text ignoring case, kept in an import's
+    scratch database, and those the import issues as it goes."""
+
+    def __init__(self, db: sqlite3.Connection, numbers: Iterable[str]) -> None:
+        self.db = db
+        db.execute("CREATE TABLE invoice_numbers (folded TEXT PRIMARY KEY, number TEXT)")
+        self.add_all(numbers)
+
+    def add_all(self, numbers: Iterable[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO invoice_numbers VALUES (?, ?)",
+            ((number.casefold(), number) for number in numbers),
+        )
+
+    def get(self, number: str) -> str | None:
+        found = self.db.execute(
+            "SELECT number FROM invoice_numbers WHERE folded = ?", (number.casefold(),)
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+
+def _taken_numbers(session: Session) -> _TakenNumbers | None:
+    """During an import: the invoice numbers in the store, read once and kept up to date as the
+    import issues invoices, so checking a number costs a lookup rather than a read of every
+    number (which made a large import quadratic)."""
+    query = select(Invoice.number).where(Invoice.number.is_not(None))
     return import_cache(
         session,
         "invoice_numbers",
-        lambda: {number.casefold(): number for number in used_invoice_numbers(session)},
+        lambda db: _TakenNumbers(db, session.scalars(query.execution_options(yield_per=1000))),
     )
 
 
@@ -145,7 +170,7 @@ def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invo
         return Saved(existing, Change.UNCHANGED)
     taken = _taken_numbers(session)
     if taken is not None:
-        clash = taken.get(number.casefold())
+        clash = taken.get(number)
     else:
         clash = next(
             (n for n in used_invoice_numbers(session) if n.casefold() == number.casefold()), None
@@ -172,7 +197,7 @@ def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invo
     _check_ready(invoice, totals)
     _issue(session, invoice, number, totals, datetime.now(UTC), qbo_id)
     if taken is not None:
-        taken[number.casefold()] = number
+        taken.add_all([number])
     return Saved(invoice, Change.CREATED)
 
 
