@@ -8,13 +8,19 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from sqlalchemy.exc import DBAPIError
 
 from factor_desktop.paths import DataDir, ProfileNameError, preview_scratch_prefix
 from factor_desktop.secrets import KeyringUnavailable, SecretStoreError, TokenStore
 from factor_desktop.settings import Settings, load_settings, store_identity
-from factor_desktop.store.db import Store, StoreError, describe_store_fault, open_store
+from factor_desktop.store.db import (
+    Store,
+    StoreError,
+    describe_store_fault,
+    open_store,
+    sync_lock,
+)
 from factor_desktop.store.models import Connection
 
 log = logging.getLogger(__name__)
@@ -71,7 +77,7 @@ def remove_stale_previews(database: Path) -> None:
     leftovers = list(folder.glob(f"{preview_scratch_prefix(database)}*")) if folder.is_dir() else []
     if not leftovers:
         return
-    lock = FileLock(f"{database}.sync-lock", timeout=0)
+    lock = sync_lock(database)
     try:
         lock.acquire()
     except (Timeout, OSError):

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from factor_desktop.domain.money import parse_money, percent
 from factor_desktop.importer.problems import Problem
-from factor_desktop.importer.sources import Row
+from factor_desktop.importer.row import Row
 from factor_desktop.services import UNSET, Unset
 
 _TRUE = ("yes", "y", "true", "t", "1", "x")

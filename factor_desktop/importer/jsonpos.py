@@ -73,15 +73,16 @@ class _Frame:
         return item_path(self.path, self.index)
 
 
-def locate(text: str) -> Positions:
+def locate(text: str, root: str = "", first_line: int = 1) -> Positions:
     """The line of every member and item of a JSON text that `json.loads` accepted.
 
-    One pass over the tokens, without recursion: the time grows with the length of the text
-    and nesting of any depth is read.
+    The text may be one value cut out of a larger file: `root` is then its path in the file
+    and `first_line` the file's line the text starts on. One pass over the tokens, without
+    recursion: the time grows with the length of the text and nesting of any depth is read.
     """
     found = Positions()
     stack: list[_Frame] = []
-    line, last = 1, 0
+    line, last = first_line, 0
     expecting_key = False
     for match in _TOKEN.finditer(text):
         start = match.start()
@@ -116,7 +117,7 @@ def locate(text: str) -> Positions:
         if first in "}]":
             stack.pop()
             continue
-        path = top.child() if top is not None else ""
+        path = top.child() if top is not None else root
         found.lines.setdefault(path, line)
         if first in "{[":
             stack.append(_Frame(first == "{", path))

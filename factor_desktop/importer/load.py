@@ -8,7 +8,7 @@ is any, the transaction is rolled back and nothing is imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, object_session
 
 from factor_desktop import services as sv
+from factor_desktop.importer.claims import Claims
 from factor_desktop.importer.fields import RowFields
 from factor_desktop.importer.problems import ImportRejected, Problem
 from factor_desktop.importer.schema import KINDS
@@ -98,10 +99,12 @@ class _Import:
     def __init__(self, session: Session, bundle: Bundle) -> None:
         self.session = session
         self.bundle = bundle
-        self.problems: list[Problem] = list(bundle.problems)
+        # Reading the rows adds its problems to the same list.
+        self.problems: list[Problem] = bundle.problems
         self.summary = ImportSummary(bundle.source)
-        # Natural keys seen in this import (to refuse duplicates) and those that failed.
-        self.seen: dict[str, dict[str, Row]] = {}
+        # Natural keys seen in this import, with where each was (to refuse duplicates), and
+        # those that failed.
+        self.seen = Claims()
         self.failed: dict[str, set[str]] = {}
         self.broken = False
 
@@ -109,12 +112,10 @@ class _Import:
 
     def claim(self, f: RowFields, kind: str, key: str, name: str, label: str) -> bool:
         """Note the row's natural key; a second row with the same key is a problem."""
-        seen = self.seen.setdefault(kind, {})
-        first = seen.get(key.casefold())
+        first = self.seen.claim(kind, key.casefold(), f.row.place)
         if first is not None:
-            f.fail(name, f"{label} appears more than once in this import (also at {first.place}).")
+            f.fail(name, f"{label} appears more than once in this import (also at {first}).")
             return False
-        seen[key.casefold()] = f.row
         return True
 
     def save(
@@ -160,8 +161,8 @@ class _Import:
             f.fail(name, f"There is no {label} {value!r} in this import or in Factor Desktop.")
         return None
 
-    def rows(self, kind: str) -> list[Row]:
-        return self.bundle.rows.get(kind, [])
+    def rows(self, kind: str) -> Iterator[Row]:
+        return self.bundle.rows(kind)
 
     # --- settings ------------------------------------------------------------------------------
 
@@ -498,7 +499,7 @@ class _Import:
             self.broken = True
 
     def run(self, progress: ImportProgress | None = None) -> ImportSummary:
-        total = sum(len(self.rows(kind.name)) for kind in KINDS)
+        total = sum(self.bundle.counts.get(kind.name, 0) for kind in KINDS)
         done = 0
         if self.bundle.settings is not None:
             self.settings(self.bundle.settings)
@@ -512,7 +513,7 @@ class _Import:
             "invoices": self.invoice,
         }
         for kind in KINDS:
-            if kind.name in self.bundle.rows:
+            if kind.name in self.bundle.counts:
                 self.summary.count(kind.name)
             for row in self.rows(kind.name):
                 if self.broken:
@@ -564,10 +565,13 @@ def import_bundle(
     saved are let go as they are inserted, so memory stays bounded however long the file is.
     """
     start_import_indexes(session)
+    importing = _Import(session, bundle)
     try:
-        return _Import(session, bundle).run(progress)
+        return importing.run(progress)
     finally:
+        importing.seen.close()
         stop_import_indexes(session)
+        bundle.close()
 
 
 def import_into(

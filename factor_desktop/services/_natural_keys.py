@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -48,38 +48,148 @@ def _require(values: Mapping[str, Any], field: str, label: str) -> None:
 #
 # Names are unique ignoring capitalization, which SQLite cannot index (its lower() folds ASCII
 # only). One record at a time, a scan of the column is fine. An import saves thousands in one
-# session, so it turns on an index kept in the session: each column is read once (ids and
-# values only), and every record the import saves is entered as it is saved. The import also
-# defers the flush of new records to the end of each batch (`flush_imported`), so they are
-# inserted many at a time.
+# session, so it turns on indexes of the folded values: each column is read once (ids and values
+# only) into a scratch database, and every record the import saves is entered as it is saved.
+# The scratch database is on disk (private, deleted when closed), so an import of any size holds
+# only the records saved since the last flush in memory. The import also defers the flush of new
+# records to the end of each batch (`flush_imported`), so they are inserted many at a time.
 
 _INDEXES = "factor.natural_key_indexes"
+_SCRATCH = "factor.natural_key_scratch"
 _DEFER_FLUSH = "factor.defer_flush"
 _PINNED = "factor.pinned_records"
 _BUDGETS = "factor.budget_index"
-_UNFLUSHED = "factor.unflushed_keys"
-_UNFLUSHED_BUDGETS = "factor.unflushed_budgets"
+_CACHES = "factor.import_caches"
 
 Ref = Any  # an id of a stored record, or a record not yet flushed
 _Key = tuple[Any, str]  # (scope value, folded value)
 
 
-@dataclass
 class _Index:
-    entries: dict[_Key, list[tuple[str, Ref]]]
-    # The ids of the stored records of this kind, so a reference is checked without a read.
-    ids: set[int]
+    """One column's natural keys: (scope, folded value) -> the values and records that have it.
+
+    Stored records are rows of a scratch table (with their ids, so a reference is checked
+    without a read of the store); records saved since the last flush have no id yet and wait
+    in memory until `settle`.
+    """
+
+    def __init__(self, db: sqlite3.Connection, table: str) -> None:
+        self.db = db
+        self.table = table
+        db.execute(f"CREATE TABLE {table} (scope, folded TEXT, value TEXT, ref INTEGER)")
+        db.execute(f"CREATE INDEX {table}_key ON {table} (folded, scope)")
+        db.execute(f"CREATE TABLE {table}_ids (id INTEGER PRIMARY KEY)")
+        self.pending: dict[_Key, list[tuple[str, Any]]] = {}
+
+    def add_stored(self, rows: Iterable[tuple[Any, str, str, int]]) -> None:
+        """Enter stored records: (scope, folded value, value, id)."""
+        self.db.executemany(f"INSERT INTO {self.table} VALUES (?, ?, ?, ?)", rows)
+        self.db.execute(f"INSERT OR IGNORE INTO {self.table}_ids SELECT ref FROM {self.table}")
+
+    def entries(self, key: _Key) -> list[tuple[str, Ref]]:
+        scope, folded = key
+        found: list[tuple[str, Ref]] = self.db.execute(
+            f"SELECT value, ref FROM {self.table} WHERE folded = ? AND scope IS ?", (folded, scope)
+        ).fetchall()
+        return found + self.pending.get(key, [])
+
+    def add(self, key: _Key, value: str, ref: Ref) -> None:
+        if isinstance(ref, int):
+            self.db.execute(f"INSERT INTO {self.table} VALUES (?, ?, ?, ?)", (*key, value, ref))
+            self.db.execute(f"INSERT OR IGNORE INTO {self.table}_ids VALUES (?)", (ref,))
+        else:
+            self.pending.setdefault(key, []).append((value, ref))
+
+    def remove(self, key: _Key, record: Any) -> None:
+        if record.id is not None:
+            self.db.execute(
+                f"DELETE FROM {self.table} WHERE folded = ? AND scope IS ? AND ref = ?",
+                (key[1], key[0], record.id),
+            )
+        if key in self.pending:
+            self.pending[key] = [e for e in self.pending[key] if e[1] is not record]
+
+    def has_id(self, record_id: int) -> bool:
+        found = self.db.execute(f"SELECT 1 FROM {self.table}_ids WHERE id = ?", (record_id,))
+        return found.fetchone() is not None
+
+    def settle(self) -> None:
+        """Enter the records saved since the last flush under the ids the flush gave them."""
+        pending, self.pending = self.pending, {}
+        for key, refs in pending.items():
+            for value, record in refs:
+                self.add(key, value, record.id)
+
+
+BudgetKey = tuple[int, int | None, str | None]  # (project, service type, expense category)
+
+
+class BudgetIndex:
+    """An import's index of the budgets by project and service type or expense category, kept
+    like `_Index`: stored ones in the scratch database, ones saved since the last flush here."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        db.execute("CREATE TABLE budgets (project INTEGER, service INTEGER, category TEXT, ref)")
+        db.execute("CREATE INDEX budgets_key ON budgets (project, service, category)")
+        self.pending: dict[BudgetKey, Any] = {}
+
+    def add_stored(self, rows: Iterable[tuple[int, int | None, str | None, int]]) -> None:
+        self.db.executemany("INSERT INTO budgets VALUES (?, ?, ?, ?)", rows)
+
+    def get(self, key: BudgetKey) -> Ref | None:
+        if key in self.pending:
+            return self.pending[key]
+        found = self.db.execute(
+            "SELECT ref FROM budgets WHERE project = ? AND service IS ? AND category IS ?", key
+        ).fetchone()
+        return None if found is None else int(found[0])
+
+    def note(self, key: BudgetKey, budget: Any) -> None:
+        self.pending[key] = budget
+
+    def settle(self) -> None:
+        pending, self.pending = self.pending, {}
+        self.add_stored((*key, budget.id) for key, budget in pending.items())
+
+
+def budget_index(session: Session, read: Callable[[], Iterable[Any]]) -> BudgetIndex | None:
+    """The import's budget index (built from `read` on first use); None outside an import."""
+    if session.info.get(_INDEXES) is None:
+        return None
+    index: BudgetIndex | None = session.info.get(_BUDGETS)
+    if index is None:
+        index = session.info[_BUDGETS] = BudgetIndex(session.info[_SCRATCH])
+        index.add_stored((p, s, c, i) for i, p, s, c in read())
+    return index
 
 
 def start_import_indexes(session: Session) -> None:
     """Keep natural-key indexes in this session and defer flushes (for an import's session)."""
     session.info[_INDEXES] = {}
+    # An empty name is a private database on disk that SQLite deletes when it is closed.
+    session.info[_SCRATCH] = sqlite3.connect("", check_same_thread=False)
     session.info[_DEFER_FLUSH] = True
 
 
 def stop_import_indexes(session: Session) -> None:
-    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _UNFLUSHED, _UNFLUSHED_BUDGETS):
+    scratch = session.info.pop(_SCRATCH, None)
+    if scratch is not None:
+        scratch.close()
+    for key in (_INDEXES, _DEFER_FLUSH, _PINNED, _BUDGETS, _CACHES):
         session.info.pop(key, None)
+
+
+def import_cache(session: Session, name: str, build: Callable[[sqlite3.Connection], R]) -> R | None:
+    """A value an import's session keeps until the import ends, built on first use (given the
+    import's scratch database to keep large data in); None outside an import, where the caller
+    reads the store instead."""
+    if session.info.get(_INDEXES) is None:
+        return None
+    caches: dict[str, Any] = session.info.setdefault(_CACHES, {})
+    if name not in caches:
+        caches[name] = build(session.info[_SCRATCH])
+    return cast(R, caches[name])
 
 
 def flush_imported(session: Session) -> None:
@@ -88,19 +198,14 @@ def flush_imported(session: Session) -> None:
     The indexes keep the records' ids, not the records; a record needed again is read back.
     """
     session.flush()
-    if session.info.get(_INDEXES) is None:
+    indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
+    if indexes is None:
         return
-    for index, key in session.info.pop(_UNFLUSHED, []):
-        refs = index.entries.get(key, [])
-        for position, (value, ref) in enumerate(refs):
-            if not isinstance(ref, int):
-                refs[position] = (value, ref.id)
-                index.ids.add(ref.id)
-    budgets: dict[Any, Ref] = session.info.get(_BUDGETS) or {}
-    for key in session.info.pop(_UNFLUSHED_BUDGETS, []):
-        ref = budgets.get(key)
-        if ref is not None and not isinstance(ref, int):
-            budgets[key] = ref.id
+    for index in indexes.values():
+        index.settle()
+    budgets: BudgetIndex | None = session.info.get(_BUDGETS)
+    if budgets is not None:
+        budgets.settle()
     # Everything is in the database now. Records still needed (the short lists the import
     # pinned) stay usable detached: their loaded values are read, never lazily loaded.
     session.expunge_all()
@@ -116,12 +221,12 @@ def _index(
     key = (model, column.key)
     index = indexes.get(key)
     if index is None:
-        index = _Index({}, set())
+        index = _Index(session.info[_SCRATCH], f"keys_{len(indexes)}")
         columns: list[Any] = [model.id, column, scope if scope is not None else model.id]
-        for record_id, value, scope_value in session.execute(select(*columns)):
-            folded = (scope_value if scope is not None else None, value.casefold())
-            index.entries.setdefault(folded, []).append((value, record_id))
-            index.ids.add(record_id)
+        index.add_stored(
+            (scope_value if scope is not None else None, value.casefold(), value, record_id)
+            for record_id, value, scope_value in session.execute(select(*columns))
+        )
         indexes[key] = index
     return index
 
@@ -130,7 +235,7 @@ def _check_exists(session: Session, model: type[Any], record_id: int, what: str)
     """Refuse an id that names no record; ids an import's index holds need no read."""
     indexes: dict[Any, _Index] | None = session.info.get(_INDEXES)
     if indexes is not None and any(
-        kind is model and record_id in index.ids for (kind, _name), index in indexes.items()
+        kind is model and index.has_id(record_id) for (kind, _name), index in indexes.items()
     ):
         return
     with _deferred(session):
@@ -176,7 +281,7 @@ def _clash(
     wanted = value.casefold()
     index = _index(session, column, scope)
     if index is not None:
-        for other, ref in index.entries.get((scope_value if scope else None, wanted), []):
+        for other, ref in index.entries((scope_value if scope else None, wanted)):
             if not _same(ref, own):
                 return other
         return None
@@ -214,7 +319,7 @@ def _refuse_clash(
 def _find(session: Session, column: InstrumentedAttribute[str], value: str) -> Any:
     index = _index(session, column, None)
     if index is not None:
-        for other, ref in index.entries.get((None, value.casefold()), []):
+        for other, ref in index.entries((None, value.casefold())):
             if other == value:
                 return _resolve(session, column.class_, ref)
         return None
@@ -251,15 +356,12 @@ def _reindex(session: Session, record: Any, before: list[tuple[str, _Key, str]])
         return
     for name, key, _value in before:
         index = indexes.get((type(record), name))
-        if index is not None and key in index.entries:
-            index.entries[key] = [e for e in index.entries[key] if not _same(e[1], record)]
+        if index is not None:
+            index.remove(key, record)
     for name, key, value in after:
         index = indexes.get((type(record), name))
         if index is not None:
-            ref = record.id if record.id is not None else record
-            index.entries.setdefault(key, []).append((value, ref))
-            if not isinstance(ref, int):
-                session.info.setdefault(_UNFLUSHED, []).append((index, key))
+            index.add(key, value, record.id if record.id is not None else record)
 
 
 def _deferred(session: Session) -> contextlib.AbstractContextManager[Any]:
@@ -291,7 +393,7 @@ def find_key(
             select(column.class_.id, column).where(column == value).limit(1)
         ).first()
         return None if row is None else (int(row[0]), str(row[1]))
-    for other, ref in index.entries.get((None, value.casefold()), []):
+    for other, ref in index.entries((None, value.casefold())):
         if other == value:
             if not isinstance(ref, int):
                 session.flush()  # a record this import has not inserted yet

@@ -13,15 +13,13 @@ from sqlalchemy.orm import Session
 from factor_desktop.domain.budgets import BudgetLine
 from factor_desktop.services._fields import UNSET, Unset, apply, get_record, money, percentage, text
 from factor_desktop.services._natural_keys import (
-    _BUDGETS,
-    _INDEXES,
-    _UNFLUSHED_BUDGETS,
     HUNDRED,
-    Ref,
+    BudgetIndex,
     _check_exists,
     _finish,
     _load,
     _resolve,
+    budget_index,
 )
 from factor_desktop.services.catalog import _known_category, expense_categories
 from factor_desktop.services.errors import Change, Saved, ServiceError
@@ -39,28 +37,19 @@ def _budget_amount(amount: Decimal, label: str) -> Decimal:
     return checked
 
 
-_BudgetKey = tuple[int, int | None, str | None]
-
-
-def _budget_index(session: Session) -> dict[_BudgetKey, Ref] | None:
+def _budget_index(session: Session) -> BudgetIndex | None:
     """An import's index of the budgets by (project, service type, expense category)."""
-    if session.info.get(_INDEXES) is None:
-        return None
-    index: dict[_BudgetKey, Ref] | None = session.info.get(_BUDGETS)
-    if index is None:
-        index = {}
-        rows = session.execute(
+    return budget_index(
+        session,
+        lambda: session.execute(
             select(
                 ProjectBudget.id,
                 ProjectBudget.project_id,
                 ProjectBudget.service_type_id,
                 ProjectBudget.expense_category,
             )
-        )
-        for budget_id, project_id, service_type_id, category in rows:
-            index[(project_id, service_type_id, category)] = budget_id
-        session.info[_BUDGETS] = index
-    return index
+        ),
+    )
 
 
 def _existing_budget(
@@ -86,9 +75,7 @@ def _existing_budget(
 def _note_budget(session: Session, budget: ProjectBudget) -> None:
     index = _budget_index(session)
     if index is not None:
-        key = (budget.project_id, budget.service_type_id, budget.expense_category)
-        index[key] = budget
-        session.info.setdefault(_UNFLUSHED_BUDGETS, []).append(key)
+        index.note((budget.project_id, budget.service_type_id, budget.expense_category), budget)
 
 
 def set_service_budget(

@@ -4,6 +4,8 @@ date; importing the same file again changes nothing."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 from factor_desktop.domain.invoices import QBO_DOC_NUMBER_MAX_LENGTH
 from factor_desktop.domain.status import InvoiceStatus
 from factor_desktop.services._fields import UNSET, Unset, get_record, optional_text, text
+from factor_desktop.services._natural_keys import import_cache
 from factor_desktop.services.errors import Change, Saved, ServiceError
 from factor_desktop.services.invoice_lines import LineInput, _build_lines, _custom_fields
 from factor_desktop.services.invoices import (
@@ -108,6 +111,40 @@ def _changes(record: InvoiceRecord) -> DraftChanges:
     )
 
 
+class _TakenNumbers:
+    """Every invoice number in the store by its text ignoring case, kept in an import's
+    scratch database, and those the import issues as it goes."""
+
+    def __init__(self, db: sqlite3.Connection, numbers: Iterable[str]) -> None:
+        self.db = db
+        db.execute("CREATE TABLE invoice_numbers (folded TEXT PRIMARY KEY, number TEXT)")
+        self.add_all(numbers)
+
+    def add_all(self, numbers: Iterable[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO invoice_numbers VALUES (?, ?)",
+            ((number.casefold(), number) for number in numbers),
+        )
+
+    def get(self, number: str) -> str | None:
+        found = self.db.execute(
+            "SELECT number FROM invoice_numbers WHERE folded = ?", (number.casefold(),)
+        ).fetchone()
+        return None if found is None else str(found[0])
+
+
+def _taken_numbers(session: Session) -> _TakenNumbers | None:
+    """During an import: the invoice numbers in the store, read once and kept up to date as the
+    import issues invoices, so checking a number costs a lookup rather than a read of every
+    number (which made a large import quadratic)."""
+    query = select(Invoice.number).where(Invoice.number.is_not(None))
+    return import_cache(
+        session,
+        "invoice_numbers",
+        lambda db: _TakenNumbers(db, session.scalars(query.execution_options(yield_per=1000))),
+    )
+
+
 def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invoice]:
     """Create or update an invoice from an import.
 
@@ -131,9 +168,13 @@ def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invo
                 field="number",
             )
         return Saved(existing, Change.UNCHANGED)
-    clash = next(
-        (n for n in used_invoice_numbers(session) if n.casefold() == number.casefold()), None
-    )
+    taken = _taken_numbers(session)
+    if taken is not None:
+        clash = taken.get(number)
+    else:
+        clash = next(
+            (n for n in used_invoice_numbers(session) if n.casefold() == number.casefold()), None
+        )
     if clash is not None:
         raise ServiceError(
             f"Invoice number {number} is taken by invoice {clash}, which differs only in "
@@ -155,6 +196,8 @@ def save_imported_invoice(session: Session, record: InvoiceRecord) -> Saved[Invo
     totals = invoice_totals(invoice)
     _check_ready(invoice, totals)
     _issue(session, invoice, number, totals, datetime.now(UTC), qbo_id)
+    if taken is not None:
+        taken.add_all([number])
     return Saved(invoice, Change.CREATED)
 
 

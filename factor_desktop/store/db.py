@@ -253,8 +253,13 @@ def _size(path: Path) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size // 1000 or 1} kB"
 
 
+def sync_lock(database: Path | str) -> FileLock:
+    """The lock a sync pass holds across processes, beside the database and as private as it."""
+    return FileLock(f"{database}.sync-lock", timeout=0, mode=PRIVATE_FILE_MODE)
+
+
 def _lock_holder(path: Path) -> str:
-    lock = FileLock(f"{path}.sync-lock", timeout=0)
+    lock = sync_lock(path)
     try:
         lock.acquire()
     except Timeout:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
+from filelock import Timeout
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError as SqlOperationalError
 from sqlalchemy.orm import Session
@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from factor_desktop.paths import preview_scratch_dir, preview_scratch_prefix
 from factor_desktop.qbo.errors import QboAuthError, QboError
 from factor_desktop.settings import load_settings
-from factor_desktop.store.db import Store, describe_store_fault, make_engine
+from factor_desktop.store.db import Store, describe_store_fault, make_engine, sync_lock
 from factor_desktop.store.models import SyncRun
 from factor_desktop.sync.connection import ConnectError, ConnectionService
 from factor_desktop.sync.context import Progress, SyncCancelled, SyncContext, planned_entries
@@ -132,7 +132,7 @@ class SyncEngine:
         if not lock.acquire(blocking=False):
             raise busy
         try:
-            other_processes = FileLock(f"{self.store.path}.sync-lock", timeout=0)
+            other_processes = sync_lock(self.store.path)
             try:
                 other_processes.acquire()
             except Timeout:

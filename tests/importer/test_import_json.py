@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from factor_desktop.importer import ImportRejected, Problem, import_path
+from bench.bench_import import firm
+from factor_desktop.importer import ImportRejected, Problem, import_path, jsonstream, read_path
+from factor_desktop.importer.schema import KINDS
 from factor_desktop.settings import load_settings
 from factor_desktop.store.db import Store
 from factor_desktop.store.models import (
@@ -248,3 +251,61 @@ def test_unknown_fields_bad_json_and_duplicate_keys_are_reported(
     (problem,) = _rejected(store, twice)
     assert (problem.line, problem.where) == (3, "clients[0].name")
     assert "more than once" in problem.reason
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 100])
+def test_a_file_read_in_small_pieces_reads_the_same_and_names_the_same_lines(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """A large file is read a piece at a time: values, lines and columns cut at any point
+    (inside a string, an accented letter, a number) come out whole and in the right place."""
+    monkeypatch.setattr(jsonstream, "CHUNK", chunk)
+    data = small_firm()
+    data["projects"][2]["client"] = "Nobody Ltd"
+    path = write_json(tmp_path / "bad.json", data)
+    problems = _rejected(store, path)
+    assert [(p.where, p.line) for p in problems] == [
+        ("projects[2].client", line_of(path, '"client": "Nobody Ltd"'))
+    ]
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{\n  "clients": [\n    {"name": "A",}\n  ]\n}\n', encoding="utf-8")
+    (problem,) = _rejected(store, broken)
+    assert (
+        problem.line == 3 and "not valid JSON" in problem.reason and "(column 18)" in problem.reason
+    )
+
+    summary = import_path(store, write_json(tmp_path / "firm.json", small_firm()))
+    counts = summary.to_json()["counts"]
+    assert counts["clients"]["created"] == 4 and counts["invoices"]["created"] == 2
+    with store.session() as session:
+        assert "Café Lumière Hospitality" in set(session.scalars(select(Client.name)))
+        budget = session.scalars(
+            select(ProjectBudget).where(ProjectBudget.expense_category == "Structural")
+        ).one()
+        assert budget.amount == D("12000.10")
+
+
+def test_reading_a_file_holds_one_record_at_a_time_however_long_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The memory that reading a file takes stays the same when the file is eight times longer
+    (the piece of the file being read, and one record), and is well under the file's size."""
+    monkeypatch.setattr(jsonstream, "CHUNK", 1 << 16)  # pieces smaller than either file
+
+    def peak_reading(rows: int) -> tuple[int, int, int]:
+        path = write_json(tmp_path / f"firm-{rows}.json", firm(rows, rows // 10))
+        tracemalloc.start()
+        try:
+            bundle = read_path(path)
+            count = sum(1 for kind in KINDS for _row in bundle.rows(kind.name))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert bundle.problems == []
+        return count, peak, path.stat().st_size
+
+    small_rows, small_peak, _ = peak_reading(2_000)
+    rows, peak, size = peak_reading(16_000)
+    assert (small_rows, rows) == (2_000 + 3 + 200, 16_000 + 3 + 1_600)
+    assert peak < small_peak * 1.25 and peak < size / 4

@@ -39,16 +39,17 @@ def test_a_large_import_reports_progress_and_lands_whole(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], large_from_1000: None
 ) -> None:
     source = tmp_path / "firm.json"
-    source.write_text(json.dumps(firm(2000)))
+    # 1,203 rows: past the 1,000 that show progress, and two flushes of 500.
+    source.write_text(json.dumps(firm(1200)))
     data = tmp_path / "data"
     assert main(["--data-dir", str(data), "import", str(source)]) == 0
     captured = capsys.readouterr()
     progress = [line for line in captured.err.splitlines() if line.startswith("Importing")]
-    assert progress and progress[-1].endswith("2,003 of 2,003 rows (100%)")
+    assert progress and progress[-1].endswith("1,203 of 1,203 rows (100%)")
     assert "Traceback" not in captured.err
-    assert _count(data, Client) == 500
-    assert _count(data, Project) == 1000
-    assert _count(data, ProjectBudget) == 500
+    assert _count(data, Client) == 300
+    assert _count(data, Project) == 600
+    assert _count(data, ProjectBudget) == 300
     # The same file again changes nothing.
     assert main(["--data-dir", str(data), "import", "--json", str(source)]) == 0
     report = json.loads(capsys.readouterr().out)

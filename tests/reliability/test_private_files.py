@@ -100,6 +100,16 @@ def test_a_preview_copy_left_by_a_crash_is_removed_at_start(tmp_path: Path) -> N
     assert not leftover.exists()
 
 
+def test_the_sync_lock_is_private(tmp_path: Path, umask_000: None) -> None:
+    data = tmp_path / "data"
+    open_context(data).close()
+    lock = Path(f"{data / 'default.sqlite3'}.sync-lock")
+    assert not lock.exists()
+    (preview_scratch_dir(data / "default.sqlite3") / "default-preview-abc123").mkdir()
+    open_context(data).close()  # removing the leftover copy takes the sync lock
+    assert _mode(lock) == 0o600
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_killed_preview_leaves_its_copy_in_the_data_folder_only_until_the_next_start(
     tmp_path: Path,
@@ -140,6 +150,8 @@ def test_a_killed_preview_leaves_its_copy_in_the_data_folder_only_until_the_next
         _, status = os.waitpid(pid, 0)
         assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
         ctx.close()
+    # The pass took the sync lock; its file is as private as the database.
+    assert _mode(Path(f"{data / 'default.sqlite3'}.sync-lock")) == 0o600
     leftovers = list((data / "scratch").glob("default-preview-*"))
     assert len(leftovers) == 1
     assert _mode(leftovers[0]) == 0o700

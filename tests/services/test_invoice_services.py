@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factor_desktop import services as sv
+from factor_desktop.services.records import start_import_indexes, stop_import_indexes
 from factor_desktop.store.models import Expense, Invoice, InvoiceLine, OutboxItem, Setting
 from tests.services.firm import Firm
 
@@ -177,6 +178,37 @@ def test_finalize_numbers_in_sequence_skips_used_numbers_and_never_reuses(
     fourth = _finalized(session, firm)
     assert fourth.number == "INV-0005"
     assert session.get(Setting, "invoice_numbering").value["next_number"] == 6  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("importing", [False, True])
+def test_an_imported_number_differing_only_in_capitalization_is_refused(
+    session: Session, firm: Firm, importing: bool
+) -> None:
+    """Alone, the number is checked against the store; in an import, against the numbers it
+    read once and those it issued since."""
+    if importing:
+        start_import_indexes(session)
+
+    def imported(number: str) -> Invoice:
+        record = sv.InvoiceRecord(
+            project_id=firm.project_id,
+            issue_date=date(2024, 1, 5),
+            number=number,
+            lines=(sv.LineInput(amount=D("10.00")),),
+        )
+        return sv.save_imported_invoice(session, record).record
+
+    _finalized(session, firm)  # INV-0001, in the store before the import reads its numbers
+    with pytest.raises(sv.ServiceError, match="taken by invoice INV-0001, which differs only"):
+        imported("inv-0001")
+    imported("Legacy-7")
+    with pytest.raises(sv.ServiceError, match="taken by invoice Legacy-7, which differs only"):
+        imported("LEGACY-7")
+    stop_import_indexes(session)
+    assert sorted(str(n) for n in session.scalars(select(Invoice.number))) == [
+        "INV-0001",
+        "Legacy-7",
+    ]
 
 
 def test_finalize_fixes_totals_due_date_and_project_details(session: Session, firm: Firm) -> None:
