@@ -407,7 +407,10 @@ class ProjectsView(QWidget):
         )
         if basis != self._basis:
             self._basis = basis
-            self.stale = True
+            # A read already on its way was queued after this snapshot's, on the same worker
+            # that runs jobs in order, so it sees at least what this snapshot saw.
+            if self.job is None:
+                self.stale = True
         if not self.stale:
             return
         if self.isVisible():
