@@ -8,8 +8,9 @@ so a refused action leaves the store as it was.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from factor_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from factor_desktop.services._fields import UNSET, Unset
@@ -173,11 +174,4 @@ _MODULES = (
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        for module_name in _MODULES:
-            module = vars(importlib.import_module(f"{__name__}.{module_name}"))
-            if name in module:
-                globals()[name] = module[name]
-                return module[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, __all__, _MODULES, globals())

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from factor_desktop.domain.kinds import ENTITY_LABEL, QBO_ENTITY_FOR_KIND, TAX_RULE_TEXT
 from factor_desktop.services.errors import ServiceError
 from factor_desktop.ui.jobs import Job, JobEnv, Report, install_session_keyring
-from factor_desktop.ui.memory import freeze_long_lived
+from factor_desktop.ui.memory import freeze_long_lived, pass_finished, pause_full_collections
 
 if TYPE_CHECKING:
     # The store and the services (SQLAlchemy), the sync and the OAuth client (authlib,
@@ -227,11 +227,13 @@ class SyncJob(Job):
                 report(last)
 
         counter = OutboxCounter(env.store, queued, counted).start() if queued else None
+        pause_full_collections()  # see ui/memory.py: the window is not held up during the pass
         try:
             return engine.run(
                 preview=self.preview, full=self.full, cancel=self.cancel_event, progress=progress
             )
         finally:
+            pass_finished()
             if counter is not None:
                 counter.stop()
 

@@ -19,11 +19,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +30,7 @@ from factor_desktop.domain.money import ZERO, percent_ratio, sum_money
 from factor_desktop.ui.colors import ERROR_COLOR, MUTED_COLOR, WARNING_COLOR
 from factor_desktop.ui.formatting import money_text, percent_text
 from factor_desktop.ui.jobs import Job, JobEnv, JobOutcome, JobRunner, Report, spawn
-from factor_desktop.ui.widgets import fit_columns, muted_label
+from factor_desktop.ui.widgets import fit_columns, make_tree, muted_label
 
 if TYPE_CHECKING:
     from factor_desktop.views.projects import BudgetLineFigures, ProjectFinancials
@@ -343,13 +341,7 @@ class ProjectsView(QWidget):
         self.stale = True
         self._basis: tuple[object, object, object] = (None, None, None)
         self.model = ProjectFinancialsModel(self)
-        self.view = QTreeView()
-        self.view.setModel(self.model)
-        self.view.setAlternatingRowColors(True)
-        self.view.setUniformRowHeights(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.header().setStretchLastSection(False)
+        self.view = make_tree(self.model, stretch_last=False)
         self.summary = QLabel("Reading the project budgets…")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)

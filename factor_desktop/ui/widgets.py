@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QEvent, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -122,6 +122,18 @@ class RecordTableView(QTableView):
             )
         finally:
             painter.end()
+
+
+def make_tree(model: QAbstractItemModel, *, stretch_last: bool = True) -> QTreeView:
+    """A read-only tree of rows (clients and their projects, projects and their budget lines)."""
+    view = QTreeView()
+    view.setModel(model)
+    view.setAlternatingRowColors(True)
+    view.setUniformRowHeights(True)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.header().setStretchLastSection(stretch_last)
+    return view
 
 
 def make_table(

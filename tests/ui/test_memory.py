@@ -3,6 +3,7 @@ full collection on the worker during a long push scans only what the push keeps.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 
@@ -40,3 +41,24 @@ print(before, after, again)
     assert int(before) == 0
     assert int(after) > 50_000  # the modules of Qt, SQLAlchemy and the app at least
     assert again == "False"
+
+
+def test_a_pass_puts_full_collections_off_until_the_window_resumes_them() -> None:
+    from factor_desktop.ui import memory
+
+    before = gc.get_threshold()
+    try:
+        memory.pause_full_collections()
+        assert gc.get_threshold()[:2] == before[:2]
+        assert gc.get_threshold()[2] > 1_000_000  # the oldest generation waits
+        # A second pass beside it, then the first ends: still paused while one runs.
+        memory.pause_full_collections()
+        memory.pass_finished()
+        assert not memory.resume_full_collections()
+        assert gc.get_threshold()[2] > 1_000_000
+        memory.pass_finished()
+        assert memory.resume_full_collections()
+        assert gc.get_threshold() == before
+        assert not memory.resume_full_collections()  # nothing left to resume
+    finally:
+        gc.set_threshold(*before)

@@ -15,6 +15,7 @@ from factor_desktop.ui.formatting import PlainError, date_text, plain_error, syn
 from factor_desktop.ui.job_types import PreviewJob, RetryOutboxJob, SyncJob, SyncProgress
 from factor_desktop.ui.jobs import JobOutcome, JobProgress, spawn
 from factor_desktop.ui.jobs_extra import RefreshListsJob
+from factor_desktop.ui.memory import resume_full_collections
 from factor_desktop.ui.menus import tip
 from factor_desktop.ui.sync_dialog import SyncPreviewDialog
 from factor_desktop.views import SyncRunRow
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from factor_desktop.sync.engine import SyncSummary
     from factor_desktop.ui.main_window import MainWindow
 
+# How long after a pass the collection it put off runs (see ui/memory.py).
+COLLECT_AFTER_PASS_MS = 3_000
 MINUTE_MS = 60_000
 
 
@@ -178,6 +181,8 @@ class SyncController(QObject):
     async def _pass(self, job: SyncJob, running: Awaitable[JobOutcome]) -> None:
         outcome = await running
         self.job = None
+        # The full collection the pass put off, once the window has shown what the pass did.
+        QTimer.singleShot(COLLECT_AFTER_PASS_MS, resume_full_collections)
         window = self._window
         window.status.hide_progress()
         self.update_actions()

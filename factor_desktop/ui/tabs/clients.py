@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from factor_desktop.ui.client_links import ClientLinks
 from factor_desktop.ui.jobs import JobRunner
 from factor_desktop.ui.link_dialog import kind_of
 from factor_desktop.ui.models.clients import ClientProjectTreeModel
 from factor_desktop.ui.tabs.base import Tab, plural
-from factor_desktop.ui.widgets import fit_columns
+from factor_desktop.ui.widgets import fit_columns, make_tree
 
 if TYPE_CHECKING:
     from factor_desktop.views import Snapshot
@@ -24,13 +24,7 @@ class ClientsTab(Tab):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ClientProjectTreeModel(self)
-        self.view = QTreeView()
-        self.view.setModel(self.model)
-        self.view.setAlternatingRowColors(True)
-        self.view.setUniformRowHeights(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.header().setStretchLastSection(True)
+        self.view = make_tree(self.model)
         self.links = ClientLinks(self.model, self.view)
         self._layout.addWidget(self.links, 1)
 
