@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -321,7 +320,7 @@ class ConnectDialog(QDialog):
         self.reopen_button.setEnabled(False)
         self.link_box.hide()
         self.redirect_label.hide()
-        self._show_page(PAGE_WAITING)
+        self.pages.setCurrentIndex(PAGE_WAITING)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -472,18 +471,6 @@ class ConnectDialog(QDialog):
             )
             self.connected.emit(report)
 
-    def _show_page(self, index: int) -> None:
-        """Show one page, the dialog sized to it (a stack is otherwise as tall as its tallest)."""
-        for position in range(self.pages.count()):
-            page = self.pages.widget(position)
-            shown = (
-                QSizePolicy.Policy.Preferred if position == index else QSizePolicy.Policy.Ignored
-            )
-            if page is not None:
-                page.setSizePolicy(shown, shown)
-        self.pages.setCurrentIndex(index)
-        self.adjustSize()
-
     # -- result -----------------------------------------------------------------------------
 
     def _show_result(self, ok: bool, title: str, text: str, warnings: tuple[str, ...]) -> None:
@@ -492,11 +479,11 @@ class ConnectDialog(QDialog):
         self.result_warnings.setText("\n\n".join(f"• {w}" for w in warnings))
         self.result_warnings.setVisible(bool(warnings))
         self.retry_button.setVisible(not ok)
-        self._show_page(PAGE_RESULT)
+        self.pages.setCurrentIndex(PAGE_RESULT)
 
     @Slot()
     def _retry(self) -> None:
-        self._show_page(PAGE_FORM)
+        self.pages.setCurrentIndex(PAGE_FORM)
 
     # -- closing ----------------------------------------------------------------------------
 
