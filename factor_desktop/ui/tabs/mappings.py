@@ -79,6 +79,8 @@ class MappingSection(QGroupBox):
         self.candidate_view.setDragEnabled(True)
         self.candidate_view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.candidate_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The filter box above it takes no room from the window's smallest size (1024x700).
+        self.candidate_view.setMinimumHeight(44)
         self.hint = muted_label(hint)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by name, type or Id")
