@@ -198,6 +198,22 @@ def test_the_chooser_clears_and_esc_cancels(
     _ctrl_z(qtbot, window, view)
     assert _finished(qtbot, window, "set_mapping").ok
     assert _mapped(ctx, "expense_type")[structural.id] == "81"
+    assert not tab.undo_button.isEnabled()
+
+    # A choice is refused as a drop is: that account already stands for another expense type.
+    view.setCurrentIndex(_cell(view, "Printing"))
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    chooser = tab.chooser
+    assert chooser is not None and chooser.state_label.text() == "Not mapped yet."
+    qtbot.keyClicks(chooser.search, "subcon")
+    qtbot.keyClick(chooser.search, Qt.Key.Key_Enter)
+    assert not _finished(qtbot, window, "set_mapping").ok
+    assert tab.message_bar.title.text() == "The mapping was refused"
+    assert "already stands for the expense type 'Structural engineering'" in (
+        tab.message_bar.message.text()
+    )
+    assert not tab.undo_button.isEnabled()  # nothing changed, nothing to undo
 
 
 def test_a_tax_code_of_another_rate_chosen_asks_for_the_tax_rule(
