@@ -12,7 +12,8 @@ through the window's own requests (one drop is refused, to show why), a preview 
 reason and fix shown; the Projects tab's budgets against actuals; the Expenses tab with a PDF
 receipt in its pane), and the
 receipt viewer on a PDF receipt and on an image receipt (`receipt-pdf.png`,
-`receipt-image.png`). Before the first sync it also saves the first-run guide
+`receipt-image.png`), and the mapping chooser on a service type (`mapping-chooser.png`).
+Before the first sync it also saves the first-run guide
 (`first-run.png`), the link chooser (`link-dialog.png`) and the suggested mappings
 (`mapping-suggestions.png`: on the demo, the types it leaves unmapped and why). Secrets are
 kept in memory for the run and never drawn: the connect dialog is not opened.
@@ -191,6 +192,25 @@ def _mapping_suggestions(app: QApplication, window: Any, path: Path) -> Path:
         suggestions.deleteLater()
 
 
+def _mapping_chooser(app: QApplication, window: Any, path: Path) -> Path:
+    """The chooser that Enter opens on the first service type of the Mappings tab, searched by
+    the first word of its name, saved to `path`."""
+    window.tabs.setCurrentIndex(window.TAB_MAPPINGS)
+    tab = window.mappings_tab
+    section = tab.service_section
+    index = section.view.model().index(0, 0)
+    chooser = tab.open_chooser(section, index)
+    if chooser is None:
+        raise SystemExit("The mapping chooser did not open")
+    try:
+        chooser.search.setText(str(index.data()).split()[0])
+        _settle(app)
+        return _save(chooser, path)
+    finally:
+        chooser.reject()
+        _settle(app, 0.1)
+
+
 def _save(widget: Any, path: Path) -> Path:
     if not widget.grab().save(str(path)):
         raise SystemExit(f"Could not write {path}")
@@ -265,6 +285,7 @@ def _take_screenshots(app: QApplication, out_dir: Path, data_dir: Path) -> list[
         window.tabs.setCurrentIndex(window.TAB_EXPENSES)
         for expense, name in ((pdf, "receipt-pdf.png"), (image, "receipt-image.png")):
             saved.append(_receipt_dialog(app, window, expense, out_dir / name))
+        saved.append(_mapping_chooser(app, window, out_dir / "mapping-chooser.png"))
     finally:
         window.close()
     return saved

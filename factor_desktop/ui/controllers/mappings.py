@@ -1,9 +1,11 @@
-"""Mappings from the window: a QuickBooks record dropped on a Factor type is saved on the
-worker, and the Mappings tab says what changed or why it was refused."""
+"""Mappings from the window: a QuickBooks record dropped on a Factor type (or chosen for it) is
+saved on the worker, and the Mappings tab says what changed or why it was refused. Each change
+saved is remembered with the mapping it replaced, so Ctrl+Z on the tab can put that back."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Slot
@@ -13,8 +15,31 @@ from factor_desktop.ui.jobs import Job, JobOutcome, spawn
 
 if TYPE_CHECKING:
     from factor_desktop.ui.main_window import MainWindow
+    from factor_desktop.views import MappedRecord
 
 J = TypeVar("J", bound=Job)
+
+
+@dataclass(frozen=True)
+class MappingUndo:
+    """A mapping change saved from the window, and what the Factor type was mapped to before."""
+
+    kind: str
+    local_id: int
+    before: MappedRecord | None
+    message: str
+
+    def job(self) -> SetMappingJob | ClearMappingJob:
+        """The job that puts the mapping back as it was."""
+        if self.before is None:
+            return ClearMappingJob(self.kind, self.local_id)
+        return SetMappingJob(
+            self.kind,
+            self.local_id,
+            self.before.qbo_id,
+            self.before.entity,
+            tax_rule=self.before.tax_rule,
+        )
 
 
 class MappingsController(QObject):
@@ -25,6 +50,8 @@ class MappingsController(QObject):
         tab.mappingRequested.connect(self.request_mapping)
         tab.taxMappingRequested.connect(self.request_tax_mapping)
         tab.clearRequested.connect(self.request_clear_mapping)
+        tab.undoRequested.connect(self.undo)
+        self.undo_stack: list[MappingUndo] = []
 
     @Slot(str, int, str, str)
     def request_mapping(self, kind: str, local_id: int, qbo_id: str, entity: str) -> SetMappingJob:
@@ -40,15 +67,40 @@ class MappingsController(QObject):
     def request_clear_mapping(self, kind: str, local_id: int) -> ClearMappingJob:
         return self._save(ClearMappingJob(kind, local_id))
 
-    def _save(self, job: J) -> J:
-        spawn(self._saved(self._window.runner.run(job)))
+    @Slot()
+    def undo(self) -> SetMappingJob | ClearMappingJob | None:
+        """Put back the mapping the last change saved from the window replaced."""
+        if not self.undo_stack:
+            return None
+        done = self.undo_stack.pop()
+        self._show_undo()
+        return self._save(done.job(), undoing=True)
+
+    def _show_undo(self) -> None:
+        self._window.mappings_tab.set_undo(self.undo_stack[-1].message if self.undo_stack else None)
+
+    def _save(self, job: J, *, undoing: bool = False) -> J:
+        assert isinstance(job, SetMappingJob | ClearMappingJob)
+        # What the type is mapped to now, as the tab shows it: what an undo puts back.
+        before = self._window.mappings_tab.mapped_now(job.mapping_kind, job.local_id)
+        spawn(self._saved(self._window.runner.run(job), before, undoing))
         return job
 
-    async def _saved(self, running: Awaitable[JobOutcome]) -> None:
+    async def _saved(
+        self, running: Awaitable[JobOutcome], before: MappedRecord | None, undoing: bool
+    ) -> None:
         outcome = await running
         if outcome.cancelled:
             return
+        tab = self._window.mappings_tab
         if outcome.error is not None:
-            self._window.mappings_tab.show_result(False, outcome.error)
+            tab.show_result(False, outcome.error)
         elif isinstance(outcome.result, MappingChanged):
-            self._window.mappings_tab.show_result(True, outcome.result.message)
+            result = outcome.result
+            # A clear of what was not mapped changed nothing, and an undo is not undone.
+            if not undoing and (before is not None or result.qbo_id is not None):
+                self.undo_stack.append(
+                    MappingUndo(result.kind, result.local_id, before, result.message)
+                )
+                self._show_undo()
+            tab.show_result(True, ("Undone. " if undoing else "") + result.message)

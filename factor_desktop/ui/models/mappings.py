@@ -24,10 +24,16 @@ def _mapped_color(record: MappedRecord | None) -> QColor | None:
 
 def _mapped_tooltip(record: MappedRecord | None, what: str) -> str:
     if record is None:
-        return f"Not mapped: drag a QuickBooks {what} from the list beside onto this row."
+        return (
+            f"Not mapped: drag a QuickBooks {what} from the list beside onto this row, or press "
+            "Enter (or double-click) to choose one."
+        )
     if record.problem:
         return record.problem
-    return f"QuickBooks {record.entity} Id {record.qbo_id}. Delete or right-click to clear."
+    return (
+        f"QuickBooks {record.entity} Id {record.qbo_id}. Enter (or a double-click) chooses "
+        "another; Delete or right-click clears it."
+    )
 
 
 class MappingTableModel(RowTableModel[R]):
@@ -190,8 +196,8 @@ class ExpenseTypeMappingModel(MappingTableModel[ExpenseTypeRow]):
         if column == self.COL_ITEM:
             if row.item is None:
                 return (
-                    "Optional: drag a QuickBooks product/service here when the firm books these "
-                    "expenses by product/service."
+                    "Optional: drag a QuickBooks product/service here (or press Enter to choose "
+                    "one) when the firm books these expenses by product/service."
                 )
             return _mapped_tooltip(row.item, "product/service")
         return None

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from factor_desktop.domain.kinds import ENTITY_LABEL
 from factor_desktop.ui.colors import MUTED_COLOR
 from factor_desktop.ui.formatting import percent_text
-from factor_desktop.ui.models.base import AnyIndex, R, RowTableModel
+from factor_desktop.ui.models.base import AnyIndex, R, RowSortProxy, RowTableModel, change_filter
 from factor_desktop.views import QboCandidate
 
 # Dragged QuickBooks records travel under this MIME type as JSON: [{"entity": ..., "id": ...}].
@@ -115,3 +115,40 @@ class QboCandidateModel(QboRecordDragModel[QboCandidate]):
 
     def records_mime(self, rows: Sequence[QboCandidate]) -> QMimeData:
         return qbo_records_mime(rows)
+
+
+class QboCandidateFilter(RowSortProxy):
+    """QuickBooks records whose name, type, Id or mapped Factor types hold every word typed;
+    optionally only those of one entity (the accounts, say, of a list that holds both accounts
+    and products/services). Sorted by the model, as `RowSortProxy` does."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._words: tuple[str, ...] = ()
+        self._entity: str | None = None
+
+    def set_text(self, text: str) -> None:
+        words = tuple(text.casefold().split())
+        change_filter(self, lambda: setattr(self, "_words", words))
+
+    def set_entity(self, entity: str | None) -> None:
+        change_filter(self, lambda: setattr(self, "_entity", entity))
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, QboCandidateModel) or source_row >= model.rowCount():
+            return False
+        row = model.row_at(source_row)
+        if self._entity is not None and row.entity != self._entity:
+            return False
+        if not self._words:
+            return True
+        haystack = " ".join(
+            (
+                model.display(row, QboCandidateModel.COL_NAME),
+                model.display(row, QboCandidateModel.COL_TYPE),
+                row.qbo_id,
+                *row.used_by,
+            )
+        ).casefold()
+        return all(word in haystack for word in self._words)

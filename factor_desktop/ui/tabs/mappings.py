@@ -2,34 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QSortFilterProxyModel, Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMenu,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from factor_desktop.domain.kinds import ENTITY_LABEL, QBO_ENTITY_FOR_KIND
+from factor_desktop.domain.kinds import ENTITY_LABEL, LOCAL_LABEL, QBO_ENTITY_FOR_KIND
+from factor_desktop.ui.mapping_chooser import MappingChooser
 from factor_desktop.ui.models.mappings import (
     ExpenseTypeMappingModel,
     MappingTableModel,
     ServiceTypeMappingModel,
     TaxTermMappingModel,
 )
-from factor_desktop.ui.models.qbo_records import QboCandidateModel
+from factor_desktop.ui.models.qbo_records import QboCandidateFilter, QboCandidateModel
 from factor_desktop.ui.tax_rule_dialog import TaxRuleDialog, rates_differ
 from factor_desktop.ui.widgets import Banner, fit_columns, grow_columns, make_table, muted_label
+from factor_desktop.views import TaxTermRow
 
 if TYPE_CHECKING:
-    from factor_desktop.views import Snapshot
+    from factor_desktop.views import MappedRecord, Snapshot
 
 
 class MappingSection(QGroupBox):
@@ -47,6 +61,7 @@ class MappingSection(QGroupBox):
         super().__init__(parent)
         self.model = model
         self.candidates = candidates
+        self.candidate_filter = QboCandidateFilter(self)
         self.view = make_table(model, stretch_columns, placeholder)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
         self.view.setDragDropOverwriteMode(True)
@@ -58,17 +73,25 @@ class MappingSection(QGroupBox):
             candidates,
             (QboCandidateModel.COL_NAME, QboCandidateModel.COL_USED_BY),
             "Nothing read from QuickBooks yet. Sync Now reads the company's lists.",
+            proxy=self.candidate_filter,
         )
         self.candidate_view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.candidate_view.setDragEnabled(True)
         self.candidate_view.setDefaultDropAction(Qt.DropAction.CopyAction)
         self.candidate_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # The filter box above it takes no room from the window's smallest size (1024x700).
+        self.candidate_view.setMinimumHeight(44)
         self.hint = muted_label(hint)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by name, type or Id")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.candidate_filter.set_text)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.setSpacing(4)
         right_layout.addWidget(self.hint)
+        right_layout.addWidget(self.search)
         right_layout.addWidget(self.candidate_view, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
@@ -84,12 +107,21 @@ class MappingSection(QGroupBox):
     def fit(self) -> None:
         fit_columns(self.view)
 
+    def row_at(self, proxy_index: Any) -> Any:
+        """The Factor type shown at `proxy_index` of the table, and the source column."""
+        proxy = self.view.model()
+        assert isinstance(proxy, QSortFilterProxyModel)
+        source = proxy.mapToSource(proxy_index)
+        return self.model.row_at(source.row()), source.column()
+
 
 class MappingsTab(QWidget):
-    """Service types, expense types and tax terms, mapped by dragging QuickBooks records on them.
+    """Service types, expense types and tax terms, mapped by dragging QuickBooks records on them
+    or by choosing one in the chooser that Enter or a double-click opens (`MappingChooser`).
 
-    A drop or a clear is a request (`mappingRequested`, `clearRequested`) that the window's
-    worker carries out; `show_result()` tells how it went, and the next snapshot shows it.
+    A drop, a choice or a clear is a request (`mappingRequested`, `clearRequested`) that the
+    window's worker carries out; `show_result()` tells how it went, and the next snapshot shows
+    it. Ctrl+Z (or "Undo") asks to put back the mapping of the last change (`undoRequested`).
     """
 
     # kind, Factor type id, QuickBooks Id, QuickBooks entity
@@ -98,6 +130,7 @@ class MappingsTab(QWidget):
     clearRequested = Signal(str, int)
     # tax term id, QuickBooks tax code Id, rule ("override" or "accept"): a code of another rate
     taxMappingRequested = Signal(int, str, str)
+    undoRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,12 +184,22 @@ class MappingsTab(QWidget):
         # The count of what is mapped, and room at its right for the suggestions' button.
         self.header = QHBoxLayout()
         self.header.addWidget(self.coverage_label, 1)
+        self.undo_action = QAction("Undo mapping change", self)
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.undo_action)
+        self.undo_button = QPushButton("Undo")
+        self.header.addWidget(self.undo_button)
+        self.undo_button.clicked.connect(self.undoRequested)
+        self.undo_action.triggered.connect(self.undoRequested)
+        self.set_undo(None)
         layout.addLayout(self.header)
         layout.addWidget(
             muted_label(
-                "Drag a QuickBooks record from a list on the right onto a Factor type to map it; "
-                "Delete (or right-click) clears a mapping. Unmapped types, in orange, hold back "
-                "the invoices and expenses that use them."
+                "Drag a QuickBooks record from a list on the right onto a Factor type, or press "
+                "Enter (or double-click) on the type to choose one; Delete (or right-click) "
+                "clears a mapping. Unmapped types, in orange, hold back the invoices and "
+                "expenses that use them."
             )
         )
         layout.addWidget(splitter, 1)
@@ -171,10 +214,23 @@ class MappingsTab(QWidget):
             section.model.dropRefused.connect(self._drop_refused)
             section.view.installEventFilter(self)
             section.view.customContextMenuRequested.connect(self._context_menu)
+            section.view.doubleClicked.connect(self._double_clicked)
         self.context_menu: QMenu | None = None
         self.tax_rule_dialog: TaxRuleDialog | None = None
+        self.chooser: MappingChooser | None = None
 
     # -- results ----------------------------------------------------------------------------
+
+    def set_undo(self, message: str | None) -> None:
+        """What Ctrl+Z and "Undo" would undo now (None: nothing, so both are disabled)."""
+        self.undo_action.setEnabled(message is not None)
+        self.undo_button.setEnabled(message is not None)
+        shortcut = self.undo_action.shortcut().toString()
+        self.undo_button.setToolTip(
+            f"Undo: {message} ({shortcut})"
+            if message is not None
+            else f"Undo the last mapping change ({shortcut})."
+        )
 
     def show_result(self, ok: bool, message: str) -> None:
         """How a mapping request went: saved (info) or refused, with the reason."""
@@ -215,6 +271,60 @@ class MappingsTab(QWidget):
         self.tax_rule_dialog = dialog
         dialog.open()
 
+    # -- choosing by keyboard ----------------------------------------------------------------
+
+    @Slot(QModelIndex)
+    def _double_clicked(self, index: QModelIndex) -> None:
+        section = self._section_of(self.sender())
+        if section is not None:
+            self.open_chooser(section, index)
+
+    def open_chooser(self, section: MappingSection, proxy_index: Any) -> MappingChooser | None:
+        """The chooser of the QuickBooks records the row at `proxy_index` can map to; for an
+        expense type, the product/service column chooses its product/service, others its
+        account. A choice is asked for as a drop of that record on the row is."""
+        if not proxy_index.isValid():
+            return None
+        row, column = section.row_at(proxy_index)
+        kind = section.model.mapping_kinds(column)[0]
+        local_id = section.model.row_id(row)
+        label = f"the {LOCAL_LABEL[kind]} {section.model.display(row, 0)!r}"
+        if self.chooser is not None:
+            self.chooser.deleteLater()
+        chooser = MappingChooser(
+            kind, label, section.model.mapped(row, kind), section.candidates.rows(), self
+        )
+        chooser.chosen.connect(
+            lambda entity, qbo_id: section.model.mappingRequested.emit(
+                kind, local_id, qbo_id, entity
+            )
+        )
+        chooser.clearChosen.connect(lambda: self.clearRequested.emit(kind, local_id))
+        self.chooser = chooser
+        chooser.open()
+        return chooser
+
+    def mapped_now(self, kind: str, local_id: int) -> MappedRecord | None:
+        """What the Factor type `local_id` is mapped to for `kind`, as the last snapshot says."""
+        for section in self.sections:
+            if kind not in section.model.mapping_kinds(-1):
+                continue
+            row = next(
+                (r for r in section.model.rows() if section.model.row_id(r) == local_id), None
+            )
+            record = section.model.mapped(row, kind) if row is not None else None
+            if (
+                isinstance(row, TaxTermRow)
+                and record is not None
+                and record.tax_rule is None
+                and rates_differ(row.rate_percent, record.rate)
+            ):
+                # No rule chosen for a code of another rate means Factor's tax is sent: named
+                # so, this mapping can be saved again as it is.
+                return replace(record, tax_rule="override")
+            return record
+        return None
+
     # -- clearing ---------------------------------------------------------------------------
 
     def _section_of(self, view: QObject) -> MappingSection | None:
@@ -248,10 +358,13 @@ class MappingsTab(QWidget):
             section is not None
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
         ):
-            self.clear_at(section, section.view.currentIndex())
-            return True
+            if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+                self.clear_at(section, section.view.currentIndex())
+                return True
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.open_chooser(section, section.view.currentIndex())
+                return True
         return super().eventFilter(watched, event)
 
     @Slot(QPoint)
