@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QEvent,
-    QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QObject,
@@ -28,7 +26,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from factor_desktop.ui.chooser import SearchChooser
 from factor_desktop.ui.colors import MUTED_COLOR
 from factor_desktop.ui.formatting import money_text
 from factor_desktop.ui.link_jobs import (
@@ -172,7 +171,7 @@ def customer_table(model: CustomerModel, proxy: CustomerFilter, placeholder: str
 # --- the chooser ------------------------------------------------------------------------------
 
 
-class LinkDialog(QDialog):
+class LinkDialog(SearchChooser):
     """Choose the QuickBooks customer for one client or project, searchable by keyboard.
 
     Typing filters the list; Down moves into it; Enter (or a double-click) links to the
@@ -212,7 +211,7 @@ class LinkDialog(QDialog):
         self.state_label = muted_label(now)
         self.model = CustomerModel(self)
         self.model.set_rows(customers)
-        self.filter = CustomerFilter(self)
+        self.filter: CustomerFilter = CustomerFilter(self)
         self.filter.set_active_only(True)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name or Id")
@@ -293,19 +292,6 @@ class LinkDialog(QDialog):
         self.filter.set_parent_id(self._client_qbo_id if only else None)
         self._select_first()
 
-    def _select_first(self) -> None:
-        selection = self.view.selectionModel()
-        if self.filter.rowCount() and not selection.hasSelection():
-            first = self.filter.index(0, 0)
-            selection.setCurrentIndex(
-                first,
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-        elif not self.filter.rowCount():
-            selection.clearSelection()
-        self._update_buttons()
-
     def visible_customers(self) -> list[QboCustomerRow]:
         return [self.filter.index(r, 0).data(RowRole) for r in range(self.filter.rowCount())]
 
@@ -319,32 +305,10 @@ class LinkDialog(QDialog):
         chosen = self.selected_customer()
         self.link_button.setEnabled(chosen is not None and chosen.qbo_id != self.item.qbo_id)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.search
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-        ):
-            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
-                self.view.setFocus()
-                return True
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.link_selected()
-                return True
-        return super().eventFilter(watched, event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view.hasFocus():
-            self.link_selected()
-            return
-        super().keyPressEvent(event)
-
     # -- the choice ------------------------------------------------------------------------
 
-    @Slot(QModelIndex)
-    def _double_clicked(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.link_selected()
+    def _choose(self) -> bool:
+        return self.link_selected()
 
     @Slot()
     def link_selected(self) -> bool:

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QLabel,
     QLineEdit,
@@ -23,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from factor_desktop.domain.kinds import ENTITY_LABEL, ENTITY_PLURAL, QBO_ENTITY_FOR_KIND
+from factor_desktop.ui.chooser import SearchChooser
 from factor_desktop.ui.formatting import mapped_text
 from factor_desktop.ui.models.base import RowRole
 from factor_desktop.ui.models.qbo_records import QboCandidateFilter, QboCandidateModel
@@ -30,7 +29,7 @@ from factor_desktop.ui.widgets import make_table, muted_label
 from factor_desktop.views import MappedRecord, QboCandidate
 
 
-class MappingChooser(QDialog):
+class MappingChooser(SearchChooser):
     """Choose the QuickBooks record of one kind of mapping for one Factor type.
 
     Typing filters the list (the first match selected); Down moves into it; Enter (or a
@@ -67,7 +66,7 @@ class MappingChooser(QDialog):
         self.state_label = muted_label(now)
         self.model = QboCandidateModel(self)
         self.model.set_rows([c for c in candidates if c.entity == self.entity])
-        self.filter = QboCandidateFilter(self)
+        self.filter: QboCandidateFilter = QboCandidateFilter(self)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name, type or Id")
         self.search.setClearButtonEnabled(True)
@@ -111,18 +110,6 @@ class MappingChooser(QDialog):
         self.filter.set_text(text)
         self._select_first()
 
-    def _select_first(self) -> None:
-        selection = self.view.selectionModel()
-        if self.filter.rowCount() and not selection.hasSelection():
-            selection.setCurrentIndex(
-                self.filter.index(0, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
-        elif not self.filter.rowCount():
-            selection.clearSelection()
-        self._update_buttons()
-
     def visible_records(self) -> list[QboCandidate]:
         return [self.filter.index(r, 0).data(RowRole) for r in range(self.filter.rowCount())]
 
@@ -146,32 +133,10 @@ class MappingChooser(QDialog):
             record is not None and (self.entity == "TaxCode" or not self._is_current(record))
         )
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.search
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-        ):
-            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
-                self.view.setFocus()
-                return True
-            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                self.choose_selected()
-                return True
-        return super().eventFilter(watched, event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.view.hasFocus():
-            self.choose_selected()
-            return
-        super().keyPressEvent(event)
-
     # -- the choice ------------------------------------------------------------------------
 
-    @Slot(QModelIndex)
-    def _double_clicked(self, index: QModelIndex) -> None:
-        if index.isValid():
-            self.choose_selected()
+    def _choose(self) -> bool:
+        return self.choose_selected()
 
     @Slot()
     def choose_selected(self) -> bool:
