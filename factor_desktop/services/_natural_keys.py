@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from factor_desktop.services._fields import UNSET, get_record
+from factor_desktop.services._fields import UNSET, apply, get_record
 from factor_desktop.services.errors import Change, Saved, ServiceError
 from factor_desktop.store.models import Client, ExpenseType, Project, ServiceType, TaxTerm
 
@@ -371,6 +371,18 @@ def _deferred(session: Session) -> contextlib.AbstractContextManager[Any]:
     records it has not inserted yet.
     """
     return session.no_autoflush if session.info.get(_DEFER_FLUSH) else contextlib.nullcontext()
+
+
+def _store(
+    session: Session, model: Callable[..., R], record: R | None, values: Mapping[str, Any]
+) -> Saved[R]:
+    """A new `model` record with `values`, or `record` with them applied; added, flushed and
+    re-indexed as `_finish` does."""
+    if record is None:
+        return _finish(session, model(**values), Change.CREATED)
+    before = _keys_of(record)
+    changed = apply(record, values)
+    return _finish(session, record, Change.UPDATED if changed else Change.UNCHANGED, before)
 
 
 def _finish(session: Session, record: R, change: Change, before: Any = ()) -> Saved[R]:

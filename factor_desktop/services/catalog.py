@@ -31,6 +31,7 @@ from factor_desktop.services._natural_keys import (
     _keys_of,
     _refuse_clash,
     _require,
+    _store,
 )
 from factor_desktop.services.errors import Change, Saved, ServiceError
 from factor_desktop.store.models import ExpenseType, ServiceType, TaxTerm
@@ -64,11 +65,7 @@ def _save_service_type(
         _refuse_clash(
             session, ServiceType.name, values["name"], service_type, "A service type named", "name"
         )
-    if service_type is None:
-        return _finish(session, ServiceType(**values), Change.CREATED)
-    before = _keys_of(service_type)
-    changed = apply(service_type, values)
-    return _finish(session, service_type, Change.UPDATED if changed else Change.UNCHANGED, before)
+    return _store(session, ServiceType, service_type, values)
 
 
 def create_service_type(session: Session, fields: ServiceTypeFields) -> ServiceType:
@@ -144,11 +141,7 @@ def _save_expense_type(
         )
     if "category" in values:
         values["category"] = _known_category(session, values["category"]) or values["category"]
-    if expense_type is None:
-        return _finish(session, ExpenseType(**values), Change.CREATED)
-    before = _keys_of(expense_type)
-    changed = apply(expense_type, values)
-    return _finish(session, expense_type, Change.UPDATED if changed else Change.UNCHANGED, before)
+    return _store(session, ExpenseType, expense_type, values)
 
 
 def create_expense_type(session: Session, fields: ExpenseTypeFields) -> ExpenseType:

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from factor_desktop.services._fields import (
     UNSET,
     Unset,
-    apply,
     email,
     flag,
     get_record,
@@ -35,10 +34,9 @@ from factor_desktop.services._natural_keys import (
     _check_exists,
     _checked,
     _find,
-    _finish,
-    _keys_of,
     _refuse_clash,
     _require,
+    _store,
     find_key,
     flush_imported,
     start_import_indexes,
@@ -69,7 +67,7 @@ from factor_desktop.services.catalog import (
     update_service_type,
     update_tax_term,
 )
-from factor_desktop.services.errors import Change, Saved, ServiceError
+from factor_desktop.services.errors import Saved, ServiceError
 from factor_desktop.store.models import Client, Invoice, Project
 
 PROJECT_STATUSES = ("active", "on_hold", "closed")
@@ -111,11 +109,7 @@ def _save_client(session: Session, client: Client | None, fields: ClientFields) 
         _require(values, "name", "Client name")
     if "name" in values:
         _refuse_clash(session, Client.name, values["name"], client, "A client named", "name")
-    if client is None:
-        return _finish(session, Client(**values), Change.CREATED)
-    before = _keys_of(client)
-    changed = apply(client, values)
-    return _finish(session, client, Change.UPDATED if changed else Change.UNCHANGED, before)
+    return _store(session, Client, client, values)
 
 
 def create_client(session: Session, fields: ClientFields) -> Client:
@@ -212,10 +206,7 @@ def _save_project(
         )
     if project is None:
         values.setdefault("status", "active")
-        return _finish(session, Project(**values), Change.CREATED)
-    before = _keys_of(project)
-    changed = apply(project, values)
-    return _finish(session, project, Change.UPDATED if changed else Change.UNCHANGED, before)
+    return _store(session, Project, project, values)
 
 
 def create_project(session: Session, fields: ProjectFields) -> Project:
