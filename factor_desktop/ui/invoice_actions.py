@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from PySide6.QtCore import QPoint, Qt, Signal, Slot
@@ -45,6 +46,11 @@ FIX_TIPS = {
     "link": "Open Clients & Projects to link the client or project this invoice waits for.",
     "retry": "Queue the failed and blocked records again and sync now.",
 }
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from factor_desktop.store.models import Invoice
 
 
 def qbo_record_url(environment: str | None, entity: str, qbo_id: str) -> str | None:
@@ -87,6 +93,18 @@ class _InvoiceJob(Job):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id}, invoice={self.invoice_id})"
 
+    def change(self, session: Session) -> Invoice | None:
+        """Do the action; the invoice as it is now (None when it is gone)."""
+        raise NotImplementedError
+
+    def run(self, env: JobEnv, report: Report) -> InvoiceChanged:
+        from factor_desktop.reports import describe_invoice, invoice_text
+
+        with env.store.session() as session:
+            invoice = self.change(session)
+            text = invoice_text(describe_invoice(invoice) if invoice is not None else None)
+        return InvoiceChanged(self.action, self.invoice_id, text)
+
 
 class FinalizeInvoiceJob(_InvoiceJob):
     """Finalize a draft: its number, totals and due date, and its place in the outbox."""
@@ -95,13 +113,10 @@ class FinalizeInvoiceJob(_InvoiceJob):
     title = "Finalizing the invoice…"
     action = "finalize"
 
-    def run(self, env: JobEnv, report: Report) -> InvoiceChanged:
-        from factor_desktop.reports import describe_invoice, invoice_text
+    def change(self, session: Session) -> Invoice | None:
         from factor_desktop.services.invoices import finalize_invoice
 
-        with env.store.session() as session:
-            text = invoice_text(describe_invoice(finalize_invoice(session, self.invoice_id)))
-        return InvoiceChanged(self.action, self.invoice_id, text)
+        return finalize_invoice(session, self.invoice_id)
 
 
 class VoidInvoiceJob(_InvoiceJob):
@@ -111,13 +126,10 @@ class VoidInvoiceJob(_InvoiceJob):
     title = "Voiding the invoice…"
     action = "void"
 
-    def run(self, env: JobEnv, report: Report) -> InvoiceChanged:
-        from factor_desktop.reports import describe_invoice, invoice_text
+    def change(self, session: Session) -> Invoice | None:
         from factor_desktop.services.invoices import void_invoice
 
-        with env.store.session() as session:
-            text = invoice_text(describe_invoice(void_invoice(session, self.invoice_id)))
-        return InvoiceChanged(self.action, self.invoice_id, text)
+        return void_invoice(session, self.invoice_id)
 
 
 class DeleteDraftJob(_InvoiceJob):
@@ -127,13 +139,11 @@ class DeleteDraftJob(_InvoiceJob):
     title = "Deleting the draft…"
     action = "delete"
 
-    def run(self, env: JobEnv, report: Report) -> InvoiceChanged:
-        from factor_desktop.reports import invoice_text
+    def change(self, session: Session) -> Invoice | None:
         from factor_desktop.services.invoices import delete_draft_invoice
 
-        with env.store.session() as session:
-            delete_draft_invoice(session, self.invoice_id)
-        return InvoiceChanged(self.action, self.invoice_id, invoice_text(None))
+        delete_draft_invoice(session, self.invoice_id)
+        return None
 
 
 INVOICE_JOB_KINDS = frozenset({FinalizeInvoiceJob.kind, VoidInvoiceJob.kind, DeleteDraftJob.kind})
