@@ -32,6 +32,11 @@ from factor_desktop.ui.models.invoices import invoice_attention
 from factor_desktop.ui.widgets import Banner
 from factor_desktop.views import InvoiceRow
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from factor_desktop.store.models import Invoice
+
 # QuickBooks Online's web app, per Intuit environment.
 QBO_APP_URLS = {
     "production": "https://app.qbo.intuit.com/app",
@@ -46,11 +51,6 @@ FIX_TIPS = {
     "link": "Open Clients & Projects to link the client or project this invoice waits for.",
     "retry": "Queue the failed and blocked records again and sync now.",
 }
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from factor_desktop.store.models import Invoice
 
 
 def qbo_record_url(environment: str | None, entity: str, qbo_id: str) -> str | None:
